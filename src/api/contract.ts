@@ -1,0 +1,100 @@
+/**
+ * @module The wire contract between skiff and skiffd: paths, bodies and the error mapping. No I/O.
+ */
+import type { ErrorCode } from '../core/errors.js';
+import type { FetchFailure } from '../core/fetch-error.js';
+
+export const API_PREFIX = '/1.0';
+
+export const PATHS = {
+  version: `${API_PREFIX}/version`,
+  remotes: `${API_PREFIX}/remotes`,
+  images: `${API_PREFIX}/images`,
+  waitReady: `${API_PREFIX}/wait-ready`,
+  settings: `${API_PREFIX}/settings`,
+  setting: (key: string) => `${API_PREFIX}/settings/${encodeURIComponent(key)}`,
+  openapi: `${API_PREFIX}/openapi.json`,
+} as const;
+
+/** Content type of streamed operations: one JSON object per line, the last one a result or an error. */
+export const NDJSON = 'application/x-ndjson';
+
+export type StreamLine<T> =
+  | { type: 'progress'; message: string }
+  | { type: 'result'; result: T }
+  | { type: 'error'; error: ErrorBody['error'] };
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  'invalid-argument': 400,
+  'not-found': 404,
+  conflict: 409,
+  timeout: 504,
+  'catalog-unavailable': 503,
+  'daemon-unreachable': 502,
+  internal: 500,
+};
+
+export interface VersionResponse {
+  skiffd: string;
+}
+
+export interface RemoteJson {
+  name: string;
+  url: string;
+  state: 'fresh' | 'stale' | 'unreachable' | 'pending';
+  /** ISO 8601 with milliseconds, or null when never fetched. */
+  last_success: string | null;
+  last_error: FetchFailure | null;
+  next_attempt: string | null;
+  attempting: boolean;
+  images: number;
+}
+
+export interface RemotesResponse {
+  remotes: RemoteJson[];
+}
+
+export interface FindQuery {
+  query?: string;
+  show_unsupported?: boolean;
+  force_update?: boolean;
+  /** Seconds to wait for a catalog that is missing. */
+  timeout?: number;
+}
+
+export interface FindImageJson {
+  os: string;
+  release: string;
+  version: string;
+  aliases: string[];
+  remote: string;
+}
+
+/** Multipass's `find --format json` shape, plus `warnings` (stale catalogs) which scripts may ignore. */
+export interface FindResponse {
+  errors: string[];
+  warnings: string[];
+  images: Record<string, FindImageJson>;
+}
+
+export interface WaitReadyQuery {
+  timeout?: number;
+}
+
+export interface WaitReadyResponse {
+  ready: true;
+  remotes: RemoteJson[];
+}
+
+export interface SettingsResponse {
+  settings: Record<string, string>;
+}
+
+export interface SettingResponse {
+  key: string;
+  value: string;
+}

@@ -1,0 +1,107 @@
+/**
+ * @module `skiff` entry point: parses argv with commander, runs one command, maps errors to exit codes.
+ * Commands are imported lazily so that start-up only pays for the command that runs.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { isSkiffError } from '../core/errors.js';
+import { createContext, type CliContext } from './context.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+type Runner<A> = (args: A, ctx: CliContext) => Promise<number>;
+
+let exitCode: number = EXIT.ok;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes untyped positional values
+function action<A>(load: () => Promise<{ run: Runner<A> }>, toArgs: (...values: any[]) => A) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return async (...values: any[]) => {
+    const ctx = createContext(program.opts<{ verbose: number }>().verbose ?? 0);
+    const { run } = await load();
+    exitCode = await run(toArgs(...values), ctx);
+  };
+}
+
+const formatOption = () =>
+  new Option('--format <format>', 'output format: table, json, csv or yaml').default(undefined, 'table');
+
+const program = new Command('skiff')
+  .description('Launch and manage Ubuntu VMs on QEMU (Multipass-compatible).')
+  .option('-v, --verbose', 'increase logging verbosity (repeatable)', (_v: string, total: number) => total + 1, 0)
+  .showHelpAfterError('(run "skiff help" for the list of commands)')
+  .exitOverride();
+
+program
+  .command('find')
+  .description('Display available images to create instances from')
+  .argument('[string]', 'an alias, release, or image id prefix, optionally prefixed by a remote ("daily:noble")')
+  .option('--show-unsupported', 'show unsupported images as well')
+  .option('--force-update', 'refresh the image catalogs now (failures are reported; the last good catalog is kept)')
+  .option('--timeout <seconds>', 'how long to wait for a missing catalog (default 60)')
+  .addOption(formatOption())
+  .action(
+    action(
+      () => import('./commands/find.js'),
+      (query?: string, opts?: Record<string, unknown>) => ({ query, ...opts }),
+    ),
+  );
+
+program
+  .command('remotes')
+  .description('Show image remotes and the state of their catalogs (never triggers a fetch)')
+  .addOption(formatOption())
+  .action(action(() => import('./commands/remotes.js'), (opts: { format?: string }) => opts));
+
+program
+  .command('wait-ready')
+  .description('Wait until the daemon is up and every remote has a usable image catalog')
+  .option('--timeout <seconds>', 'give up after this many seconds (exit code 5; default 300)')
+  .action(action(() => import('./commands/wait-ready.js'), (opts: { timeout?: string }) => opts));
+
+program
+  .command('get')
+  .description('Get a configuration setting (all settings without KEY)')
+  .argument('[key]', 'the setting key, e.g. local.image.mirror')
+  .option('--keys', 'list the available setting keys')
+  .option('--raw', 'print an empty value as nothing instead of <empty>')
+  .action(
+    action(
+      () => import('./commands/get.js'),
+      (key?: string, opts?: { keys?: boolean; raw?: boolean }) => ({ key, ...opts }),
+    ),
+  );
+
+program
+  .command('set')
+  .description('Set a configuration setting')
+  .argument('<key=value>', 'e.g. local.image.mirror=http://127.0.0.1:8080/')
+  .action(action(() => import('./commands/set.js'), (assignment: string) => ({ assignment })));
+
+program
+  .command('version')
+  .description('Show version details')
+  .addOption(formatOption())
+  .action(action(() => import('./commands/version.js'), (opts: { format?: string }) => opts));
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    exitCode = report(error);
+  }
+  process.exitCode = exitCode;
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander already printed the message; help and version are successes.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (isSkiffError(error)) {
+    process.stderr.write(`${error.message}\n`);
+    return exitCodeFor(error.code);
+  }
+  process.stderr.write(`skiff: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT.failed;
+}
+
+void main();

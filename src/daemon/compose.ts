@@ -1,0 +1,70 @@
+/**
+ * @module The composition root: the only place that builds real clocks, HTTP, watchers and services.
+ */
+import type { Logger } from 'pino';
+import { join } from 'node:path';
+import { CATALOG_BACKOFF, type BackoffPolicy } from '../core/backoff.js';
+import { systemClock } from '../core/clock.js';
+import { UndiciHttpGetter } from '../backends/http/http-getter.js';
+import { LinuxNetworkWatcher } from '../backends/host/network-watcher.js';
+import { CatalogService } from '../services/catalog/catalog-service.js';
+import { CatalogStore } from '../services/catalog/store.js';
+import { remoteSpecs } from '../services/catalog/remotes.js';
+import { hostArch } from '../services/catalog/arch.js';
+import { SettingsService } from '../services/settings/settings-service.js';
+import type { Services } from './services.js';
+
+export interface CatalogTuning {
+  backoff: BackoffPolicy;
+  refreshIntervalMs: number;
+  attemptTimeoutMs: number;
+  waitingRetryMs: number;
+  watchNetwork: boolean;
+  networkDebounceMs: number;
+}
+
+export const DEFAULT_TUNING: CatalogTuning = {
+  backoff: CATALOG_BACKOFF,
+  refreshIntervalMs: 15 * 60_000,
+  attemptTimeoutMs: 60_000,
+  waitingRetryMs: 5_000,
+  watchNetwork: true,
+  networkDebounceMs: 100,
+};
+
+export interface ComposeOptions {
+  dataDir: string;
+  version: string;
+  logger: Logger;
+  tuning: CatalogTuning;
+  imageMirror: string;
+}
+
+/** Builds and starts every service. The caller owns the returned stop(). */
+export async function compose(options: ComposeOptions): Promise<{ services: Services; stop(): Promise<void> }> {
+  const { dataDir, logger, tuning } = options;
+  const settings = new SettingsService(dataDir, options.imageMirror ? { 'local.image.mirror': options.imageMirror } : {});
+  await settings.load();
+  const log = logger.child({ component: 'catalog' });
+  const catalog = new CatalogService({
+    clock: systemClock,
+    random: Math.random,
+    http: new UndiciHttpGetter({ userAgent: `skiff/${options.version}` }),
+    store: new CatalogStore(join(dataDir, 'catalog')),
+    policy: tuning,
+    arch: hostArch(),
+    log,
+    watcher: tuning.watchNetwork ? new LinuxNetworkWatcher({ log: logger.child({ component: 'network' }) }) : null,
+    networkDebounceMs: tuning.networkDebounceMs,
+  });
+  if (!tuning.watchNetwork) log.info('network watcher disabled by configuration; relying on retry backoff alone');
+  catalog.start();
+  await catalog.configure(remoteSpecs(settings.raw('local.image.mirror')));
+  settings.onChange(async (key, value) => {
+    if (key === 'local.image.mirror') await catalog.configure(remoteSpecs(value));
+  });
+  return {
+    services: { version: options.version, catalog, settings },
+    stop: () => catalog.stop(),
+  };
+}

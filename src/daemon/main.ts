@@ -1,0 +1,71 @@
+/**
+ * @module skiffd entry point: options, logger, composition, socket, signals.
+ */
+import { homedir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
+import { pino } from 'pino';
+import { isSkiffError } from '../core/errors.js';
+import { skiffVersion } from '../core/version.js';
+import { compose } from './compose.js';
+import { DAEMON_USAGE, parseDaemonOptions } from './options.js';
+import { buildServer } from './server.js';
+import { clearStaleSocket, restrictSocket } from './socket.js';
+
+async function main(): Promise<number> {
+  const options = parseDaemonOptions(process.argv.slice(2), {
+    env: process.env,
+    uid: process.getuid?.() ?? 0,
+    home: homedir(),
+  });
+  if (options.help) {
+    process.stdout.write(`${DAEMON_USAGE}\n`);
+    return 0;
+  }
+  if (options.version) {
+    process.stdout.write(`skiffd ${skiffVersion()}\n`);
+    return 0;
+  }
+  const logger = pino({ level: options.logLevel, base: { pid: process.pid } });
+  await mkdir(options.dataDir, { recursive: true, mode: 0o750 });
+  await clearStaleSocket(options.socket);
+  const { services, stop } = await compose({
+    dataDir: options.dataDir,
+    version: skiffVersion(),
+    logger,
+    tuning: options.tuning,
+    imageMirror: options.imageMirror,
+  });
+  const app = await buildServer(services, logger);
+  await app.listen({ path: options.socket });
+  const group = await restrictSocket(options.socket);
+  logger.info(
+    { socket: options.socket, dataDir: options.dataDir, group, version: skiffVersion() },
+    'skiffd ready',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    await stop();
+    await rm(options.socket, { force: true });
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    const message = isSkiffError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`skiffd: ${message}\n`);
+    process.exit(isSkiffError(error) && error.code === 'invalid-argument' ? 1 : 2);
+  },
+);

@@ -1,0 +1,65 @@
+/**
+ * @module The `find` use case: pick the remotes a query needs, wait for their catalogs, build Multipass's view.
+ */
+import { SkiffError } from '../../core/errors.js';
+import type { CatalogService } from './catalog-service.js';
+import { buildFindView } from './find-view.js';
+import { ageText } from '../../core/age.js';
+
+export interface FindOptions {
+  query: string;
+  showUnsupported: boolean;
+  forceUpdate: boolean;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export interface FindResult {
+  errors: string[];
+  warnings: string[];
+  images: ReturnType<typeof buildFindView>;
+}
+
+/** @throws SkiffError('timeout') when no needed remote has a catalog by the deadline; 'not-found' for an unknown remote. */
+export async function findImages(catalog: CatalogService, options: FindOptions): Promise<FindResult> {
+  const { remote, term } = splitRemote(options.query, catalog.names());
+  const names = remote ? [remote] : catalog.names();
+  const waited = await catalog.waitFor(names, {
+    timeoutMs: options.timeoutMs,
+    force: options.forceUpdate,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
+  const images = buildFindView({
+    remotes: waited.snapshots.map((s) => ({ remote: s.remote, images: s.images })),
+    query: remote ? `${remote}:${term}` : term,
+    showUnsupported: options.showUnsupported,
+  });
+  const errors = waited.failures.map(
+    ({ remote: name, failure }) =>
+      `${options.forceUpdate ? 'could not refresh' : 'no catalog for'} remote "${name}" (${failure.url}): ${failure.message} [${failure.cause}]`,
+  );
+  const now = Date.now();
+  const warnings = waited.stale
+    .filter((s) => !waited.failures.some((f) => f.remote === s.name))
+    .map((s) => {
+      const reason = s.lastError ? `; last refresh failed: ${s.lastError.message} [${s.lastError.cause}]` : '';
+      return `catalog of remote "${s.name}" is stale (fetched ${ageText(now - (s.lastSuccessMs ?? now))} ago${reason})`;
+    });
+  return { errors, warnings, images };
+}
+
+/**
+ * `daily:noble` -> remote daily, term noble.
+ * @throws SkiffError('not-found') for a prefix that names no remote, listing the known ones.
+ */
+export function splitRemote(query: string, remotes: string[]): { remote: string | null; term: string } {
+  const colon = query.indexOf(':');
+  if (colon < 0) return { remote: null, term: query };
+  const prefix = query.slice(0, colon);
+  if (!remotes.includes(prefix)) {
+    throw new SkiffError('not-found', `remote "${prefix}" is unknown (known remotes: ${remotes.join(', ')})`);
+  }
+  return { remote: prefix, term: query.slice(colon + 1) };
+}

@@ -1,0 +1,28 @@
+/**
+ * @module What the catalog service needs from the outside world. Backends implement these; tests fake them.
+ */
+
+export interface ConditionalGetOptions {
+  signal: AbortSignal;
+  /** Validators of the copy we hold: the server may answer 304 instead of the body. */
+  etag?: string | null;
+  lastModified?: string | null;
+}
+
+export type GetResult =
+  | { notModified: true }
+  | { notModified: false; body: Buffer; etag: string | null; lastModified: string | null };
+
+/** HTTP GET for catalog files. Throws FetchError (cause class, URL, message) on any failure or non-2xx. */
+export interface HttpGetter {
+  get(url: string, options: ConditionalGetOptions): Promise<GetResult>;
+  /** Drop pooled keep-alive connections: after a network change their path may be dead. */
+  resetConnections(): void;
+}
+
+/** Tells when the host's network or resolver configuration changed. */
+export interface NetworkWatcher {
+  /** Starts watching; `onChange` gets a short reason such as `route` or `resolv.conf`. */
+  start(onChange: (reason: string) => void): void;
+  stop(): void;
+}

@@ -1,0 +1,74 @@
+/**
+ * @module The settings skiff knows (Multipass's keys), their defaults and validation. Pure.
+ */
+import { createHash } from 'node:crypto';
+import { SkiffError } from '../../core/errors.js';
+import { normaliseMirror } from '../catalog/remotes.js';
+
+export interface SettingKey {
+  key: string;
+  defaultValue: string;
+  /** Returns the value to store, or throws SkiffError('invalid-argument') naming the key. */
+  normalise(value: string): string;
+  /** What `get` shows for a stored value (the passphrase is never shown). */
+  show?(stored: string): string;
+}
+
+const INSTANCE_NAME = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+
+function oneOf(key: string, allowed: string[]): (value: string) => string {
+  return (value) => {
+    if (!allowed.includes(value)) {
+      throw new SkiffError('invalid-argument', `${key}: invalid value "${value}" (allowed: ${allowed.join(', ')})`);
+    }
+    return value;
+  };
+}
+
+export const SETTING_KEYS: SettingKey[] = [
+  {
+    key: 'client.primary-name',
+    defaultValue: 'primary',
+    normalise: (value) => {
+      if (value !== '' && !INSTANCE_NAME.test(value)) {
+        throw new SkiffError(
+          'invalid-argument',
+          `client.primary-name: "${value}" is not a valid instance name (letters, digits and "-", starting with a letter)`,
+        );
+      }
+      return value;
+    },
+  },
+  { key: 'local.driver', defaultValue: 'qemu', normalise: oneOf('local.driver', ['qemu']) },
+  {
+    key: 'local.image.mirror',
+    defaultValue: '',
+    normalise: (value) => (value === '' ? '' : normaliseMirror(value)),
+  },
+  { key: 'local.bridged-network', defaultValue: '', normalise: (value) => value },
+  {
+    key: 'local.privileged-mounts',
+    defaultValue: 'true',
+    normalise: (value) => oneOf('local.privileged-mounts', ['true', 'false'])(value.toLowerCase()),
+  },
+  {
+    key: 'local.passphrase',
+    defaultValue: '',
+    // Stored hashed, as Multipass does; `get` only says whether one is set.
+    normalise: (value) => (value === '' ? '' : createHash('sha256').update(value).digest('hex')),
+    show: (stored) => (stored === '' ? 'false' : 'true'),
+  },
+];
+
+/** @throws SkiffError('invalid-argument') for a key skiff does not know, listing the known ones. */
+export function settingKey(key: string): SettingKey {
+  const found = SETTING_KEYS.find((k) => k.key === key);
+  if (!found) {
+    throw new SkiffError(
+      'invalid-argument',
+      `unknown setting key "${key}" (known keys: ${SETTING_KEYS.map((k) => k.key).join(', ')})`,
+      { details: { field: 'key' } },
+    );
+  }
+  return found;
+}
