@@ -12,10 +12,10 @@ export function errorBody(error: unknown, log: FastifyBaseLogger): { status: num
     if (error.details) body.error.details = error.details;
     return { status: HTTP_STATUS[error.code], body };
   }
-  const validation = (error as { validation?: unknown; message?: string }).validation;
-  if (validation) {
-    const message = (error as Error).message;
-    return { status: 400, body: { error: { code: 'invalid-argument', message } } };
+  const { validation, validationContext } = error as { validation?: ValidationIssue[]; validationContext?: string };
+  if (Array.isArray(validation)) {
+    const message = validation.map((issue) => describeIssue(validationContext ?? 'request', issue)).join('; ');
+    return { status: 400, body: { error: { code: 'invalid-argument', message, details: { issues: validation } } } };
   }
   const statusCode = (error as { statusCode?: number }).statusCode;
   if (statusCode && statusCode >= 400 && statusCode < 500) {
@@ -24,4 +24,18 @@ export function errorBody(error: unknown, log: FastifyBaseLogger): { status: num
   log.error({ err: error }, 'unexpected error');
   const message = error instanceof Error ? error.message : String(error);
   return { status: 500, body: { error: { code: 'internal', message: `internal error: ${message}` } } };
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: { additionalProperty?: string; missingProperty?: string };
+}
+
+/** One schema violation as a sentence that names the field, e.g. `querystring/timeout must be number`. */
+function describeIssue(context: string, issue: ValidationIssue): string {
+  const field = `${context}${issue.instancePath ?? ''}`;
+  if (issue.params?.additionalProperty) return `${field}: unknown field "${issue.params.additionalProperty}"`;
+  if (issue.params?.missingProperty) return `${field}: missing required field "${issue.params.missingProperty}"`;
+  return `${field} ${issue.message ?? 'is invalid'}`;
 }

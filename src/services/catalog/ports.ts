@@ -1,6 +1,7 @@
 /**
  * @module What the catalog service needs from the outside world. Backends implement these; tests fake them.
  */
+import type { CatalogSnapshot } from './types.js';
 
 export interface ConditionalGetOptions {
   signal: AbortSignal;
@@ -25,4 +26,10 @@ export interface NetworkWatcher {
   /** Starts watching; `onChange` gets a short reason such as `route` or `resolv.conf`. */
   start(onChange: (reason: string) => void): void;
   stop(): void;
+}
+
+/** Where last good catalogs persist (CatalogStore on disk; a Map in unit tests). */
+export interface SnapshotStore {
+  load(remote: string, url: string, onCorrupt: (error: unknown) => void): Promise<CatalogSnapshot | null>;
+  save(snapshot: CatalogSnapshot): Promise<void>;
 }

@@ -8,9 +8,8 @@ import { backoffDelayMs, type BackoffPolicy } from '../../core/backoff.js';
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import { FetchError, type FetchFailure } from '../../core/fetch-error.js';
 import { CatalogDataError } from './data-error.js';
-import type { HttpGetter } from './ports.js';
+import type { HttpGetter, SnapshotStore } from './ports.js';
 import { parseIndex, parseProducts } from './simplestreams.js';
-import type { CatalogStore } from './store.js';
 import type { CatalogSnapshot } from './types.js';
 
 export type RemoteState = 'fresh' | 'stale' | 'unreachable' | 'pending';
@@ -40,7 +39,7 @@ export interface RemoteCatalogDeps {
   clock: Clock;
   random: Random;
   http: HttpGetter;
-  store: CatalogStore;
+  store: SnapshotStore;
   policy: RefreshPolicy;
   arch: string;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -156,7 +155,9 @@ export class RemoteCatalog extends EventEmitter {
       this.emit('success', snapshot);
     } catch (error) {
       if (this.stopped) return;
-      const failure = toFailure(error, this.indexUrl);
+      const failure = signal.aborted
+        ? { cause: 'timeout' as const, url: this.indexUrl, message: `no complete answer within the attempt deadline of ${policy.attemptTimeoutMs / 1000} s` }
+        : toFailure(error, this.indexUrl);
       this.failures += 1;
       this.lastError = failure;
       let delayMs = backoffDelayMs(this.failures, policy.backoff, this.deps.random);

@@ -5,11 +5,12 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
+import type { SnapshotStore } from './ports.js';
 import type { CatalogSnapshot } from './types.js';
 
 const SCHEMA = 1;
 
-export class CatalogStore {
+export class CatalogStore implements SnapshotStore {
   constructor(private readonly dir: string) {}
 
   /** The persisted snapshot for this remote and URL, or null. A corrupt file is treated as absent (and reported). */
