@@ -35,9 +35,12 @@ async function connect(socketPath: string, dataDir: string): Promise<DaemonClien
     await client.version();
     return client;
   } catch (error) {
-    if (!isSkiffError(error) || error.code !== 'daemon-unreachable' || process.env.SKIFF_NO_AUTOSTART === '1') throw error;
+    if (!isSkiffError(error) || error.code !== 'daemon-unreachable' || process.env.SKIFF_NO_AUTOSTART === '1')
+      throw error;
   }
   const logPath = await autostartDaemon(client, { socketPath, dataDir });
-  process.stderr.write(`skiff: no daemon was answering; started skiffd in the background (socket ${socketPath}, log ${logPath})\n`);
+  process.stderr.write(
+    `skiff: no daemon was answering; started skiffd in the background (socket ${socketPath}, log ${logPath})\n`,
+  );
   return client;
 }

@@ -26,16 +26,27 @@ const formatOption = () =>
 
 const program = new Command('skiff')
   .description('Launch and manage Ubuntu VMs on QEMU (Multipass-compatible).')
-  .option('-v, --verbose', 'increase logging verbosity (repeatable)', (_v: string, total: number) => total + 1, 0)
+  .option(
+    '-v, --verbose',
+    'increase logging verbosity (repeatable)',
+    (_v: string, total: number) => total + 1,
+    0,
+  )
   .showHelpAfterError('(run "skiff help" for the list of commands)')
   .exitOverride();
 
 program
   .command('find')
   .description('Display available images to create instances from')
-  .argument('[string]', 'an alias, release, or image id prefix, optionally prefixed by a remote ("daily:noble")')
+  .argument(
+    '[string]',
+    'an alias, release, or image id prefix, optionally prefixed by a remote ("daily:noble")',
+  )
   .option('--show-unsupported', 'show unsupported images as well')
-  .option('--force-update', 'refresh the image catalogs now (failures are reported; the last good catalog is kept)')
+  .option(
+    '--force-update',
+    'refresh the image catalogs now (failures are reported; the last good catalog is kept)',
+  )
   .option('--timeout <seconds>', 'how long to wait for a missing catalog (default 60)')
   .addOption(formatOption())
   .action(
@@ -49,13 +60,23 @@ program
   .command('remotes')
   .description('Show image remotes and the state of their catalogs (never triggers a fetch)')
   .addOption(formatOption())
-  .action(action(() => import('./commands/remotes.js'), (opts: { format?: string }) => opts));
+  .action(
+    action(
+      () => import('./commands/remotes.js'),
+      (opts: { format?: string }) => opts,
+    ),
+  );
 
 program
   .command('wait-ready')
   .description('Wait until the daemon is up and every remote has a usable image catalog')
   .option('--timeout <seconds>', 'give up after this many seconds (exit code 5; default 300)')
-  .action(action(() => import('./commands/wait-ready.js'), (opts: { timeout?: string }) => opts));
+  .action(
+    action(
+      () => import('./commands/wait-ready.js'),
+      (opts: { timeout?: string }) => opts,
+    ),
+  );
 
 program
   .command('get')
@@ -74,13 +95,23 @@ program
   .command('set')
   .description('Set a configuration setting')
   .argument('<key=value>', 'e.g. local.image.mirror=http://127.0.0.1:8080/')
-  .action(action(() => import('./commands/set.js'), (assignment: string) => ({ assignment })));
+  .action(
+    action(
+      () => import('./commands/set.js'),
+      (assignment: string) => ({ assignment }),
+    ),
+  );
 
 program
   .command('version')
   .description('Show version details')
   .addOption(formatOption())
-  .action(action(() => import('./commands/version.js'), (opts: { format?: string }) => opts));
+  .action(
+    action(
+      () => import('./commands/version.js'),
+      (opts: { format?: string }) => opts,
+    ),
+  );
 
 async function main(): Promise<void> {
   try {
@@ -100,7 +131,9 @@ function report(error: unknown): number {
     process.stderr.write(`${error.message}\n`);
     return exitCodeFor(error.code);
   }
-  process.stderr.write(`skiff: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `skiff: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return EXIT.failed;
 }
 

@@ -21,10 +21,14 @@ export async function autostartDaemon(client: DaemonClient, options: AutostartOp
   const logPath = join(options.dataDir, 'skiffd.log');
   const log = openSync(logPath, 'a');
   try {
-    const child = spawn(process.execPath, [skiffd, '--socket', options.socketPath, '--data-dir', options.dataDir], {
-      detached: true,
-      stdio: ['ignore', log, log],
-    });
+    const child = spawn(
+      process.execPath,
+      [skiffd, '--socket', options.socketPath, '--data-dir', options.dataDir],
+      {
+        detached: true,
+        stdio: ['ignore', log, log],
+      },
+    );
     child.unref();
   } finally {
     closeSync(log);
@@ -36,9 +40,13 @@ export async function autostartDaemon(client: DaemonClient, options: AutostartOp
       return logPath;
     } catch (error) {
       if (Date.now() > deadline) {
-        throw new SkiffError('daemon-unreachable', `started skiffd but it did not answer on ${options.socketPath}; see ${logPath}`, {
-          cause: error,
-        });
+        throw new SkiffError(
+          'daemon-unreachable',
+          `started skiffd but it did not answer on ${options.socketPath}; see ${logPath}`,
+          {
+            cause: error,
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

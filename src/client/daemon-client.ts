@@ -62,7 +62,8 @@ export class DaemonClient {
   /** Reads an NDJSON operation: progress lines go to the handler, the last line is the result or an error. */
   private async stream<T>(path: string, onProgress: ProgressHandler): Promise<T> {
     const response = await this.send('GET', path, undefined, NDJSON);
-    if ((response.statusCode ?? 500) >= 400) throw fromErrorBody(parseJson(await readAll(response), path) as ErrorBody, response.statusCode);
+    if ((response.statusCode ?? 500) >= 400)
+      throw fromErrorBody(parseJson(await readAll(response), path) as ErrorBody, response.statusCode);
     let buffered = '';
     for await (const chunk of response.setEncoding('utf8')) {
       buffered += chunk as string;
@@ -78,7 +79,12 @@ export class DaemonClient {
     throw new SkiffError('daemon-unreachable', 'skiffd closed the connection before the operation finished');
   }
 
-  private send(method: string, path: string, body: unknown, accept = 'application/json'): Promise<IncomingMessage> {
+  private send(
+    method: string,
+    path: string,
+    body: unknown,
+    accept = 'application/json',
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
@@ -88,7 +94,9 @@ export class DaemonClient {
           path,
           headers: {
             accept,
-            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
           },
         },
         resolve,

@@ -6,7 +6,10 @@ const noJitter: BackoffPolicy = { ...CATALOG_BACKOFF, jitter: 0 };
 
 test('catalog schedule starts at 5 s, doubles, and caps at 15 min', () => {
   const delays = Array.from({ length: 12 }, (_, i) => backoffDelayMs(i + 1, noJitter, () => 0.5));
-  assert.deepEqual(delays, [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 900_000, 900_000, 900_000, 900_000]);
+  assert.deepEqual(
+    delays,
+    [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000, 900_000, 900_000, 900_000, 900_000],
+  );
 });
 
 test('jitter stays within +-20 % of the base delay and below the cap', () => {
@@ -18,13 +21,19 @@ test('jitter stays within +-20 % of the base delay and below the cap', () => {
     assert.ok(high <= Math.min(base * 1.2 + 1, CATALOG_BACKOFF.maxMs), `high ${high} for base ${base}`);
     assert.ok(high <= CATALOG_BACKOFF.maxMs);
   }
-  assert.equal(backoffDelayMs(1, CATALOG_BACKOFF, () => 0), 4_000);
-  assert.equal(backoffDelayMs(1, CATALOG_BACKOFF, () => 0.75), 5_500);
+  assert.equal(
+    backoffDelayMs(1, CATALOG_BACKOFF, () => 0),
+    4_000,
+  );
+  assert.equal(
+    backoffDelayMs(1, CATALOG_BACKOFF, () => 0.75),
+    5_500,
+  );
 });
 
 test('jitter actually spreads delays (no lock-step retries)', () => {
   let seed = 1;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const delays = new Set(Array.from({ length: 50 }, () => backoffDelayMs(2, CATALOG_BACKOFF, random)));
   assert.ok(delays.size > 40);
 });
@@ -36,7 +45,10 @@ test('a fixed interval policy (factor 1) never grows', () => {
 });
 
 test('huge failure counts do not overflow', () => {
-  assert.equal(backoffDelayMs(10_000, noJitter, () => 0.5), 900_000);
+  assert.equal(
+    backoffDelayMs(10_000, noJitter, () => 0.5),
+    900_000,
+  );
 });
 
 test('bad arguments are rejected with the name of the option', () => {

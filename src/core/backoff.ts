@@ -15,14 +15,20 @@ export interface BackoffPolicy {
 }
 
 /** skiff's catalog policy: about 5 s, doubling, capped at 15 min, +-20 % jitter. */
-export const CATALOG_BACKOFF: BackoffPolicy = { initialMs: 5_000, factor: 2, maxMs: 15 * 60_000, jitter: 0.2 };
+export const CATALOG_BACKOFF: BackoffPolicy = {
+  initialMs: 5_000,
+  factor: 2,
+  maxMs: 15 * 60_000,
+  jitter: 0.2,
+};
 
 /**
  * Delay before retry number `failures` (1 = after the first failure).
  * @throws RangeError when `failures` < 1 or the policy is not sane.
  */
 export function backoffDelayMs(failures: number, policy: BackoffPolicy, random: Random): number {
-  if (!Number.isInteger(failures) || failures < 1) throw new RangeError(`failures must be an integer >= 1, got ${failures}`);
+  if (!Number.isInteger(failures) || failures < 1)
+    throw new RangeError(`failures must be an integer >= 1, got ${failures}`);
   checkPolicy(policy);
   // Cap the exponent so huge failure counts cannot overflow to Infinity before the min().
   const exponent = Math.min(failures - 1, 64);

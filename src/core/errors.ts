@@ -33,5 +33,9 @@ export class SkiffError extends Error {
 
 /** True for any SkiffError, also across module copies (brand check, not instanceof). */
 export function isSkiffError(value: unknown): value is SkiffError {
-  return value instanceof Error && typeof (value as { code?: unknown }).code === 'string' && value.name === 'SkiffError';
+  return (
+    value instanceof Error &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    value.name === 'SkiffError'
+  );
 }

@@ -41,9 +41,14 @@ export interface ComposeOptions {
 }
 
 /** Builds and starts every service. The caller owns the returned stop(). */
-export async function compose(options: ComposeOptions): Promise<{ services: Services; stop(): Promise<void> }> {
+export async function compose(
+  options: ComposeOptions,
+): Promise<{ services: Services; stop(): Promise<void> }> {
   const { dataDir, logger, tuning } = options;
-  const settings = new SettingsService(dataDir, options.imageMirror ? { 'local.image.mirror': options.imageMirror } : {});
+  const settings = new SettingsService(
+    dataDir,
+    options.imageMirror ? { 'local.image.mirror': options.imageMirror } : {},
+  );
   await settings.load();
   const log = logger.child({ component: 'catalog' });
   const catalog = new CatalogService({
@@ -54,10 +59,13 @@ export async function compose(options: ComposeOptions): Promise<{ services: Serv
     policy: tuning,
     arch: hostArch(),
     log,
-    watcher: tuning.watchNetwork ? new LinuxNetworkWatcher({ log: logger.child({ component: 'network' }) }) : null,
+    watcher: tuning.watchNetwork
+      ? new LinuxNetworkWatcher({ log: logger.child({ component: 'network' }) })
+      : null,
     networkDebounceMs: tuning.networkDebounceMs,
   });
-  if (!tuning.watchNetwork) log.info('network watcher disabled by configuration; relying on retry backoff alone');
+  if (!tuning.watchNetwork)
+    log.info('network watcher disabled by configuration; relying on retry backoff alone');
   catalog.start();
   await catalog.configure(remoteSpecs(settings.raw('local.image.mirror')));
   settings.onChange(async (key, value) => {

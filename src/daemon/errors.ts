@@ -12,14 +12,25 @@ export function errorBody(error: unknown, log: FastifyBaseLogger): { status: num
     if (error.details) body.error.details = error.details;
     return { status: HTTP_STATUS[error.code], body };
   }
-  const { validation, validationContext } = error as { validation?: ValidationIssue[]; validationContext?: string };
+  const { validation, validationContext } = error as {
+    validation?: ValidationIssue[];
+    validationContext?: string;
+  };
   if (Array.isArray(validation)) {
-    const message = validation.map((issue) => describeIssue(validationContext ?? 'request', issue)).join('; ');
-    return { status: 400, body: { error: { code: 'invalid-argument', message, details: { issues: validation } } } };
+    const message = validation
+      .map((issue) => describeIssue(validationContext ?? 'request', issue))
+      .join('; ');
+    return {
+      status: 400,
+      body: { error: { code: 'invalid-argument', message, details: { issues: validation } } },
+    };
   }
   const statusCode = (error as { statusCode?: number }).statusCode;
   if (statusCode && statusCode >= 400 && statusCode < 500) {
-    return { status: statusCode, body: { error: { code: 'invalid-argument', message: (error as Error).message } } };
+    return {
+      status: statusCode,
+      body: { error: { code: 'invalid-argument', message: (error as Error).message } },
+    };
   }
   log.error({ err: error }, 'unexpected error');
   const message = error instanceof Error ? error.message : String(error);
@@ -36,6 +47,7 @@ interface ValidationIssue {
 function describeIssue(context: string, issue: ValidationIssue): string {
   const field = `${context}${issue.instancePath ?? ''}`;
   if (issue.params?.additionalProperty) return `${field}: unknown field "${issue.params.additionalProperty}"`;
-  if (issue.params?.missingProperty) return `${field}: missing required field "${issue.params.missingProperty}"`;
+  if (issue.params?.missingProperty)
+    return `${field}: missing required field "${issue.params.missingProperty}"`;
   return `${field} ${issue.message ?? 'is invalid'}`;
 }

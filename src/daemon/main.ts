@@ -64,7 +64,11 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    const message = isSkiffError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const message = isSkiffError(error)
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
     process.stderr.write(`skiffd: ${message}\n`);
     process.exit(isSkiffError(error) && error.code === 'invalid-argument' ? 1 : 2);
   },

@@ -9,7 +9,11 @@ import { errorBody } from './errors.js';
 
 export type Operation<T> = (ctx: { progress: (message: string) => void; signal: AbortSignal }) => Promise<T>;
 
-export function streamOperation<T>(request: FastifyRequest, reply: FastifyReply, run: Operation<T>): FastifyReply {
+export function streamOperation<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  run: Operation<T>,
+): FastifyReply {
   const stream = new PassThrough();
   const controller = new AbortController();
   const write = (line: StreamLine<T>) => {

@@ -27,7 +27,9 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: 'not-found', message: `no such endpoint: ${request.method} ${request.url}` } });
+    void reply
+      .status(404)
+      .send({ error: { code: 'not-found', message: `no such endpoint: ${request.method} ${request.url}` } });
   });
   app.addHook('onResponse', (request, reply, done) => {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode }, 'request');

@@ -2,7 +2,12 @@
  * @module A scripted HttpGetter for unit tests: each URL answers from a queue of responses or failures.
  */
 import { FetchError, type FailureCause } from '../core/fetch-error.js';
-import type { ConditionalGetOptions, GetResult, HttpGetter, SnapshotStore } from '../services/catalog/ports.js';
+import type {
+  ConditionalGetOptions,
+  GetResult,
+  HttpGetter,
+  SnapshotStore,
+} from '../services/catalog/ports.js';
 import type { CatalogSnapshot } from '../services/catalog/types.js';
 
 export type FakeAnswer =
@@ -32,12 +37,20 @@ export class FakeHttp implements HttpGetter {
     if (queue && queue.length === 1) this.fallback.set(url, queue[0]!);
     if (!answer) throw new FetchError({ cause: 'http-404', url, message: 'server answered HTTP 404' });
     if ('hang' in answer) {
-      await new Promise((_, reject) => options.signal.addEventListener('abort', () => reject(options.signal.reason)));
+      await new Promise((_, reject) =>
+        options.signal.addEventListener('abort', () => reject(options.signal.reason)),
+      );
     }
-    if ('fail' in answer) throw new FetchError({ cause: answer.fail, url, message: answer.message ?? answer.fail });
+    if ('fail' in answer)
+      throw new FetchError({ cause: answer.fail, url, message: answer.message ?? answer.fail });
     if ('notModified' in answer) return { notModified: true };
     if (!('body' in answer)) throw new Error('unreachable');
-    return { notModified: false, body: Buffer.from(answer.body), etag: answer.etag ?? null, lastModified: null };
+    return {
+      notModified: false,
+      body: Buffer.from(answer.body),
+      etag: answer.etag ?? null,
+      lastModified: null,
+    };
   }
 
   resetConnections(): void {

@@ -24,7 +24,13 @@ describe('find against a loopback mirror', () => {
   test('blank find lists supported aliased images in Multipass JSON shape', async () => {
     const { code, stdout, stderr } = await daemon.cli(['find', '--format', 'json']);
     assert.equal(code, 0, stderr);
-    const parsed = JSON.parse(stdout) as { errors: string[]; images: Record<string, { aliases: string[]; remote: string; version: string; release: string; os: string }> };
+    const parsed = JSON.parse(stdout) as {
+      errors: string[];
+      images: Record<
+        string,
+        { aliases: string[]; remote: string; version: string; release: string; os: string }
+      >;
+    };
     assert.deepEqual(parsed.errors, []);
     assert.deepEqual(Object.keys(parsed.images).sort(), ['22.04', '24.04', 'daily:25.10'].sort());
     assert.deepEqual(parsed.images['24.04']!.aliases, ['lts', 'noble']);
@@ -54,9 +60,13 @@ describe('find against a loopback mirror', () => {
   });
 
   test('find STRING by alias, release and remote prefix', async () => {
-    const byAlias = JSON.parse((await daemon.cli(['find', 'jammy', '--format', 'json'])).stdout) as { images: Record<string, { version: string }> };
+    const byAlias = JSON.parse((await daemon.cli(['find', 'jammy', '--format', 'json'])).stdout) as {
+      images: Record<string, { version: string }>;
+    };
     assert.equal(byAlias.images['jammy']?.version, JAMMY.versions[0]!.serial);
-    const daily = JSON.parse((await daemon.cli(['find', 'daily:noble', '--format', 'json'])).stdout) as { images: Record<string, { remote: string }> };
+    const daily = JSON.parse((await daemon.cli(['find', 'daily:noble', '--format', 'json'])).stdout) as {
+      images: Record<string, { remote: string }>;
+    };
     assert.deepEqual(Object.keys(daily.images), ['daily:noble']);
     assert.equal(daily.images['daily:noble']?.remote, 'daily');
   });
@@ -75,10 +85,13 @@ describe('find against a loopback mirror', () => {
     const { code, stdout } = await daemon.cli(['remotes', '--format', 'json']);
     assert.equal(code, 0);
     const { remotes } = JSON.parse(stdout) as { remotes: Array<Record<string, unknown>> };
-    assert.deepEqual(remotes.map((r) => [r.name, r.state, r.last_error]), [
-      ['release', 'fresh', null],
-      ['daily', 'fresh', null],
-    ]);
+    assert.deepEqual(
+      remotes.map((r) => [r.name, r.state, r.last_error]),
+      [
+        ['release', 'fresh', null],
+        ['daily', 'fresh', null],
+      ],
+    );
     assert.equal(remotes[0]!.url, `${mirror.url}releases/`);
     assert.match(String(remotes[0]!.last_success), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.match(String(remotes[0]!.next_attempt), /^\d{4}-\d\d-\d\dT/);
@@ -91,14 +104,22 @@ describe('find against a loopback mirror', () => {
     mirror.clearRequests();
     const { code } = await daemon.cli(['find', '--force-update']);
     assert.equal(code, 0);
-    const products = mirror.requests.filter((r: { path: string }) => r.path.endsWith('released:download.json'));
+    const products = mirror.requests.filter((r: { path: string }) =>
+      r.path.endsWith('released:download.json'),
+    );
     assert.equal(products.length, 1);
     assert.equal(products[0]!.status, 304);
     assert.ok(products[0]!.headers['if-none-match']);
   });
 
   test('a changed products file is downloaded on refresh and aliases move to the newest version', async () => {
-    const newer = { ...NOBLE, versions: [...NOBLE.versions, { serial: '20251124', path: 'server/noble-new.img', sizeBytes: 1, sha256: 'e'.repeat(64) }] };
+    const newer = {
+      ...NOBLE,
+      versions: [
+        ...NOBLE.versions,
+        { serial: '20251124', path: 'server/noble-new.img', sizeBytes: 1, sha256: 'e'.repeat(64) },
+      ],
+    };
     mirror.setTree(mirrorTree({ releases: [newer, JAMMY] }));
     const { stdout } = await daemon.cli(['find', '--force-update', 'noble', '--format', 'json']);
     const images = (JSON.parse(stdout) as { images: Record<string, { version: string }> }).images;
@@ -107,7 +128,10 @@ describe('find against a loopback mirror', () => {
   });
 
   test('version, and the OpenAPI document served by the daemon', async () => {
-    const version = JSON.parse((await daemon.cli(['version', '--format', 'json'])).stdout) as Record<string, string>;
+    const version = JSON.parse((await daemon.cli(['version', '--format', 'json'])).stdout) as Record<
+      string,
+      string
+    >;
     assert.match(version.skiff!, /^\d+\.\d+\.\d+/);
     assert.equal(version.skiffd, version.skiff);
     const openapi = await daemon.get('/1.0/openapi.json');

@@ -10,7 +10,16 @@ import { ProxyServer } from '../harness/proxy-server.js';
 import { SkiffDaemon, sleep } from '../harness/skiff-process.js';
 
 /** Fast retries so a test sees several attempts in a second or two. */
-const FAST = ['--retry-initial-ms', '200', '--retry-max-ms', '400', '--waiting-retry-ms', '200', '--attempt-timeout-ms', '1500'];
+const FAST = [
+  '--retry-initial-ms',
+  '200',
+  '--retry-max-ms',
+  '400',
+  '--waiting-retry-ms',
+  '200',
+  '--attempt-timeout-ms',
+  '1500',
+];
 
 async function withMirror(fn: (mirror: MirrorServer, url: string) => Promise<void>): Promise<void> {
   const mirror = new MirrorServer({ tree: mirrorTree() });
@@ -41,7 +50,10 @@ test('each failure is reported with its cause class and URL: 500, reset, hang, r
         assert.equal(forced.code, 0, 'the last good catalog still answers');
         const body = JSON.parse(forced.stdout) as { errors: string[]; images: object };
         assert.ok(Object.keys(body.images).length > 0, 'images are still listed');
-        assert.ok(body.errors.some((e) => e.includes('"release"') && e.includes(index) && e.includes(`[${cause}]`)), body.errors.join('\n'));
+        assert.ok(
+          body.errors.some((e) => e.includes('"release"') && e.includes(index) && e.includes(`[${cause}]`)),
+          body.errors.join('\n'),
+        );
         const r = release(await daemon.remotes());
         assert.equal(r.state, 'stale');
         assert.equal(r.last_error?.cause, cause);
@@ -68,7 +80,9 @@ test('the catalog goes stale when the server dies and fresh again by itself when
   try {
     await daemon.waitForRemotes((r) => release(r).state === 'fresh');
     await mirror.close();
-    await daemon.waitForRemotes((r) => release(r).state === 'stale' && release(r).last_error?.cause === 'refused');
+    await daemon.waitForRemotes(
+      (r) => release(r).state === 'stale' && release(r).last_error?.cause === 'refused',
+    );
     const stale = await daemon.cli(['find', 'noble', '--format', 'json']);
     assert.equal(stale.code, 0);
     assert.match(stale.stderr, /warning: catalog of remote "release" is stale .*connection refused/);
@@ -96,7 +110,10 @@ test('find waits for a missing catalog with the live reason and succeeds once th
       mirror.clearFaults();
       const result = await done;
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /waiting for release \(http:\/\/127\.0\.0\.1:\d+\/releases\/streams\/v1\/index\.json\): server answered HTTP 503/);
+      assert.match(
+        result.stderr,
+        /waiting for release \(http:\/\/127\.0\.0\.1:\d+\/releases\/streams\/v1\/index\.json\): server answered HTTP 503/,
+      );
       assert.ok('noble' in (JSON.parse(result.stdout) as { images: object }).images);
     } finally {
       await daemon.stop();
@@ -111,7 +128,10 @@ test('find and wait-ready time out with exit code 5 and name remote, URL and cau
     try {
       const find = await daemon.cli(['find', '--timeout', '2']);
       assert.equal(find.code, 5);
-      assert.match(find.stderr, /timed out after 2 s waiting for the image catalog of release \(http:\/\/127\.0\.0\.1:\d+\/releases\/streams\/v1\/index\.json\): server answered HTTP 404 \[http-404\]/);
+      assert.match(
+        find.stderr,
+        /timed out after 2 s waiting for the image catalog of release \(http:\/\/127\.0\.0\.1:\d+\/releases\/streams\/v1\/index\.json\): server answered HTTP 404 \[http-404\]/,
+      );
       assert.doesNotMatch(find.stderr, /Remote ""/);
       const ready = await daemon.cli(['wait-ready', '--timeout', '2']);
       assert.equal(ready.code, 5);
@@ -133,7 +153,11 @@ test('kill -9 while the mirror is down: the restarted daemon answers find from t
   await first.waitForRemotes((r) => r.every((x) => x.state === 'fresh'));
   await mirror.close();
   await first.signal('SIGKILL');
-  const second = await SkiffDaemon.start({ mirror: url, dataDir: first.dataDir, args: [...FAST, '--refresh-interval-ms', '1'] });
+  const second = await SkiffDaemon.start({
+    mirror: url,
+    dataDir: first.dataDir,
+    args: [...FAST, '--refresh-interval-ms', '1'],
+  });
   try {
     const find = await second.cli(['find', 'noble', '--format', 'json']);
     assert.equal(find.code, 0, find.stderr);
@@ -155,17 +179,37 @@ test('HTTP_PROXY is used for every fetch, and NO_PROXY bypasses it', async () =>
     const proxyUrl = await proxy.start();
     try {
       // localhost (from /etc/hosts, never DNS): if the proxy were bypassed the fetch would still stay on loopback.
-      const noProxyVars = { http_proxy: undefined, HTTP_PROXY: undefined, https_proxy: undefined, HTTPS_PROXY: undefined, no_proxy: undefined, NO_PROXY: undefined };
-      const viaProxy = await SkiffDaemon.start({ mirror: `http://localhost:${port}/`, args: FAST, env: { ...noProxyVars, HTTP_PROXY: proxyUrl } });
+      const noProxyVars = {
+        http_proxy: undefined,
+        HTTP_PROXY: undefined,
+        https_proxy: undefined,
+        HTTPS_PROXY: undefined,
+        no_proxy: undefined,
+        NO_PROXY: undefined,
+      };
+      const viaProxy = await SkiffDaemon.start({
+        mirror: `http://localhost:${port}/`,
+        args: FAST,
+        env: { ...noProxyVars, HTTP_PROXY: proxyUrl },
+      });
       try {
         await viaProxy.waitForRemotes((r) => r.every((x) => x.state === 'fresh'));
         // undici tunnels plain http through the proxy with CONNECT too.
-        assert.ok(proxy.requests.some((r) => r.target === `localhost:${port}` || r.target.startsWith(`http://localhost:${port}/`)), JSON.stringify(proxy.requests.map((r) => r.target)));
+        assert.ok(
+          proxy.requests.some(
+            (r) => r.target === `localhost:${port}` || r.target.startsWith(`http://localhost:${port}/`),
+          ),
+          JSON.stringify(proxy.requests.map((r) => r.target)),
+        );
       } finally {
         await viaProxy.stop();
       }
       const before = proxy.requests.length;
-      const bypass = await SkiffDaemon.start({ mirror: url, args: FAST, env: { ...noProxyVars, http_proxy: proxyUrl, no_proxy: '127.0.0.1' } });
+      const bypass = await SkiffDaemon.start({
+        mirror: url,
+        args: FAST,
+        env: { ...noProxyVars, http_proxy: proxyUrl, no_proxy: '127.0.0.1' },
+      });
       try {
         await bypass.waitForRemotes((r) => r.every((x) => x.state === 'fresh'));
         assert.equal(proxy.requests.length, before, 'NO_PROXY host went direct');

@@ -52,7 +52,10 @@ export class LinuxNetworkWatcher implements NetworkWatcher {
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', (error) => {
-      log.warn({ err: error }, `network watcher unavailable (cannot run "${this.ipCommand} monitor"); relying on retry backoff alone`);
+      log.warn(
+        { err: error },
+        `network watcher unavailable (cannot run "${this.ipCommand} monitor"); relying on retry backoff alone`,
+      );
     });
     child.on('exit', (code, signal) => {
       if (this.stopped || this.monitor !== child) return;

@@ -17,14 +17,34 @@ const cases: Array<[string, unknown, string, RegExp]> = [
   ['connect timeout', err('UND_ERR_CONNECT_TIMEOUT'), 'timeout', /timed out/],
   ['headers timeout', err('UND_ERR_HEADERS_TIMEOUT'), 'timeout', /UND_ERR_HEADERS_TIMEOUT/],
   ['body timeout', err('UND_ERR_BODY_TIMEOUT'), 'timeout', /timed out/],
-  ['attempt deadline', Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }), 'timeout', /timed out/],
+  [
+    'attempt deadline',
+    Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }),
+    'timeout',
+    /timed out/,
+  ],
   ['self-signed', err('DEPTH_ZERO_SELF_SIGNED_CERT'), 'tls', /TLS handshake failed/],
   ['expired', err('CERT_HAS_EXPIRED'), 'tls', /CERT_HAS_EXPIRED/],
   ['bad hostname', err('ERR_TLS_CERT_ALTNAME_INVALID'), 'tls', /TLS/],
   ['ssl', err('ERR_SSL_WRONG_VERSION_NUMBER'), 'tls', /TLS/],
-  ['fetch wraps the socket error', new TypeError('fetch failed', { cause: err('EAI_AGAIN') }), 'dns', /EAI_AGAIN/],
-  ['errno preferred over wrapper code', err('UND_ERR_CONNECT', 'x', err('ENETUNREACH')), 'no-route', /ENETUNREACH/],
-  ['proxy tunnel refused', new Error('Proxy response (407) !== 200 when HTTP Tunneling'), 'proxy', /proxy error: Proxy response \(407\)/],
+  [
+    'fetch wraps the socket error',
+    new TypeError('fetch failed', { cause: err('EAI_AGAIN') }),
+    'dns',
+    /EAI_AGAIN/,
+  ],
+  [
+    'errno preferred over wrapper code',
+    err('UND_ERR_CONNECT', 'x', err('ENETUNREACH')),
+    'no-route',
+    /ENETUNREACH/,
+  ],
+  [
+    'proxy tunnel refused',
+    new Error('Proxy response (407) !== 200 when HTTP Tunneling'),
+    'proxy',
+    /proxy error: Proxy response \(407\)/,
+  ],
   ['anything else', new Error('boom'), 'network', /network error \(boom\)/],
 ];
 

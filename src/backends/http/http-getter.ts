@@ -61,7 +61,12 @@ export class UndiciHttpGetter implements HttpGetter {
       });
     }
     const body = await this.readBody(url, response);
-    return { notModified: false, body, etag: header(response, 'etag'), lastModified: header(response, 'last-modified') };
+    return {
+      notModified: false,
+      body,
+      etag: header(response, 'etag'),
+      lastModified: header(response, 'last-modified'),
+    };
   }
 
   resetConnections(): void {

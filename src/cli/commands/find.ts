@@ -27,7 +27,12 @@ export async function run(args: FindArgs, ctx: CliContext): Promise<number> {
   let result: FindResponse;
   try {
     result = await client.find(
-      { query: args.query ?? '', show_unsupported: args.showUnsupported, force_update: args.forceUpdate, timeout },
+      {
+        query: args.query ?? '',
+        show_unsupported: args.showUnsupported,
+        force_update: args.forceUpdate,
+        timeout,
+      },
       (message) => progress.update(message),
     );
   } finally {
@@ -38,7 +43,10 @@ export async function run(args: FindArgs, ctx: CliContext): Promise<number> {
   ctx.stdout.write(await render(result, format));
   const empty = Object.keys(result.images).length === 0;
   if (empty && args.query) {
-    throw new SkiffError('not-found', `no image matching "${args.query}"${args.showUnsupported ? '' : ' (try --show-unsupported)'}`);
+    throw new SkiffError(
+      'not-found',
+      `no image matching "${args.query}"${args.showUnsupported ? '' : ' (try --show-unsupported)'}`,
+    );
   }
   return result.errors.length > 0 && empty ? EXIT.failed : EXIT.ok;
 }

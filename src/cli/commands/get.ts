@@ -4,7 +4,10 @@
 import type { CliContext } from '../context.js';
 import { SkiffError } from '../../core/errors.js';
 
-export async function run(args: { key?: string; keys?: boolean; raw?: boolean }, ctx: CliContext): Promise<number> {
+export async function run(
+  args: { key?: string; keys?: boolean; raw?: boolean },
+  ctx: CliContext,
+): Promise<number> {
   const client = await ctx.client();
   if (args.keys) {
     if (args.key) throw new SkiffError('invalid-argument', 'get: --keys takes no KEY');

@@ -22,6 +22,12 @@ export async function run(args: { format?: string }, ctx: CliContext): Promise<n
   if (format === 'json') ctx.stdout.write(renderJson(value));
   else if (format === 'yaml') ctx.stdout.write(await renderYaml(value));
   else if (format === 'csv') ctx.stdout.write(renderCsv(['skiff', 'skiffd'], [[value.skiff, value.skiffd]]));
-  else ctx.stdout.write(renderTable(['', ''], [['skiff', value.skiff], ...(daemon ? [['skiffd', daemon]] : [])]).replace(/^\n/, ''));
+  else
+    ctx.stdout.write(
+      renderTable(['', ''], [['skiff', value.skiff], ...(daemon ? [['skiffd', daemon]] : [])]).replace(
+        /^\n/,
+        '',
+      ),
+    );
   return 0;
 }

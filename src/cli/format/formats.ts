@@ -10,7 +10,10 @@ export const FORMATS: Format[] = ['table', 'json', 'csv', 'yaml'];
 export function parseFormat(value: string | undefined): Format {
   const format = (value ?? 'table').toLowerCase();
   if (!(FORMATS as string[]).includes(format)) {
-    throw new SkiffError('invalid-argument', `invalid format "${value}": expected one of ${FORMATS.join(', ')}`);
+    throw new SkiffError(
+      'invalid-argument',
+      `invalid format "${value}": expected one of ${FORMATS.join(', ')}`,
+    );
   }
   return format as Format;
 }

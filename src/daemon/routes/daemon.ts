@@ -2,7 +2,13 @@
  * @module Daemon-level resources: version, remotes (read-only, never triggers a fetch), wait-ready.
  */
 import type { FastifyInstance } from 'fastify';
-import { PATHS, type RemotesResponse, type VersionResponse, type WaitReadyQuery, type WaitReadyResponse } from '../../api/contract.js';
+import {
+  PATHS,
+  type RemotesResponse,
+  type VersionResponse,
+  type WaitReadyQuery,
+  type WaitReadyResponse,
+} from '../../api/contract.js';
 import { SkiffError } from '../../core/errors.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
@@ -11,14 +17,18 @@ import { remoteJson, remoteJsonSchema } from './remote-json.js';
 const DEFAULT_WAIT_READY_S = 300;
 
 export function registerDaemonRoutes(app: FastifyInstance, { version, catalog }: Services): void {
-  app.get(PATHS.version, { schema: { summary: 'daemon version' } }, async (): Promise<VersionResponse> => ({ skiffd: version }));
+  app.get(PATHS.version, { schema: { summary: 'daemon version' } }, async (): Promise<VersionResponse> => ({
+    skiffd: version,
+  }));
 
   app.get(
     PATHS.remotes,
     {
       schema: {
         summary: 'image remotes and the state of their catalogs (reads only; never fetches)',
-        response: { 200: { type: 'object', properties: { remotes: { type: 'array', items: remoteJsonSchema } } } },
+        response: {
+          200: { type: 'object', properties: { remotes: { type: 'array', items: remoteJsonSchema } } },
+        },
       },
     },
     async (): Promise<RemotesResponse> => ({ remotes: catalog.statuses().map(remoteJson) }),
@@ -44,9 +54,13 @@ export function registerDaemonRoutes(app: FastifyInstance, { version, catalog }:
           const reasons = result.failures.map(
             ({ remote, failure }) => `${remote} (${failure.url}): ${failure.message} [${failure.cause}]`,
           );
-          throw new SkiffError('timeout', `timed out after ${timeoutMs / 1000} s; not ready: ${reasons.join('; ')}`, {
-            details: { remotes: catalog.statuses().map(remoteJson) },
-          });
+          throw new SkiffError(
+            'timeout',
+            `timed out after ${timeoutMs / 1000} s; not ready: ${reasons.join('; ')}`,
+            {
+              details: { remotes: catalog.statuses().map(remoteJson) },
+            },
+          );
         }
         return { ready: true, remotes: catalog.statuses().map(remoteJson) };
       }),

@@ -19,7 +19,10 @@ export function registerSettingsRoutes(app: FastifyInstance, { settings }: Servi
   app.get<{ Params: { key: string } }>(
     `${PATHS.settings}/:key`,
     { schema: { summary: 'one setting', params: keyParams } },
-    async (request): Promise<SettingResponse> => ({ key: request.params.key, value: settings.get(request.params.key) }),
+    async (request): Promise<SettingResponse> => ({
+      key: request.params.key,
+      value: settings.get(request.params.key),
+    }),
   );
 
   app.put<{ Params: { key: string }; Body: { value: string } }>(

@@ -21,7 +21,13 @@ const noble: FixtureProduct = {
   aliases: ['24.04', 'default', 'lts', 'noble'],
   versions: [{ serial: '20251120', path: 'server/noble.img', sizeBytes: 10, sha256: 'a'.repeat(64) }],
 };
-const jammy: FixtureProduct = { ...noble, release: '22.04', codename: 'jammy', title: '22.04 LTS', aliases: ['jammy'] };
+const jammy: FixtureProduct = {
+  ...noble,
+  release: '22.04',
+  codename: 'jammy',
+  title: '22.04 LTS',
+  aliases: ['jammy'],
+};
 
 function tree(stream: 'releases' | 'daily', products: FixtureProduct[]) {
   const files = buildSimplestreamsTree({ stream, products });
@@ -49,7 +55,10 @@ async function setup(options: { store?: MemoryStore; clock?: FakeClock; attemptT
   const http = new FakeHttp();
   const watcher = new ManualWatcher();
   const logs: string[] = [];
-  const log = { info: (_o: object, m: string) => logs.push(m), warn: (_o: object, m: string) => logs.push(m) };
+  const log = {
+    info: (_o: object, m: string) => logs.push(m),
+    warn: (_o: object, m: string) => logs.push(m),
+  };
   const service = new CatalogService({
     clock,
     random: () => 0.5,
@@ -110,7 +119,11 @@ test('failures retry on the backoff schedule (5 s, 10 s, 20 s ...) and a success
     await settle();
     const status = () => service.statuses()[0]!;
     assert.equal(status().state, 'unreachable');
-    assert.deepEqual(status().lastError, { cause: 'dns', url: INDEX, message: 'DNS lookup failed (EAI_AGAIN)' });
+    assert.deepEqual(status().lastError, {
+      cause: 'dns',
+      url: INDEX,
+      message: 'DNS lookup failed (EAI_AGAIN)',
+    });
     const delays: number[] = [];
     for (let i = 0; i < 4; i++) {
       const delay = status().nextAttemptMs! - clock.now();
@@ -162,14 +175,19 @@ test('an unchanged products file is revalidated with its ETag (304) instead of d
   const { http, service, clock, cleanup } = await setup();
   try {
     const t = tree('releases', [noble]);
-    http.on(INDEX, { body: t.index }).on(PRODUCTS, { body: t.products, etag: '"abc"' }, { notModified: true });
+    http
+      .on(INDEX, { body: t.index })
+      .on(PRODUCTS, { body: t.products, etag: '"abc"' }, { notModified: true });
     serveDaily(http);
     await service.configure(specs);
     await settle();
     const firstFetch = service.statuses()[0]!.lastSuccessMs!;
     await clock.advance(15 * 60_000);
     const productCalls = http.calls.filter((c) => c.url === PRODUCTS);
-    assert.deepEqual(productCalls.map((c) => c.etag), [null, '"abc"']);
+    assert.deepEqual(
+      productCalls.map((c) => c.etag),
+      [null, '"abc"'],
+    );
     const release = service.statuses()[0]!;
     assert.equal(release.state, 'fresh');
     assert.equal(release.imageCount, 1);
@@ -199,7 +217,10 @@ test('a network change retries every remote that is not fresh at once (debounced
     assert.equal(service.statuses()[0]!.state, 'fresh');
     assert.equal(http.resets, 1);
     // Only the remote that was not fresh was fetched again: one index + one products request.
-    assert.deepEqual(http.calls.slice(before).map((c) => c.url), [INDEX, PRODUCTS]);
+    assert.deepEqual(
+      http.calls.slice(before).map((c) => c.url),
+      [INDEX, PRODUCTS],
+    );
   } finally {
     await cleanup();
   }
@@ -216,8 +237,14 @@ test('a request waits for a missing catalog, streams the reason, and succeeds wh
     const progress: string[] = [];
     const waiting = service.waitFor(['release'], { timeoutMs: 60_000, onProgress: (m) => progress.push(m) });
     await settle();
-    assert.match(progress[0]!, /^waiting for release \(http:\/\/mirror\.test\/releases\/streams\/v1\/index\.json\): DNS lookup failed \(EAI_AGAIN\)/);
-    assert.ok(progress.some((m) => /retrying in 5 s$/.test(m)), progress.join('\n'));
+    assert.match(
+      progress[0]!,
+      /^waiting for release \(http:\/\/mirror\.test\/releases\/streams\/v1\/index\.json\): DNS lookup failed \(EAI_AGAIN\)/,
+    );
+    assert.ok(
+      progress.some((m) => /retrying in 5 s$/.test(m)),
+      progress.join('\n'),
+    );
     const t = tree('releases', [noble]);
     http.on(INDEX, { body: t.index }).on(PRODUCTS, { body: t.products });
     watcher.fire();
@@ -240,7 +267,10 @@ test('the wait deadline fails with the remote, the URL and the cause', async () 
     const waiting = service.waitFor(['release'], { timeoutMs: 30_000 });
     const outcome = assert.rejects(waiting, (error: Error & { code?: string }) => {
       assert.equal(error.code, 'timeout');
-      assert.match(error.message, /timed out after 30 s waiting for the image catalog of release \(http:\/\/mirror\.test\/releases\/streams\/v1\/index\.json\): connection refused \(ECONNREFUSED\) \[refused\]/);
+      assert.match(
+        error.message,
+        /timed out after 30 s waiting for the image catalog of release \(http:\/\/mirror\.test\/releases\/streams\/v1\/index\.json\): connection refused \(ECONNREFUSED\) \[refused\]/,
+      );
       return true;
     });
     await clock.advance(30_000);
@@ -287,7 +317,10 @@ test('force refresh reports a per-remote failure but keeps answering from the la
     http.on(DAILY_INDEX, { fail: 'timeout', message: 'timed out (UND_ERR_HEADERS_TIMEOUT)' });
     const result = await service.waitFor(['release', 'daily'], { timeoutMs: 5_000, force: true });
     assert.equal(result.snapshots.length, 2);
-    assert.deepEqual(result.failures.map((f) => [f.remote, f.failure.cause]), [['daily', 'timeout']]);
+    assert.deepEqual(
+      result.failures.map((f) => [f.remote, f.failure.cause]),
+      [['daily', 'timeout']],
+    );
   } finally {
     await cleanup();
   }

@@ -104,7 +104,11 @@ export class CatalogService {
   }
 
   /** Resolves with null when the remote is usable, or with why it is not (deadline reached, forced refresh failed). */
-  private async waitOne(remote: RemoteCatalog, options: WaitOptions, deadline: AbortSignal): Promise<FetchFailure | null> {
+  private async waitOne(
+    remote: RemoteCatalog,
+    options: WaitOptions,
+    deadline: AbortSignal,
+  ): Promise<FetchFailure | null> {
     if (options.force) {
       await raceAbort(remote.refreshNow('forced by request'), deadline);
       if (remote.lastFailure && !remote.status().attempting) return remote.lastFailure;
@@ -114,7 +118,9 @@ export class CatalogService {
     remote.addWaiter(1);
     const progress = (failure: FetchFailure, nextMs: number) => {
       const inS = Math.max(0, Math.round((nextMs - this.deps.clock.now()) / 1000));
-      options.onProgress?.(`waiting for ${remote.name} (${failure.url}): ${failure.message}, retrying in ${inS} s`);
+      options.onProgress?.(
+        `waiting for ${remote.name} (${failure.url}): ${failure.message}, retrying in ${inS} s`,
+      );
     };
     try {
       const last = remote.lastFailure;
@@ -149,7 +155,10 @@ export class CatalogService {
   private remote(name: string): RemoteCatalog {
     const remote = this.remotes.find((r) => r.name === name);
     if (!remote) {
-      throw new SkiffError('not-found', `remote "${name}" is unknown (known remotes: ${this.names().join(', ')})`);
+      throw new SkiffError(
+        'not-found',
+        `remote "${name}" is unknown (known remotes: ${this.names().join(', ')})`,
+      );
     }
     return remote;
   }

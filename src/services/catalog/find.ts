@@ -4,6 +4,7 @@
 import { SkiffError } from '../../core/errors.js';
 import type { CatalogService } from './catalog-service.js';
 import { buildFindView } from './find-view.js';
+import { splitRemote } from './query.js';
 import { ageText } from '../../core/age.js';
 
 export interface FindOptions {
@@ -23,7 +24,7 @@ export interface FindResult {
 
 /** @throws SkiffError('timeout') when no needed remote has a catalog by the deadline; 'not-found' for an unknown remote. */
 export async function findImages(catalog: CatalogService, options: FindOptions): Promise<FindResult> {
-  const { remote, term } = splitRemote(options.query, catalog.names());
+  const remote = requestedRemote(options.query, catalog.names());
   const names = remote ? [remote] : catalog.names();
   const waited = await catalog.waitFor(names, {
     timeoutMs: options.timeoutMs,
@@ -33,7 +34,7 @@ export async function findImages(catalog: CatalogService, options: FindOptions):
   });
   const images = buildFindView({
     remotes: waited.snapshots.map((s) => ({ remote: s.remote, images: s.images })),
-    query: remote ? `${remote}:${term}` : term,
+    query: options.query,
     showUnsupported: options.showUnsupported,
   });
   const errors = waited.failures.map(
@@ -44,22 +45,19 @@ export async function findImages(catalog: CatalogService, options: FindOptions):
   const warnings = waited.stale
     .filter((s) => !waited.failures.some((f) => f.remote === s.name))
     .map((s) => {
-      const reason = s.lastError ? `; last refresh failed: ${s.lastError.message} [${s.lastError.cause}]` : '';
+      const reason = s.lastError
+        ? `; last refresh failed: ${s.lastError.message} [${s.lastError.cause}]`
+        : '';
       return `catalog of remote "${s.name}" is stale (fetched ${ageText(now - (s.lastSuccessMs ?? now))} ago${reason})`;
     });
   return { errors, warnings, images };
 }
 
-/**
- * `daily:noble` -> remote daily, term noble.
- * @throws SkiffError('not-found') for a prefix that names no remote, listing the known ones.
- */
-export function splitRemote(query: string, remotes: string[]): { remote: string | null; term: string } {
-  const colon = query.indexOf(':');
-  if (colon < 0) return { remote: null, term: query };
-  const prefix = query.slice(0, colon);
-  if (!remotes.includes(prefix)) {
-    throw new SkiffError('not-found', `remote "${prefix}" is unknown (known remotes: ${remotes.join(', ')})`);
+/** The remote a query names (`daily:noble`), checked against the known ones. */
+function requestedRemote(query: string, remotes: string[]): string | null {
+  const { remote } = splitRemote(query.trim());
+  if (remote !== null && !remotes.includes(remote)) {
+    throw new SkiffError('not-found', `remote "${remote}" is unknown (known remotes: ${remotes.join(', ')})`);
   }
-  return { remote: prefix, term: query.slice(colon + 1) };
+  return remote;
 }

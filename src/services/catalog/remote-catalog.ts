@@ -156,7 +156,11 @@ export class RemoteCatalog extends EventEmitter {
     } catch (error) {
       if (this.stopped) return;
       const failure = signal.aborted
-        ? { cause: 'timeout' as const, url: this.indexUrl, message: `no complete answer within the attempt deadline of ${policy.attemptTimeoutMs / 1000} s` }
+        ? {
+            cause: 'timeout' as const,
+            url: this.indexUrl,
+            message: `no complete answer within the attempt deadline of ${policy.attemptTimeoutMs / 1000} s`,
+          }
         : toFailure(error, this.indexUrl);
       this.failures += 1;
       this.lastError = failure;
@@ -171,8 +175,11 @@ export class RemoteCatalog extends EventEmitter {
   private async fetchSnapshot(signal: AbortSignal): Promise<CatalogSnapshot> {
     const { http, clock, arch } = this.deps;
     const index = await http.get(this.indexUrl, { signal });
-    if (index.notModified) throw dataFailure('malformed', this.indexUrl, 'unexpected 304 for an unconditional request');
-    const { productsUrl } = parseAt(this.indexUrl, () => parseIndex(index.body.toString('utf8'), this.indexUrl));
+    if (index.notModified)
+      throw dataFailure('malformed', this.indexUrl, 'unexpected 304 for an unconditional request');
+    const { productsUrl } = parseAt(this.indexUrl, () =>
+      parseIndex(index.body.toString('utf8'), this.indexUrl),
+    );
     const previous = this.snapshot?.productsUrl === productsUrl ? this.snapshot : null;
     const products = await http.get(productsUrl, {
       signal,
@@ -239,5 +246,9 @@ function dataFailure(kind: 'malformed' | 'empty', url: string, message: string, 
 
 function toFailure(error: unknown, fallbackUrl: string): FetchFailure {
   if (error instanceof FetchError) return error.failure;
-  return { cause: 'network', url: fallbackUrl, message: error instanceof Error ? error.message : String(error) };
+  return {
+    cause: 'network',
+    url: fallbackUrl,
+    message: error instanceof Error ? error.message : String(error),
+  };
 }

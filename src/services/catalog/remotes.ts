@@ -37,10 +37,16 @@ export function normaliseMirror(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new SkiffError('invalid-argument', `local.image.mirror: "${value}" is not a URL (expected e.g. https://mirror.example/ubuntu/)`);
+    throw new SkiffError(
+      'invalid-argument',
+      `local.image.mirror: "${value}" is not a URL (expected e.g. https://mirror.example/ubuntu/)`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SkiffError('invalid-argument', `local.image.mirror: scheme must be http or https, got "${url.protocol}"`);
+    throw new SkiffError(
+      'invalid-argument',
+      `local.image.mirror: scheme must be http or https, got "${url.protocol}"`,
+    );
   }
   if (url.search || url.hash) {
     throw new SkiffError('invalid-argument', 'local.image.mirror: the URL must not have a query or fragment');

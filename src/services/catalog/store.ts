@@ -14,7 +14,11 @@ export class CatalogStore implements SnapshotStore {
   constructor(private readonly dir: string) {}
 
   /** The persisted snapshot for this remote and URL, or null. A corrupt file is treated as absent (and reported). */
-  async load(remote: string, url: string, onCorrupt: (error: unknown) => void): Promise<CatalogSnapshot | null> {
+  async load(
+    remote: string,
+    url: string,
+    onCorrupt: (error: unknown) => void,
+  ): Promise<CatalogSnapshot | null> {
     try {
       const snapshot = await readJson<CatalogSnapshot>(this.pathFor(remote, url), SCHEMA);
       return snapshot && snapshot.remote === remote && snapshot.url === url ? snapshot : null;

@@ -53,7 +53,10 @@ export async function readJson<T>(path: string, schema: number): Promise<T | nul
     throw new SkiffError('internal', `state file ${path} is not valid JSON`, { cause: error });
   }
   if (parsed.schema !== schema) {
-    throw new SkiffError('internal', `state file ${path} has schema ${String(parsed.schema)}, expected ${schema}`);
+    throw new SkiffError(
+      'internal',
+      `state file ${path} has schema ${String(parsed.schema)}, expected ${schema}`,
+    );
   }
   return parsed.data as T;
 }

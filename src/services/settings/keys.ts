@@ -19,7 +19,10 @@ const INSTANCE_NAME = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 function oneOf(key: string, allowed: string[]): (value: string) => string {
   return (value) => {
     if (!allowed.includes(value)) {
-      throw new SkiffError('invalid-argument', `${key}: invalid value "${value}" (allowed: ${allowed.join(', ')})`);
+      throw new SkiffError(
+        'invalid-argument',
+        `${key}: invalid value "${value}" (allowed: ${allowed.join(', ')})`,
+      );
     }
     return value;
   };

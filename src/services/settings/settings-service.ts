@@ -20,7 +20,8 @@ export class SettingsService {
     private readonly defaults: Record<string, string> = {},
   ) {
     this.path = join(dataDir, 'settings.json');
-    for (const [key, value] of Object.entries(defaults)) this.defaults[key] = settingKey(key).normalise(value);
+    for (const [key, value] of Object.entries(defaults))
+      this.defaults[key] = settingKey(key).normalise(value);
   }
 
   async load(): Promise<void> {
