@@ -1,15 +1,18 @@
 /**
- * @module What every command gets: a client that autostarts the daemon, output streams and terminal facts.
+ * @module What every command gets: a way to talk to the daemon (started in the background when none
+ * answers, unless SKIFF_NO_AUTOSTART=1), output streams and terminal facts.
  */
 import { homedir } from 'node:os';
 import { defaultDataDir, defaultSocketPath } from '../api/endpoint.js';
-import { autostartDaemon } from '../client/autostart.js';
 import { DaemonClient } from '../client/daemon-client.js';
 import { isSkiffError } from '../core/errors.js';
 
 export interface CliContext {
-  /** A connected client: starts skiffd in the background if none answers (unless SKIFF_NO_AUTOSTART=1). */
-  client(): Promise<DaemonClient>;
+  /**
+   * Runs `call` against the daemon. When nothing answers on the socket, starts skiffd and runs it once more:
+   * a refused connection means the request never reached a daemon, so repeating it is safe.
+   */
+  withDaemon<T>(call: (client: DaemonClient) => Promise<T>): Promise<T>;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   color: boolean;
@@ -19,28 +22,27 @@ export interface CliContext {
 export function createContext(verbosity: number): CliContext {
   const host = { env: process.env, uid: process.getuid?.() ?? 0, home: homedir() };
   const socketPath = defaultSocketPath(host);
-  let ready: Promise<DaemonClient> | null = null;
+  const client = new DaemonClient(socketPath);
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     color: !process.env.NO_COLOR && process.stderr.isTTY === true,
     verbosity,
-    client: () => (ready ??= connect(socketPath, defaultDataDir(host))),
+    async withDaemon(call) {
+      try {
+        return await call(client);
+      } catch (error) {
+        const unreachable =
+          isSkiffError(error) && error.code === 'daemon-unreachable' && error.details?.connected !== true;
+        if (!unreachable || process.env.SKIFF_NO_AUTOSTART === '1') throw error;
+      }
+      // Loaded only here: spawning support costs start-up time that the common path should not pay.
+      const { autostartDaemon } = await import('../client/autostart.js');
+      const logPath = await autostartDaemon(client, { socketPath, dataDir: defaultDataDir(host) });
+      process.stderr.write(
+        `skiff: no daemon was answering; started skiffd in the background (socket ${socketPath}, log ${logPath})\n`,
+      );
+      return call(client);
+    },
   };
-}
-
-async function connect(socketPath: string, dataDir: string): Promise<DaemonClient> {
-  const client = new DaemonClient(socketPath);
-  try {
-    await client.version();
-    return client;
-  } catch (error) {
-    if (!isSkiffError(error) || error.code !== 'daemon-unreachable' || process.env.SKIFF_NO_AUTOSTART === '1')
-      throw error;
-  }
-  const logPath = await autostartDaemon(client, { socketPath, dataDir });
-  process.stderr.write(
-    `skiff: no daemon was answering; started skiffd in the background (socket ${socketPath}, log ${logPath})\n`,
-  );
-  return client;
 }

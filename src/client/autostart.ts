@@ -3,9 +3,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { SkiffError } from '../core/errors.js';
+import { installRoot } from '../core/install-root.js';
 import type { DaemonClient } from './daemon-client.js';
 
 export interface AutostartOptions {
@@ -16,7 +16,7 @@ export interface AutostartOptions {
 
 /** Spawns a detached skiffd and waits until it answers. Returns the log file path. */
 export async function autostartDaemon(client: DaemonClient, options: AutostartOptions): Promise<string> {
-  const skiffd = fileURLToPath(new URL('../../../bin/skiffd', import.meta.url));
+  const skiffd = join(installRoot(), 'bin', 'skiffd');
   mkdirSync(options.dataDir, { recursive: true, mode: 0o750 });
   const logPath = join(options.dataDir, 'skiffd.log');
   const log = openSync(logPath, 'a');

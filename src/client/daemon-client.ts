@@ -76,7 +76,9 @@ export class DaemonClient {
         else throw fromErrorBody({ error: line.error }, undefined);
       }
     }
-    throw new SkiffError('daemon-unreachable', 'skiffd closed the connection before the operation finished');
+    throw new SkiffError('daemon-unreachable', 'skiffd closed the connection before the operation finished', {
+      details: { connected: true },
+    });
   }
 
   private send(

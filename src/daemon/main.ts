@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { mkdir, rm } from 'node:fs/promises';
 import { pino } from 'pino';
 import { isSkiffError } from '../core/errors.js';
-import { skiffVersion } from '../core/version.js';
+import { skiffVersion } from '../core/install-root.js';
 import { compose } from './compose.js';
 import { DAEMON_USAGE, parseDaemonOptions } from './options.js';
 import { buildServer } from './server.js';

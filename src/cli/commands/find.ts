@@ -22,18 +22,19 @@ export interface FindArgs {
 export async function run(args: FindArgs, ctx: CliContext): Promise<number> {
   const format = parseFormat(args.format);
   const timeout = parseTimeoutS(args.timeout);
-  const client = await ctx.client();
   const progress = progressReporter(ctx.stderr);
   let result: FindResponse;
   try {
-    result = await client.find(
-      {
-        query: args.query ?? '',
-        show_unsupported: args.showUnsupported,
-        force_update: args.forceUpdate,
-        timeout,
-      },
-      (message) => progress.update(message),
+    result = await ctx.withDaemon((client) =>
+      client.find(
+        {
+          query: args.query ?? '',
+          show_unsupported: args.showUnsupported,
+          force_update: args.forceUpdate,
+          timeout,
+        },
+        (message) => progress.update(message),
+      ),
     );
   } finally {
     progress.done();

@@ -8,19 +8,19 @@ export async function run(
   args: { key?: string; keys?: boolean; raw?: boolean },
   ctx: CliContext,
 ): Promise<number> {
-  const client = await ctx.client();
   if (args.keys) {
     if (args.key) throw new SkiffError('invalid-argument', 'get: --keys takes no KEY');
-    const { settings } = await client.settings();
+    const { settings } = await ctx.withDaemon((client) => client.settings());
     ctx.stdout.write(`${Object.keys(settings).join('\n')}\n`);
     return 0;
   }
   if (!args.key) {
-    const { settings } = await client.settings();
+    const { settings } = await ctx.withDaemon((client) => client.settings());
     for (const [key, value] of Object.entries(settings)) ctx.stdout.write(`${key}=${value}\n`);
     return 0;
   }
-  const { value } = await client.getSetting(args.key);
+  const key = args.key;
+  const { value } = await ctx.withDaemon((client) => client.getSetting(key));
   // Multipass shows an empty value as <empty> unless --raw.
   ctx.stdout.write(`${value === '' && !args.raw ? '<empty>' : value}\n`);
   return 0;

@@ -10,7 +10,7 @@ import { renderTable } from '../format/table.js';
 
 export async function run(args: { format?: string }, ctx: CliContext): Promise<number> {
   const format = parseFormat(args.format);
-  const { remotes } = await (await ctx.client()).remotes();
+  const { remotes } = await ctx.withDaemon((client) => client.remotes());
   const now = Date.now();
   const when = (iso: string | null, future: boolean) => {
     if (iso === null) return '-';

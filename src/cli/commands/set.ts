@@ -9,7 +9,7 @@ export async function run(args: { assignment: string }, ctx: CliContext): Promis
   if (eq <= 0) {
     throw new SkiffError('invalid-argument', `set: expected KEY=VALUE, got "${args.assignment}"`);
   }
-  const client = await ctx.client();
-  await client.setSetting(args.assignment.slice(0, eq), args.assignment.slice(eq + 1));
+  const [key, value] = [args.assignment.slice(0, eq), args.assignment.slice(eq + 1)];
+  await ctx.withDaemon((client) => client.setSetting(key, value));
   return 0;
 }

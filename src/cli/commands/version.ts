@@ -1,7 +1,7 @@
 /**
  * @module `skiff version`: client and daemon versions.
  */
-import { skiffVersion } from '../../core/version.js';
+import { skiffVersion } from '../../core/install-root.js';
 import { isSkiffError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { renderCsv } from '../format/csv.js';
@@ -12,7 +12,7 @@ export async function run(args: { format?: string }, ctx: CliContext): Promise<n
   const format = parseFormat(args.format);
   let daemon = '';
   try {
-    daemon = (await (await ctx.client()).version()).skiffd;
+    daemon = (await ctx.withDaemon((client) => client.version())).skiffd;
   } catch (error) {
     // Like Multipass: the client version is still worth printing when no daemon answers.
     if (!isSkiffError(error) || error.code !== 'daemon-unreachable') throw error;

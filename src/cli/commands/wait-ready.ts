@@ -7,10 +7,9 @@ import { parseTimeoutS } from './timeout.js';
 
 export async function run(args: { timeout?: string }, ctx: CliContext): Promise<number> {
   const timeout = parseTimeoutS(args.timeout);
-  const client = await ctx.client();
   const progress = progressReporter(ctx.stderr);
   try {
-    await client.waitReady(timeout, (message) => progress.update(message));
+    await ctx.withDaemon((client) => client.waitReady(timeout, (message) => progress.update(message)));
   } finally {
     progress.done();
   }

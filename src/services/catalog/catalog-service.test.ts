@@ -341,3 +341,41 @@ test('an attempt that hangs is cut by its own deadline and counted as a timeout'
     await cleanup();
   }
 });
+
+test('a restart serves the young persisted catalog as stale until a conditional request confirms it', async () => {
+  const store = new MemoryStore();
+  const clock = new FakeClock();
+  const first = await setup({ store, clock });
+  const t = tree('releases', [noble]);
+  first.http.on(INDEX, { body: t.index }).on(PRODUCTS, { body: t.products, etag: '"e1"' });
+  serveDaily(first.http);
+  await first.service.configure(specs);
+  await settle();
+  await first.cleanup();
+  await clock.advance(60_000);
+  const second = await setup({ store, clock });
+  try {
+    let answer: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (answer = resolve));
+    const slowIndex = second.http.get.bind(second.http);
+    second.http.get = async (url, options) => {
+      if (url === INDEX) await gate;
+      return slowIndex(url, options);
+    };
+    second.http.on(INDEX, { body: t.index }).on(PRODUCTS, { notModified: true });
+    serveDaily(second.http);
+    await second.service.configure(specs);
+    await settle();
+    assert.equal(second.service.statuses()[0]!.state, 'stale', 'not confirmed since the restart');
+    assert.equal(second.service.snapshot('release')?.images.length, 1, 'but served at once');
+    answer();
+    await settle();
+    assert.equal(second.service.statuses()[0]!.state, 'fresh');
+    assert.deepEqual(
+      second.http.calls.filter((c) => c.url === PRODUCTS).map((c) => c.etag),
+      ['"e1"'],
+    );
+  } finally {
+    await second.cleanup();
+  }
+});

@@ -48,6 +48,8 @@ export interface RemoteCatalogDeps {
 /** Events: `success` (snapshot), `failure` (failure, nextAttemptMs). */
 export class RemoteCatalog extends EventEmitter {
   snapshot: CatalogSnapshot | null = null;
+  /** False while the snapshot comes from disk and no attempt since start has confirmed it. */
+  private confirmed = false;
   private lastError: FetchFailure | null = null;
   private failures = 0;
   private timer: TimerHandle | null = null;
@@ -69,15 +71,17 @@ export class RemoteCatalog extends EventEmitter {
     return `${this.url}streams/v1/index.json`;
   }
 
-  /** Loads the persisted snapshot and schedules the first attempt (now, unless the snapshot is young). */
+  /**
+   * Loads the persisted snapshot (served at once, as stale) and starts the first attempt. Even a young
+   * snapshot is revalidated now: after a restart nobody knows whether the network works, and a conditional
+   * request costs a 304.
+   */
   async init(): Promise<void> {
-    const { clock, store, policy, log } = this.deps;
+    const { store, log } = this.deps;
     this.snapshot = await store.load(this.name, this.url, (error) =>
       log.warn({ remote: this.name, err: error }, 'ignoring unreadable persisted catalog'),
     );
-    const dueMs = this.snapshot ? this.snapshot.fetchedAtMs + policy.refreshIntervalMs : clock.now();
-    if (dueMs <= clock.now()) void this.refreshNow('start');
-    else this.schedule(dueMs - clock.now());
+    void this.refreshNow('start');
   }
 
   /** Starts an attempt now, or joins the one in flight. Never rejects. */
@@ -114,7 +118,7 @@ export class RemoteCatalog extends EventEmitter {
 
   state(): RemoteState {
     if (!this.snapshot) return this.lastError ? 'unreachable' : 'pending';
-    if (this.lastError) return 'stale';
+    if (this.lastError || !this.confirmed) return 'stale';
     const age = this.deps.clock.now() - this.snapshot.fetchedAtMs;
     return age <= this.deps.policy.refreshIntervalMs + this.deps.policy.attemptTimeoutMs ? 'fresh' : 'stale';
   }
@@ -149,6 +153,7 @@ export class RemoteCatalog extends EventEmitter {
       this.failures = 0;
       this.lastError = null;
       this.snapshot = snapshot;
+      this.confirmed = true;
       await this.persist(snapshot);
       log.info({ remote: this.name, reason, images: snapshot.images.length }, 'catalog refreshed');
       this.schedule(policy.refreshIntervalMs);
