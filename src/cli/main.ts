@@ -102,6 +102,43 @@ program
     ),
   );
 
+const mirror = program
+  .command('mirror')
+  .description('Publish images as a simplestreams mirror (for air-gapped hosts and local.image.mirror)');
+
+mirror
+  .command('build')
+  .description('Add an image to the simplestreams tree in DIR (creates it when absent)')
+  .argument('<dir>', 'the mirror tree (holds releases/ and daily/)')
+  .requiredOption('--image <file>', 'the disk image to publish')
+  .requiredOption('--release <codename>', 'release codename, e.g. noble')
+  .requiredOption('--version <NN.NN>', 'release number, e.g. 24.04')
+  .requiredOption('--aliases <a,b,...>', 'aliases, e.g. noble,24.04,lts (they move to the newest version)')
+  .option('--title <title>', 'release title (default: the version)')
+  .option('--os <name>', 'OS name (default ubuntu)')
+  .option('--arch <arch>', "architecture (default: the host's)")
+  .option('--serial <YYYYMMDD[.N]>', 'version serial (default: today, then .1, .2 ...)')
+  .option('--stream <stream>', 'releases or daily (default releases)')
+  .option('--unsupported', 'mark the product unsupported')
+  .action(
+    action(
+      async () => ({ run: (await import('./commands/mirror.js')).runBuild }),
+      (dir: string, opts: Record<string, unknown>) => ({ dir, ...opts }),
+    ),
+  );
+
+mirror
+  .command('serve')
+  .description('Serve the tree in DIR over HTTP (Range, ETag, Last-Modified)')
+  .argument('<dir>', 'the mirror tree')
+  .option('--listen <addr:port>', 'where to listen (default 127.0.0.1:8080)')
+  .action(
+    action(
+      async () => ({ run: (await import('./commands/mirror.js')).runServe }),
+      (dir: string, opts: { listen?: string }) => ({ dir, ...opts }),
+    ),
+  );
+
 program
   .command('version')
   .description('Show version details')

@@ -2,10 +2,9 @@
  * @module JSON state files with a schema version, written atomically (temp file, fsync, rename, fsync dir),
  * so a crash at any instant leaves either the old file or the new one, never a torn one.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { SkiffError } from '../../core/errors.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 interface Envelope<T> {
   schema: number;
@@ -14,24 +13,7 @@ interface Envelope<T> {
 
 /** Writes `{schema, data}` to `path` atomically. */
 export async function writeJsonAtomic(path: string, schema: number, data: unknown): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const body = JSON.stringify({ schema, data } satisfies Envelope<unknown>);
-  try {
-    const handle = await open(temp, 'w', 0o640);
-    try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncDir(dir);
+  await writeFileAtomic(path, JSON.stringify({ schema, data } satisfies Envelope<unknown>));
 }
 
 /**
@@ -59,13 +41,4 @@ export async function readJson<T>(path: string, schema: number): Promise<T | nul
     );
   }
   return parsed.data as T;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

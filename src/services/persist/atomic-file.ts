@@ -1,0 +1,43 @@
+/**
+ * @module Atomic file replacement: write a temp file beside the target, fsync it, rename it over the target,
+ * fsync the directory. A reader (or a crash) sees the old file or the new one, never a torn one.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Replaces `path` with `data` atomically, creating parent directories. */
+export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = tempPathFor(path);
+  try {
+    const handle = await open(temp, 'w', mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDir(dir);
+}
+
+/** A hidden, unique temp name beside `path` (same filesystem, so rename is atomic). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** fsync a directory, so a rename in it survives a power loss. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
