@@ -1,0 +1,290 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CATALOG_BACKOFF } from '../../core/backoff.js';
+import { FakeClock, settle } from '../../testing/fake-clock.js';
+import { FakeHttp, MemoryStore } from '../../testing/fake-http.js';
+import { FakeGuestShell, FakeImages, FakeSeed, FakeVmBackend } from '../../testing/fake-vm.js';
+import { buildSimplestreamsTree } from '../../testing/simplestreams-fixture.js';
+import { CatalogService } from '../catalog/catalog-service.js';
+import { InstancesService } from './instances.js';
+import { reconcileInstances } from './reconcile.js';
+import { InstanceStore } from './store.js';
+
+const BASE = 'http://mirror.test/releases/';
+const SHA = 'a'.repeat(64);
+const quiet = { info: () => undefined, warn: () => undefined };
+
+async function setup() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-instances-'));
+  const http = new FakeHttp();
+  const files = buildSimplestreamsTree({
+    products: [
+      {
+        release: '24.04',
+        codename: 'noble',
+        title: '24.04 LTS',
+        aliases: ['noble', 'lts'],
+        versions: [{ serial: '20251120', path: 'noble.img', sizeBytes: 1000, sha256: SHA }],
+      },
+    ],
+  });
+  for (const [path, body] of Object.entries(files)) http.on(`${BASE}${path}`, { body });
+  const clock = new FakeClock();
+  const catalog = new CatalogService({
+    clock: {
+      ...clock,
+      now: () => clock.now(),
+      setTimeout: (f, ms) => clock.setTimeout(f, ms),
+      clearTimeout: (h) => clock.clearTimeout(h),
+    },
+    random: () => 0.5,
+    http,
+    store: new MemoryStore(),
+    policy: {
+      backoff: CATALOG_BACKOFF,
+      refreshIntervalMs: 900_000,
+      attemptTimeoutMs: 60_000,
+      waitingRetryMs: 5_000,
+    },
+    arch: 'amd64',
+    log: quiet,
+    watcher: null,
+    networkDebounceMs: 100,
+  });
+  await catalog.configure([{ name: 'release', url: BASE }]);
+  await settle();
+  const store = new InstanceStore(dataDir);
+  await store.load();
+  const backend = new FakeVmBackend();
+  const shell = new FakeGuestShell();
+  const images = new FakeImages();
+  const seed = new FakeSeed();
+  let port = 40000;
+  const deps = {
+    store,
+    catalog,
+    images,
+    backend,
+    shell,
+    seed,
+    identity: { user: 'ubuntu', privateKeyPath: '/k', publicKey: 'ssh-ed25519 AAAA skiff' },
+    allocatePort: async () => port++,
+    instancesDir: join(dataDir, 'instances'),
+    accel: async () => 'tcg' as const,
+    clock,
+    log: quiet,
+  };
+  const service = new InstancesService(deps);
+  const progress: string[] = [];
+  const ctx = { progress: (m: string) => progress.push(m) };
+  return {
+    dataDir,
+    store,
+    backend,
+    shell,
+    images,
+    seed,
+    service,
+    progress,
+    ctx,
+    clock,
+    deps,
+    cleanup: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+test('launch resolves the alias, makes disk and seed, starts the VM and waits for cloud-init', async () => {
+  const t = await setup();
+  try {
+    const record = await t.service.launch(
+      { image: 'noble', name: 'web', cpus: 2, memory: '2G', disk: '10G' },
+      t.ctx,
+    );
+    assert.equal(record.state, 'Running');
+    assert.equal(record.launched, true);
+    assert.deepEqual([record.cpus, record.memoryBytes, record.diskBytes], [2, 2 * 2 ** 30, 10 * 2 ** 30]);
+    assert.equal(record.image.id, SHA);
+    assert.equal(record.image.releaseTitle, '24.04 LTS');
+    assert.deepEqual(t.progress.slice(0, 2), ['Launching web', 'Retrieving image']);
+    assert.ok(t.progress.includes('Waiting for initialization to complete'));
+    assert.equal(t.seed.written[0]?.hostname, 'web');
+    assert.deepEqual(t.seed.written[0]?.authorizedKeys, ['ssh-ed25519 AAAA skiff']);
+    assert.ok(t.images.users.get(SHA)?.has('web'));
+    const [view] = await t.service.list();
+    assert.equal(view?.state, 'Running');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('a failed launch leaves nothing behind', async () => {
+  const t = await setup();
+  try {
+    t.backend.failStart = new Error('qemu: could not open disk');
+    await assert.rejects(t.service.launch({ image: 'noble', name: 'broken' }, t.ctx), /could not open disk/);
+    assert.equal(t.store.has('broken'), false);
+    await assert.rejects(stat(join(t.deps.instancesDir, 'broken')), /ENOENT/);
+    assert.equal(t.images.users.get(SHA)?.has('broken'), false);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('invalid input is rejected before anything is made, naming every problem', async () => {
+  const t = await setup();
+  try {
+    await assert.rejects(
+      t.service.launch({ image: 'noble', name: '1bad' }, t.ctx),
+      /invalid instance name "1bad"/,
+    );
+    await assert.rejects(
+      t.service.launch({ image: 'noble', cpus: 0, memory: '100M', disk: 'lots' }, t.ctx),
+      (e: Error) =>
+        /--cpus/.test(e.message) &&
+        /--memory: 100M is below the minimum of 512M/.test(e.message) &&
+        /--disk: "lots" is not a size/.test(e.message),
+    );
+    await assert.rejects(t.service.launch({ image: 'noble', cloudInit: 'a:\n\tb: 1' }, t.ctx), /cloud-init/);
+    await assert.rejects(t.service.launch({ image: 'nosuch' }, t.ctx), /no image matching "nosuch"/);
+    assert.deepEqual(t.store.all(), []);
+    assert.deepEqual(t.backend.calls, []);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('two concurrent launches with one name: one succeeds, the other gets a conflict', async () => {
+  const t = await setup();
+  try {
+    const results = await Promise.allSettled([
+      t.service.launch({ image: 'noble', name: 'twin' }, t.ctx),
+      t.service.launch({ image: 'noble', name: 'twin' }, t.ctx),
+    ]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.match(String(rejected.reason), /already exists/);
+    assert.equal((rejected.reason as { code: string }).code, 'conflict');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('stop, start, suspend, resume, restart move through Multipass states', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'vm' }, t.ctx);
+    assert.equal((await t.service.stop('vm')).state, 'Stopped');
+    await assert.rejects(t.service.suspend('vm'), /cannot suspend "vm": it is stopped/);
+    assert.equal((await t.service.start('vm')).state, 'Running');
+    assert.equal((await t.service.suspend('vm')).state, 'Suspended');
+    await assert.rejects(t.service.stop('vm'), /suspended; use "stop --force"/);
+    assert.equal((await t.service.start('vm')).state, 'Running');
+    assert.ok(t.backend.calls.includes('start vm resume'), t.backend.calls.join('\n'));
+    assert.equal((await t.service.restart('vm')).state, 'Running');
+    assert.equal((await t.service.stop('vm', { force: true })).state, 'Stopped');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('delayed shutdown fires on the clock, and can be cancelled', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'later' }, t.ctx);
+    assert.equal((await t.service.stop('later', { delayMinutes: 5 })).state, 'Delayed Shutdown');
+    assert.equal((await t.service.stop('later', { cancel: true })).state, 'Running');
+    await t.clock.advance(6 * 60_000);
+    assert.equal(t.store.get('later')?.state, 'Running');
+    await t.service.stop('later', { delayMinutes: 1 });
+    await t.clock.advance(60_000);
+    // The shutdown writes the state file (real I/O): give it a bounded moment.
+    for (let i = 0; i < 100 && t.store.get('later')?.state !== 'Stopped'; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(t.store.get('later')?.state, 'Stopped');
+  } finally {
+    t.service.stopTimers();
+    await t.cleanup();
+  }
+});
+
+test('delete, recover, delete --purge and purge', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'a' }, t.ctx);
+    await t.service.launch({ image: 'noble', name: 'b' }, t.ctx);
+    await t.service.delete('a');
+    assert.equal(t.store.get('a')?.state, 'Deleted');
+    await assert.rejects(t.service.start('a'), /it is deleted \(run "skiff recover" first\)/);
+    assert.equal((await t.service.recover('a')).state, 'Stopped');
+    await t.service.delete('b', { purge: true });
+    assert.equal(t.store.has('b'), false);
+    await t.service.delete('a');
+    assert.deepEqual(await t.service.purge(), ['a']);
+    assert.deepEqual(t.store.all(), []);
+    assert.equal(t.images.users.get(SHA)?.size, 0);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('list and info do not wait behind a long operation on another instance', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'busy' }, t.ctx);
+    await t.service.launch({ image: 'noble', name: 'idle' }, t.ctx);
+    await t.service.stop('busy');
+    let open: () => void = () => undefined;
+    t.backend.startGate = new Promise((resolve) => (open = resolve));
+    const starting = t.service.start('busy');
+    await settle();
+    const views = await t.service.list();
+    assert.deepEqual(
+      views.map((v) => [v.record.name, v.state]),
+      [
+        ['busy', 'Starting'],
+        ['idle', 'Running'],
+      ],
+    );
+    const info = await t.service.info('idle');
+    assert.equal(info.facts?.release, 'Fake OS 1.0');
+    assert.deepEqual(info.facts?.load, [0.1, 0.2, 0.3]);
+    open();
+    assert.equal((await starting).state, 'Running');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('reconcile re-adopts running VMs, marks dead ones stopped and removes interrupted launches', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'alive' }, t.ctx);
+    await t.service.launch({ image: 'noble', name: 'dead' }, t.ctx);
+    t.backend.crash(join(t.deps.instancesDir, 'dead'));
+    await t.store.put({ ...t.store.get('alive')!, name: 'halfway', launched: false, state: 'Starting' });
+    const store = new InstanceStore(t.dataDir);
+    await store.load();
+    const service = new InstancesService({ ...t.deps, store });
+    const report = await reconcileInstances({
+      store,
+      backend: t.backend,
+      images: t.images,
+      instances: service,
+      instancesDir: t.deps.instancesDir,
+      log: quiet,
+    });
+    assert.deepEqual(report, { adopted: ['alive'], stopped: ['dead'], removedUnfinished: ['halfway'] });
+    assert.deepEqual(
+      store.all().map((r) => [r.name, r.state]),
+      [
+        ['alive', 'Running'],
+        ['dead', 'Stopped'],
+      ],
+    );
+  } finally {
+    await t.cleanup();
+  }
+});

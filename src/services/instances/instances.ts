@@ -1,0 +1,318 @@
+/**
+ * @module The instances service: Multipass's lifecycle verbs over a VM backend. Each instance has its own
+ * operation queue, so a long operation on one never delays another, and read-only calls (list, info) take
+ * no lock at all.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SkiffError } from '../../core/errors.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { SshTarget } from '../../backends/vm.js';
+import { GUEST_FACTS_COMMAND, parseGuestFacts, type GuestFacts } from './guest-facts.js';
+import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
+import { checkOperation, type InstanceState } from './state.js';
+import type { InstanceRecord } from './store.js';
+
+export interface InstancesDeps extends Omit<LaunchDeps, 'now'> {
+  clock: Clock;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** How long a graceful stop may take before it is an error (or, with force, a kill). */
+  stopTimeoutMs?: number;
+}
+
+export interface InstanceView {
+  record: InstanceRecord;
+  state: InstanceState;
+}
+
+export interface InstanceInfo extends InstanceView {
+  facts: GuestFacts | null;
+  disk: { virtualBytes: number; actualBytes: number } | null;
+}
+
+export class InstancesService {
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly shutdownTimers = new Map<string, TimerHandle>();
+
+  constructor(private readonly deps: InstancesDeps) {}
+
+  private dir(name: string): string {
+    return join(this.deps.instancesDir, name);
+  }
+
+  /** Runs `work` after every earlier operation on `name` finished. */
+  private exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.queues.set(name, next);
+    void next
+      .finally(() => {
+        if (this.queues.get(name) === next) this.queues.delete(name);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  private record(name: string): InstanceRecord {
+    const record = this.deps.store.get(name);
+    if (!record)
+      throw new SkiffError('not-found', `instance "${name}" does not exist`, { details: { instance: name } });
+    return record;
+  }
+
+  launch(request: LaunchRequest, ctx: LaunchContext): Promise<InstanceRecord> {
+    return launchInstance(request, { ...this.deps, now: () => this.deps.clock.now() }, ctx);
+  }
+
+  /** Every instance with its live state. Reads only: never waits behind an operation. */
+  async list(): Promise<InstanceView[]> {
+    return Promise.all(
+      this.deps.store.all().map(async (record) => ({ record, state: await this.liveState(record) })),
+    );
+  }
+
+  async info(name: string): Promise<InstanceInfo> {
+    const record = this.record(name);
+    const state = await this.liveState(record);
+    const disk = await this.deps.backend.diskInfo(this.dir(name)).catch(() => null);
+    let facts: GuestFacts | null = null;
+    if (state === 'Running' || state === 'Delayed Shutdown') {
+      const result = await this.deps.shell
+        .run(this.target(record), GUEST_FACTS_COMMAND, { timeoutMs: 5_000 })
+        .catch(() => null);
+      if (result?.code === 0) facts = parseGuestFacts(result.stdout);
+    }
+    return { record, state, facts, disk };
+  }
+
+  /** SSH coordinates for `exec` and `shell`, which the CLI runs itself. */
+  sshTarget(name: string): SshTarget {
+    const record = this.record(name);
+    checkOperation(name, record.state, 'exec');
+    return this.target(record);
+  }
+
+  start(name: string): Promise<InstanceRecord> {
+    return this.exclusive(name, async () => {
+      const record = this.record(name);
+      checkOperation(name, record.state, 'start');
+      this.cancelShutdownTimer(name);
+      if ((await this.deps.backend.power(this.dir(name))) === 'running') {
+        return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
+      }
+      const resume = await this.deps.backend.hasSuspendState(this.dir(name));
+      await this.deps.store.update(name, (r) => (r.state = 'Starting'));
+      try {
+        await this.boot(record, resume);
+      } catch (error) {
+        await this.deps.store.update(name, (r) => (r.state = resume ? 'Suspended' : 'Stopped'));
+        throw error;
+      }
+      return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
+    });
+  }
+
+  /** `stop`: graceful ACPI shutdown; `force` kills; `delayMinutes` schedules it; `cancel` unschedules. */
+  stop(
+    name: string,
+    options: { force?: boolean; delayMinutes?: number; cancel?: boolean } = {},
+  ): Promise<InstanceRecord> {
+    return this.exclusive(name, async () => {
+      const record = this.record(name);
+      if (options.cancel) {
+        if (record.state !== 'Delayed Shutdown')
+          throw new SkiffError('conflict', `"${name}" has no delayed shutdown to cancel`);
+        this.cancelShutdownTimer(name);
+        return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
+      }
+      checkOperation(name, record.state, 'stop');
+      if (record.state === 'Suspended' && !options.force) {
+        throw new SkiffError(
+          'conflict',
+          `"${name}" is suspended; use "stop --force" to discard its saved state`,
+        );
+      }
+      if (options.delayMinutes && options.delayMinutes > 0) {
+        const at = this.deps.clock.now() + options.delayMinutes * 60_000;
+        const updated = await this.deps.store.update(
+          name,
+          (r) => ((r.state = 'Delayed Shutdown'), (r.shutdownAtMs = at)),
+        );
+        this.armShutdownTimer(updated);
+        return updated;
+      }
+      this.cancelShutdownTimer(name);
+      return this.powerOff(record, options.force ?? false);
+    });
+  }
+
+  restart(name: string): Promise<InstanceRecord> {
+    return this.exclusive(name, async () => {
+      const record = this.record(name);
+      checkOperation(name, record.state, 'restart');
+      this.cancelShutdownTimer(name);
+      await this.deps.store.update(name, (r) => (r.state = 'Restarting'));
+      try {
+        await this.deps.backend
+          .powerdown(this.dir(name), this.deps.stopTimeoutMs ?? 120_000)
+          .catch(() => this.deps.backend.kill(this.dir(name)));
+        await this.boot(record, false);
+      } catch (error) {
+        await this.deps.store.update(name, (r) => (r.state = 'Unknown'));
+        throw error;
+      }
+      return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
+    });
+  }
+
+  suspend(name: string): Promise<InstanceRecord> {
+    return this.exclusive(name, async () => {
+      const record = this.record(name);
+      checkOperation(name, record.state, 'suspend');
+      if (record.state === 'Suspended') return record;
+      this.cancelShutdownTimer(name);
+      await this.deps.store.update(name, (r) => (r.state = 'Suspending'));
+      try {
+        await this.deps.backend.suspend(this.dir(name));
+      } catch (error) {
+        await this.deps.store.update(name, (r) => (r.state = 'Running'));
+        throw error;
+      }
+      return this.deps.store.update(name, (r) => ((r.state = 'Suspended'), (r.shutdownAtMs = null)));
+    });
+  }
+
+  /** Soft delete (recoverable) or, with purge, removal of the instance and its disk. */
+  delete(name: string, options: { purge?: boolean } = {}): Promise<void> {
+    return this.exclusive(name, async () => {
+      const record = this.record(name);
+      if (record.state !== 'Deleted') {
+        checkOperation(name, record.state, 'delete');
+        this.cancelShutdownTimer(name);
+        // Graceful first: a soft-deleted instance may be recovered, and its filesystem should be clean then.
+        await this.deps.backend
+          .powerdown(this.dir(name), 30_000)
+          .catch(() => this.deps.backend.kill(this.dir(name)));
+        await this.deps.store.update(name, (r) => {
+          r.stateBeforeDelete = r.state === 'Suspended' ? 'Suspended' : 'Stopped';
+          r.state = 'Deleted';
+          r.shutdownAtMs = null;
+        });
+      }
+      if (options.purge) await this.purgeOne(name);
+    });
+  }
+
+  recover(name: string): Promise<InstanceRecord> {
+    return this.exclusive(name, async () => {
+      const record = this.record(name);
+      checkOperation(name, record.state, 'recover');
+      return this.deps.store.update(
+        name,
+        (r) => ((r.state = r.stateBeforeDelete ?? 'Stopped'), (r.stateBeforeDelete = null)),
+      );
+    });
+  }
+
+  /** Removes every soft-deleted instance for good. @returns their names. */
+  async purge(): Promise<string[]> {
+    const deleted = this.deps.store
+      .all()
+      .filter((r) => r.state === 'Deleted')
+      .map((r) => r.name);
+    for (const name of deleted) await this.exclusive(name, () => this.purgeOne(name));
+    return deleted;
+  }
+
+  names(): string[] {
+    return this.deps.store.all().map((r) => r.name);
+  }
+
+  /** Re-arms delayed shutdowns after a daemon restart (the reconciler calls it). */
+  armShutdownTimer(record: InstanceRecord): void {
+    if (record.shutdownAtMs === null) return;
+    this.cancelShutdownTimer(record.name);
+    const delay = Math.max(0, record.shutdownAtMs - this.deps.clock.now());
+    this.shutdownTimers.set(
+      record.name,
+      this.deps.clock.setTimeout(() => {
+        this.shutdownTimers.delete(record.name);
+        void this.exclusive(record.name, async () => {
+          const current = this.deps.store.get(record.name);
+          if (current?.state === 'Delayed Shutdown') await this.powerOff(current, false);
+        }).catch((error: unknown) =>
+          this.deps.log.warn({ instance: record.name, err: error }, 'delayed shutdown failed'),
+        );
+      }, delay),
+    );
+  }
+
+  stopTimers(): void {
+    for (const name of [...this.shutdownTimers.keys()]) this.cancelShutdownTimer(name);
+  }
+
+  private cancelShutdownTimer(name: string): void {
+    const timer = this.shutdownTimers.get(name);
+    if (timer) this.deps.clock.clearTimeout(timer);
+    this.shutdownTimers.delete(name);
+  }
+
+  private async powerOff(record: InstanceRecord, force: boolean): Promise<InstanceRecord> {
+    const dir = this.dir(record.name);
+    await this.deps.store.update(record.name, (r) => (r.state = 'Stopping'));
+    try {
+      if (force) await this.deps.backend.kill(dir);
+      else if ((await this.deps.backend.power(dir)) !== 'stopped')
+        await this.deps.backend.powerdown(dir, this.deps.stopTimeoutMs ?? 120_000);
+    } catch (error) {
+      await this.deps.store.update(record.name, (r) => (r.state = 'Unknown'));
+      throw new SkiffError('timeout', `"${record.name}" did not shut down in time; use "stop --force"`, {
+        cause: error,
+      });
+    }
+    return this.deps.store.update(record.name, (r) => ((r.state = 'Stopped'), (r.shutdownAtMs = null)));
+  }
+
+  private async boot(record: InstanceRecord, resume: boolean): Promise<void> {
+    const sshPort = await this.deps.allocatePort();
+    const updated = await this.deps.store.update(record.name, (r) => (r.sshPort = sshPort));
+    const spec = {
+      name: record.name,
+      dir: this.dir(record.name),
+      cpus: record.cpus,
+      memoryBytes: record.memoryBytes,
+      sshPort,
+      mac: record.mac,
+      accel: await this.deps.accel(),
+      resumeFromSuspend: resume,
+    };
+    await this.deps.backend.start(spec);
+    await this.deps.shell.waitReady(this.target(updated), { timeoutMs: 300_000 });
+  }
+
+  private async purgeOne(name: string): Promise<void> {
+    const record = this.deps.store.get(name);
+    if (!record) return;
+    await this.deps.backend.kill(this.dir(name));
+    await rm(this.dir(name), { recursive: true, force: true });
+    if (record.image.id) await this.deps.images.release(record.image.id, name).catch(() => undefined);
+    await this.deps.store.remove(name);
+  }
+
+  private target(record: InstanceRecord): SshTarget {
+    return {
+      host: '127.0.0.1',
+      port: record.sshPort,
+      user: this.deps.identity.user,
+      keyPath: this.deps.identity.privateKeyPath,
+    };
+  }
+
+  /** The recorded state, corrected by what QEMU is really doing for states that claim a running VM. */
+  private async liveState(record: InstanceRecord): Promise<InstanceState> {
+    if (record.state !== 'Running' && record.state !== 'Delayed Shutdown') return record.state;
+    const power = await this.deps.backend.power(this.dir(record.name));
+    if (power === 'running') return record.state;
+    return power === 'stopped' ? 'Stopped' : power === 'suspended' ? 'Suspended' : 'Unknown';
+  }
+}

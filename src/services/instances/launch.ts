@@ -1,0 +1,218 @@
+/**
+ * @module The launch flow, stage by stage: validate everything, reserve the name, get the image, make the
+ * disk and seed, start QEMU, wait for SSH and cloud-init. Any failure undoes what was made.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SkiffError } from '../../core/errors.js';
+import type { GuestShell, VmBackend } from '../../backends/vm.js';
+import type { CatalogService } from '../catalog/catalog-service.js';
+import { resolveImageSource } from './image-resolution.js';
+import type {
+  DownloadProgress,
+  ImageSource,
+  ImageStore,
+  PortAllocator,
+  SeedWriter,
+  SshIdentity,
+} from './ports.js';
+import { checkInstanceName, generateName, launchSizes } from './spec.js';
+import type { InstanceRecord, InstanceStore } from './store.js';
+
+export interface LaunchRequest {
+  image: string;
+  name?: string;
+  cpus?: number;
+  memory?: string;
+  disk?: string;
+  cloudInit?: string;
+  /** Seconds for the whole launch (image, boot, cloud-init). */
+  timeoutS?: number;
+}
+
+export interface LaunchDeps {
+  store: InstanceStore;
+  catalog: CatalogService;
+  images: ImageStore;
+  backend: VmBackend;
+  shell: GuestShell;
+  seed: SeedWriter;
+  identity: SshIdentity;
+  allocatePort: PortAllocator;
+  instancesDir: string;
+  accel: () => Promise<'kvm' | 'tcg'>;
+  now: () => number;
+}
+
+export interface LaunchContext {
+  signal?: AbortSignal;
+  progress: (message: string, download?: DownloadProgress) => void;
+}
+
+const DEFAULT_TIMEOUT_S = 600;
+/** Headroom kept free on the data dir's filesystem beyond what the launch itself needs. */
+const FREE_SPACE_MARGIN_BYTES = 256 * 2 ** 20;
+
+/** Validates the request completely before anything is made. @returns the checked values. */
+export function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store' | 'seed'>) {
+  const sizes = launchSizes({ cpus: request.cpus, memory: request.memory, disk: request.disk });
+  const name = request.name === undefined || request.name === '' ? null : checkInstanceName(request.name);
+  if (name !== null && deps.store.has(name)) {
+    throw new SkiffError('conflict', `an instance named "${name}" already exists`, {
+      details: { field: 'name' },
+    });
+  }
+  if (request.cloudInit !== undefined) deps.seed.validate(request.cloudInit);
+  if (request.timeoutS !== undefined && !(request.timeoutS > 0)) {
+    throw new SkiffError('invalid-argument', '--timeout must be a positive number of seconds');
+  }
+  return { sizes, name };
+}
+
+/** Runs a launch; the caller holds no lock: the name is reserved by writing its record first. */
+export async function launchInstance(
+  request: LaunchRequest,
+  deps: LaunchDeps,
+  ctx: LaunchContext,
+): Promise<InstanceRecord> {
+  const { sizes, name: requested } = validateLaunch(request, deps);
+  const deadline = AbortSignal.timeout((request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000);
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+  const name = requested ?? generateName(new Set(deps.store.all().map((r) => r.name)));
+  ctx.progress(`Launching ${name}`);
+  const source = await resolveImageSource(deps.catalog, request.image, {
+    timeoutMs: (request.timeoutS ?? 60) * 1000,
+    signal,
+    onProgress: (message) => ctx.progress(message),
+  });
+  await checkFreeSpace(deps.instancesDir, source, sizes.diskBytes);
+  const dir = join(deps.instancesDir, name);
+  const record: InstanceRecord = {
+    name,
+    state: 'Starting',
+    stateBeforeDelete: null,
+    ...sizes,
+    sshPort: await deps.allocatePort(),
+    mac: randomMac(),
+    image: { id: '', path: '', releaseTitle: '', remote: null, query: request.image, version: '' },
+    createdAtMs: deps.now(),
+    shutdownAtMs: null,
+    launched: false,
+  };
+  // Reserving the name: a second launch with the same name now fails validation with a conflict.
+  if (deps.store.has(name)) throw new SkiffError('conflict', `an instance named "${name}" already exists`);
+  await deps.store.put(record);
+  let acquiredId: string | null = null;
+  try {
+    ctx.progress('Retrieving image');
+    const image = await deps.images.acquire(source, name, {
+      signal,
+      onProgress: (p) => ctx.progress('Retrieving image', p),
+    });
+    acquiredId = image.id;
+    record.image = { ...record.image, ...describeImage(source), id: image.id, path: image.path };
+    await deps.store.put(record);
+    ctx.progress('Preparing image');
+    await mkdir(dir, { recursive: true, mode: 0o750 });
+    await deps.backend.createDisk({ dir, baseImage: image.path, diskBytes: sizes.diskBytes });
+    await deps.seed.write({
+      dir,
+      instanceId: `${name}-${randomBytes(4).toString('hex')}`,
+      hostname: name,
+      authorizedKeys: [deps.identity.publicKey],
+      userCloudConfig: request.cloudInit ?? null,
+    });
+    ctx.progress('Starting');
+    await deps.backend.start(
+      {
+        name,
+        dir,
+        cpus: sizes.cpus,
+        memoryBytes: sizes.memoryBytes,
+        sshPort: record.sshPort,
+        mac: record.mac,
+        accel: await deps.accel(),
+      },
+      signal,
+    );
+    ctx.progress('Waiting for SSH');
+    const target = {
+      host: '127.0.0.1',
+      port: record.sshPort,
+      user: deps.identity.user,
+      keyPath: deps.identity.privateKeyPath,
+    };
+    await deps.shell.waitReady(target, { timeoutMs: remainingMs(deadline, request), signal });
+    ctx.progress('Waiting for initialization to complete');
+    await waitForCloudInit(deps.shell, target, signal);
+    return await deps.store.update(name, (r) => {
+      r.state = 'Running';
+      r.launched = true;
+    });
+  } catch (error) {
+    await deps.backend.kill(dir).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    if (acquiredId) await deps.images.release(acquiredId, name).catch(() => undefined);
+    await deps.store.remove(name);
+    if (deadline.aborted) {
+      throw new SkiffError(
+        'timeout',
+        `launch of "${name}" timed out after ${request.timeoutS ?? DEFAULT_TIMEOUT_S} s`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+function describeImage(source: ImageSource): Partial<InstanceRecord['image']> {
+  if (source.kind === 'catalog') {
+    return { releaseTitle: source.image.releaseTitle, remote: source.remote, version: source.image.version };
+  }
+  return { releaseTitle: '', remote: null, version: '' };
+}
+
+async function waitForCloudInit(
+  shell: GuestShell,
+  target: Parameters<GuestShell['run']>[0],
+  signal: AbortSignal,
+): Promise<void> {
+  for (;;) {
+    signal.throwIfAborted();
+    const { code, stdout } = await shell.run(
+      target,
+      'test -e /var/lib/cloud/instance/boot-finished && echo done || true',
+      { timeoutMs: 15_000 },
+    );
+    if (code === 0 && stdout.includes('done')) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function remainingMs(deadline: AbortSignal, request: LaunchRequest): number {
+  return deadline.aborted ? 0 : (request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000;
+}
+
+async function checkFreeSpace(dir: string, source: ImageSource, diskBytes: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const stats = await statfs(dir);
+  const free = stats.bavail * stats.bsize;
+  const image = source.kind === 'catalog' ? source.image.sizeBytes : 0;
+  // The overlay grows lazily, so the full disk size is not reserved; a tenth of it is a floor for the first boot.
+  const needed = image + Math.min(diskBytes / 10, 2 ** 30) + FREE_SPACE_MARGIN_BYTES;
+  if (free < needed) {
+    throw new SkiffError(
+      'invalid-argument',
+      `not enough free disk space in ${dir}: ${mib(free)} MiB free, about ${mib(needed)} MiB needed`,
+    );
+  }
+}
+
+const mib = (bytes: number) => Math.floor(bytes / 2 ** 20);
+
+/** A locally administered unicast MAC (52:54:00 is QEMU's prefix). */
+function randomMac(): string {
+  const bytes = randomBytes(3);
+  return `52:54:00:${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+}

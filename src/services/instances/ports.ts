@@ -1,0 +1,60 @@
+/**
+ * @module What the instances service needs from the outside: images, seeds, ports. The VM backend and the
+ * guest shell contracts live in backends/vm.ts.
+ */
+import type { ImageInfo } from '../catalog/types.js';
+
+export type ImageSource =
+  | { kind: 'catalog'; remote: string; image: ImageInfo }
+  | { kind: 'url'; url: string }
+  | { kind: 'file'; path: string };
+
+export interface DownloadProgress {
+  bytes: number;
+  totalBytes: number | null;
+  rateBytesPerS: number;
+  etaS: number | null;
+}
+
+export interface AcquiredImage {
+  /** sha256 of the stored file. */
+  id: string;
+  path: string;
+  sizeBytes: number;
+}
+
+/** The image vault as the instances service sees it. */
+export interface ImageStore {
+  acquire(
+    source: ImageSource,
+    instance: string,
+    options: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void },
+  ): Promise<AcquiredImage>;
+  release(id: string, instance: string): Promise<void>;
+}
+
+export interface SeedRequest {
+  dir: string;
+  instanceId: string;
+  hostname: string;
+  authorizedKeys: string[];
+  /** The user's `--cloud-init` text, already validated. */
+  userCloudConfig: string | null;
+}
+
+/** Writes the NoCloud seed ISO of an instance. */
+export interface SeedWriter {
+  /** @throws SkiffError('invalid-argument') when the text is not a valid cloud-config. */
+  validate(userCloudConfig: string): void;
+  write(request: SeedRequest): Promise<void>;
+}
+
+/** The daemon's SSH identity for guests. */
+export interface SshIdentity {
+  user: string;
+  privateKeyPath: string;
+  publicKey: string;
+}
+
+/** A free TCP port on 127.0.0.1 for the SSH forward. */
+export type PortAllocator = () => Promise<number>;

@@ -1,0 +1,140 @@
+/**
+ * @module Launch parameters: names, sizes with units, Multipass's minimums and defaults. Pure.
+ */
+import { SkiffError } from '../../core/errors.js';
+
+export const LIMITS = {
+  minCpus: 1,
+  defaultCpus: 1,
+  minMemoryBytes: 512 * 2 ** 20,
+  defaultMemoryBytes: 2 ** 30,
+  minDiskBytes: 2 ** 30,
+  defaultDiskBytes: 5 * 2 ** 30,
+} as const;
+
+const NAME = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+
+/** Multipass's instance-name rules. @throws SkiffError('invalid-argument') naming the rule broken. */
+export function checkInstanceName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new SkiffError(
+      'invalid-argument',
+      `invalid instance name "${name}": names start with a letter, contain only letters, digits and "-", do not end with "-", and have at most 63 characters`,
+      { details: { field: 'name' } },
+    );
+  }
+  return name;
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 2 ** 10,
+  kb: 2 ** 10,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mb: 2 ** 20,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gb: 2 ** 30,
+  gib: 2 ** 30,
+  t: 2 ** 40,
+  tb: 2 ** 40,
+  tib: 2 ** 40,
+};
+
+/**
+ * Parses `512M`, `1.5G`, `10GiB`, `1073741824` (bytes) as Multipass does (binary units).
+ * @throws SkiffError('invalid-argument') naming the option.
+ */
+export function parseSize(option: string, value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw new SkiffError('invalid-argument', `${option}: "${value}" is not a size (e.g. 512M, 5G)`, {
+      details: { field: option },
+    });
+  }
+  return Math.floor(Number(match[1]) * unit);
+}
+
+export interface LaunchSizes {
+  cpus: number;
+  memoryBytes: number;
+  diskBytes: number;
+}
+
+/** Applies defaults and minimums. @throws SkiffError('invalid-argument') listing every problem. */
+export function launchSizes(input: { cpus?: string | number; memory?: string; disk?: string }): LaunchSizes {
+  const problems: string[] = [];
+  const attempt = <T>(fn: () => T, fallback: T): T => {
+    try {
+      return fn();
+    } catch (error) {
+      problems.push((error as Error).message);
+      return fallback;
+    }
+  };
+  const cpus = input.cpus === undefined ? LIMITS.defaultCpus : Number(input.cpus);
+  if (!Number.isInteger(cpus) || cpus < LIMITS.minCpus || cpus > 512)
+    problems.push(`--cpus: "${input.cpus}" is not a whole number from 1 to 512`);
+  const memoryBytes =
+    input.memory === undefined
+      ? LIMITS.defaultMemoryBytes
+      : attempt(() => parseSize('--memory', input.memory!), 0);
+  if (memoryBytes > 0 && memoryBytes < LIMITS.minMemoryBytes)
+    problems.push(`--memory: ${input.memory} is below the minimum of 512M`);
+  const diskBytes =
+    input.disk === undefined ? LIMITS.defaultDiskBytes : attempt(() => parseSize('--disk', input.disk!), 0);
+  if (diskBytes > 0 && diskBytes < LIMITS.minDiskBytes)
+    problems.push(`--disk: ${input.disk} is below the minimum of 1G`);
+  if (problems.length > 0)
+    throw new SkiffError('invalid-argument', problems.join('; '), { details: { problems } });
+  return { cpus, memoryBytes, diskBytes };
+}
+
+const ADJECTIVES = [
+  'brisk',
+  'calm',
+  'eager',
+  'gentle',
+  'jolly',
+  'keen',
+  'lively',
+  'mellow',
+  'nimble',
+  'proud',
+  'quiet',
+  'rapid',
+  'sunny',
+  'tidy',
+  'vivid',
+  'witty',
+];
+const NOUNS = [
+  'albatross',
+  'badger',
+  'cormorant',
+  'dolphin',
+  'egret',
+  'falcon',
+  'gannet',
+  'heron',
+  'ibis',
+  'jackdaw',
+  'kestrel',
+  'lapwing',
+  'merlin',
+  'osprey',
+  'puffin',
+  'swift',
+];
+
+/** A Multipass-style petname (`lively-puffin`) not in `taken`. */
+export function generateName(taken: Set<string>, random: () => number = Math.random): string {
+  for (let i = 0; i < 1000; i++) {
+    const name = `${ADJECTIVES[Math.floor(random() * ADJECTIVES.length)]}-${NOUNS[Math.floor(random() * NOUNS.length)]}`;
+    if (!taken.has(name)) return name;
+  }
+  for (let n = 1; ; n++) if (!taken.has(`instance-${n}`)) return `instance-${n}`;
+}

@@ -1,0 +1,97 @@
+/**
+ * @module Instance records on disk (`instances.json`, atomic, schema-versioned). Writes are serialised, so two
+ * operations on different instances never overwrite each other's change.
+ */
+import { join } from 'node:path';
+import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
+import type { InstanceState } from './state.js';
+
+const SCHEMA = 1;
+
+export interface InstanceImage {
+  /** sha256 of the base image (Multipass's image hash). */
+  id: string;
+  path: string;
+  /** e.g. `24.04 LTS`, or `` for a custom image. */
+  releaseTitle: string;
+  remote: string | null;
+  /** What the user asked for: `noble`, `daily:24.04`, a URL or file. */
+  query: string;
+  version: string;
+}
+
+export interface InstanceRecord {
+  name: string;
+  state: InstanceState;
+  /** The state to return to on `recover` (soft-deleted instances only). */
+  stateBeforeDelete: InstanceState | null;
+  cpus: number;
+  memoryBytes: number;
+  diskBytes: number;
+  sshPort: number;
+  mac: string;
+  image: InstanceImage;
+  createdAtMs: number;
+  /** When a delayed `stop -t` fires (ms since epoch), or null. */
+  shutdownAtMs: number | null;
+  /** False until launch finished (cloud-init done); a daemon restart cleans up unfinished launches. */
+  launched: boolean;
+}
+
+export class InstanceStore {
+  private records = new Map<string, InstanceRecord>();
+  private writing: Promise<void> = Promise.resolve();
+  private readonly path: string;
+
+  constructor(dataDir: string) {
+    this.path = join(dataDir, 'instances.json');
+  }
+
+  async load(): Promise<void> {
+    const list = (await readJson<InstanceRecord[]>(this.path, SCHEMA)) ?? [];
+    this.records = new Map(list.map((r) => [r.name, r]));
+  }
+
+  get(name: string): InstanceRecord | undefined {
+    const record = this.records.get(name);
+    return record && structuredClone(record);
+  }
+
+  all(): InstanceRecord[] {
+    return [...this.records.values()]
+      .map((r) => structuredClone(r))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  has(name: string): boolean {
+    return this.records.has(name);
+  }
+
+  /** Inserts or replaces a record and persists; resolves once it is on disk. */
+  put(record: InstanceRecord): Promise<void> {
+    this.records.set(record.name, structuredClone(record));
+    return this.flush();
+  }
+
+  /** Applies `change` to the stored record and persists. @returns the updated record. */
+  async update(name: string, change: (r: InstanceRecord) => void): Promise<InstanceRecord> {
+    const record = this.records.get(name);
+    if (!record) throw new Error(`no instance record "${name}"`);
+    change(record);
+    await this.flush();
+    return structuredClone(record);
+  }
+
+  remove(name: string): Promise<void> {
+    this.records.delete(name);
+    return this.flush();
+  }
+
+  private flush(): Promise<void> {
+    const snapshot = [...this.records.values()];
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(() => writeJsonAtomic(this.path, SCHEMA, snapshot));
+    return this.writing;
+  }
+}
