@@ -221,3 +221,52 @@ test('HTTP_PROXY is used for every fetch, and NO_PROXY bypasses it', async () =>
     }
   });
 });
+
+test('a TLS failure (self-signed certificate) is reported as tls with the URL', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createServer } = await import('node:https');
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-tls-'));
+  const server = createServer(
+    await (async () => {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-days',
+          '1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      return { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) };
+    })(),
+    (_req, res) => res.end('{}'),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const daemon = await SkiffDaemon.start({ mirror: `https://127.0.0.1:${port}/`, args: FAST });
+  try {
+    await daemon.waitForRemotes((r) => release(r).last_error?.cause === 'tls');
+    const r = release(await daemon.remotes());
+    assert.equal(r.last_error?.url, `https://127.0.0.1:${port}/releases/streams/v1/index.json`);
+    assert.match(r.last_error!.message, /TLS handshake failed \(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED/);
+  } finally {
+    await daemon.stop();
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

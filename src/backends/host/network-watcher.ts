@@ -3,8 +3,8 @@
  * `ip -o monitor`, plus changes of the resolver configuration behind /etc/resolv.conf (following its symlinks).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { watch, type FSWatcher, readlinkSync, lstatSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { accessSync, constants, watch, type FSWatcher, readlinkSync, lstatSync } from 'node:fs';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import type { NetworkWatcher } from '../../services/catalog/ports.js';
 
 export interface LinuxNetworkWatcherOptions {
@@ -41,9 +41,11 @@ export class LinuxNetworkWatcher implements NetworkWatcher {
 
   private startMonitor(onChange: (reason: string) => void): void {
     const { log } = this.options;
-    const child = spawn(this.ipCommand, ['-o', 'monitor', 'link', 'address', 'route'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const argv = [this.ipCommand, '-o', 'monitor', 'link', 'address', 'route'];
+    // setpriv's parent-death signal ends the monitor with the daemon, even after kill -9.
+    const setpriv = findOnPath('setpriv');
+    const command = setpriv ? [setpriv, '--pdeathsig', 'TERM', '--', ...argv] : argv;
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.monitor = child;
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -108,4 +110,18 @@ export function symlinkChain(start: string, maxLinks = 10): string[] {
     }
   }
   return chain;
+}
+
+/** The absolute path of an executable on PATH, or null. */
+function findOnPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }

@@ -150,11 +150,12 @@ export class RemoteCatalog extends EventEmitter {
     const signal = AbortSignal.timeout(policy.attemptTimeoutMs);
     try {
       const snapshot = await this.fetchSnapshot(signal);
+      // On disk first: whoever sees the remote fresh can rely on the catalog surviving a crash.
+      await this.persist(snapshot);
       this.failures = 0;
       this.lastError = null;
       this.snapshot = snapshot;
       this.confirmed = true;
-      await this.persist(snapshot);
       log.info({ remote: this.name, reason, images: snapshot.images.length }, 'catalog refreshed');
       this.schedule(policy.refreshIntervalMs);
       this.emit('success', snapshot);
