@@ -14,13 +14,22 @@ export const PATHS = {
   settings: `${API_PREFIX}/settings`,
   setting: (key: string) => `${API_PREFIX}/settings/${encodeURIComponent(key)}`,
   openapi: `${API_PREFIX}/openapi.json`,
+  instances: `${API_PREFIX}/instances`,
+  instance: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}`,
+  instanceAction: (name: string, action: InstanceAction) =>
+    `${API_PREFIX}/instances/${encodeURIComponent(name)}/${action}`,
+  instanceSsh: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/ssh`,
+  purge: `${API_PREFIX}/purge`,
+  cachedImages: `${API_PREFIX}/cache/images`,
 } as const;
+
+export type InstanceAction = 'start' | 'stop' | 'restart' | 'suspend' | 'recover';
 
 /** Content type of streamed operations: one JSON object per line, the last one a result or an error. */
 export const NDJSON = 'application/x-ndjson';
 
 export type StreamLine<T> =
-  | { type: 'progress'; message: string }
+  | { type: 'progress'; message: string; download?: DownloadJson }
   | { type: 'result'; result: T }
   | { type: 'error'; error: ErrorBody['error'] };
 
@@ -97,4 +106,78 @@ export interface SettingsResponse {
 export interface SettingResponse {
   key: string;
   value: string;
+}
+
+export interface DownloadJson {
+  bytes: number;
+  total_bytes: number | null;
+  rate_bytes_per_s: number;
+  eta_s: number | null;
+}
+
+export interface LaunchBody {
+  image?: string;
+  name?: string;
+  cpus?: number;
+  memory?: string;
+  disk?: string;
+  /** The cloud-config text (the CLI reads the file or stdin). */
+  cloud_init?: string;
+  timeout?: number;
+}
+
+export interface InstanceSummaryJson {
+  name: string;
+  state: string;
+  ipv4: string[];
+  release: string;
+}
+
+/** `list --format json` of Multipass. */
+export interface ListResponse {
+  list: InstanceSummaryJson[];
+}
+
+/** One instance in `info --format json` of Multipass (numbers as strings where Multipass has them so). */
+export interface InstanceInfoJson {
+  state: string;
+  image_hash: string;
+  image_release: string;
+  release: string;
+  cpu_count: string;
+  snapshot_count: string;
+  load: number[];
+  disks: Record<string, { used: string; total: string }>;
+  memory: { used?: number; total?: number };
+  ipv4: string[];
+  mounts: Record<string, unknown>;
+}
+
+export interface StopBody {
+  force?: boolean;
+  /** Delay in minutes (`stop -t`). */
+  time?: number;
+  cancel?: boolean;
+}
+
+export interface ActionResponse {
+  name: string;
+  state: string;
+}
+
+export interface SshInfoResponse {
+  host: string;
+  port: number;
+  user: string;
+  private_key: string;
+}
+
+export interface CachedImageJson {
+  id: string;
+  path: string;
+  size_bytes: number;
+  source: unknown;
+  fetched_at: string;
+  last_used: string;
+  used_by: string[];
 }

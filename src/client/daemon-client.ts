@@ -6,6 +6,15 @@ import { request, type IncomingMessage } from 'node:http';
 import {
   NDJSON,
   PATHS,
+  type ActionResponse,
+  type CachedImageJson,
+  type DownloadJson,
+  type InstanceAction,
+  type InstanceInfoJson,
+  type LaunchBody,
+  type ListResponse,
+  type SshInfoResponse,
+  type StopBody,
   type ErrorBody,
   type FindQuery,
   type FindResponse,
@@ -18,7 +27,7 @@ import {
 } from '../api/contract.js';
 import { SkiffError, type ErrorCode } from '../core/errors.js';
 
-export type ProgressHandler = (message: string) => void;
+export type ProgressHandler = (message: string, download?: DownloadJson) => void;
 
 export class DaemonClient {
   constructor(readonly socketPath: string) {}
@@ -51,6 +60,43 @@ export class DaemonClient {
     return this.json('PUT', PATHS.setting(key), { value });
   }
 
+  launch(body: LaunchBody, onProgress: ProgressHandler): Promise<ActionResponse> {
+    return this.stream(PATHS.instances, onProgress, 'POST', body);
+  }
+
+  list(): Promise<ListResponse> {
+    return this.json('GET', PATHS.instances);
+  }
+
+  info(name: string): Promise<InstanceInfoJson> {
+    return this.json('GET', PATHS.instance(name));
+  }
+
+  action(
+    name: string,
+    verb: InstanceAction,
+    body: StopBody | undefined,
+    onProgress: ProgressHandler,
+  ): Promise<ActionResponse> {
+    return this.stream(PATHS.instanceAction(name, verb), onProgress, 'POST', body ?? {});
+  }
+
+  delete(name: string, purge: boolean): Promise<ActionResponse> {
+    return this.json('DELETE', `${PATHS.instance(name)}${purge ? '?purge=true' : ''}`);
+  }
+
+  purge(): Promise<{ purged: string[] }> {
+    return this.json('POST', PATHS.purge, {});
+  }
+
+  cachedImages(): Promise<{ images: CachedImageJson[] }> {
+    return this.json('GET', PATHS.cachedImages);
+  }
+
+  sshInfo(name: string): Promise<SshInfoResponse> {
+    return this.json('GET', PATHS.instanceSsh(name));
+  }
+
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
     const text = await readAll(response);
@@ -60,8 +106,13 @@ export class DaemonClient {
   }
 
   /** Reads an NDJSON operation: progress lines go to the handler, the last line is the result or an error. */
-  private async stream<T>(path: string, onProgress: ProgressHandler): Promise<T> {
-    const response = await this.send('GET', path, undefined, NDJSON);
+  private async stream<T>(
+    path: string,
+    onProgress: ProgressHandler,
+    method = 'GET',
+    body?: unknown,
+  ): Promise<T> {
+    const response = await this.send(method, path, body, NDJSON);
     if ((response.statusCode ?? 500) >= 400)
       throw fromErrorBody(parseJson(await readAll(response), path) as ErrorBody, response.statusCode);
     let buffered = '';
@@ -71,7 +122,7 @@ export class DaemonClient {
       while ((newline = buffered.indexOf('\n')) >= 0) {
         const line = parseJson(buffered.slice(0, newline), path) as StreamLine<T>;
         buffered = buffered.slice(newline + 1);
-        if (line.type === 'progress') onProgress(line.message);
+        if (line.type === 'progress') onProgress(line.message, line.download);
         else if (line.type === 'result') return line.result;
         else throw fromErrorBody({ error: line.error }, undefined);
       }

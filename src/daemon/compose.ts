@@ -13,6 +13,7 @@ import { remoteSpecs } from '../services/catalog/remotes.js';
 import { hostArch } from '../services/catalog/arch.js';
 import { SettingsService } from '../services/settings/settings-service.js';
 import type { Services } from './services.js';
+import { composeInstances } from './compose-instances.js';
 
 export interface CatalogTuning {
   backoff: BackoffPolicy;
@@ -71,8 +72,12 @@ export async function compose(
   settings.onChange(async (key, value) => {
     if (key === 'local.image.mirror') await catalog.configure(remoteSpecs(value));
   });
+  const vms = await composeInstances({ dataDir, logger, catalog, version: options.version });
   return {
-    services: { version: options.version, catalog, settings },
-    stop: () => catalog.stop(),
+    services: { version: options.version, catalog, settings, instances: vms.instances, vault: vms.vault },
+    stop: async () => {
+      await vms.stop();
+      await catalog.stop();
+    },
   };
 }

@@ -4,10 +4,13 @@
  */
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NDJSON, type StreamLine } from '../api/contract.js';
+import { NDJSON, type DownloadJson, type StreamLine } from '../api/contract.js';
 import { errorBody } from './errors.js';
 
-export type Operation<T> = (ctx: { progress: (message: string) => void; signal: AbortSignal }) => Promise<T>;
+export type Operation<T> = (ctx: {
+  progress: (message: string, download?: DownloadJson) => void;
+  signal: AbortSignal;
+}) => Promise<T>;
 
 export function streamOperation<T>(
   request: FastifyRequest,
@@ -20,7 +23,11 @@ export function streamOperation<T>(
     if (!stream.writableEnded) stream.write(`${JSON.stringify(line)}\n`);
   };
   request.raw.socket.once('close', () => controller.abort());
-  run({ progress: (message) => write({ type: 'progress', message }), signal: controller.signal })
+  run({
+    progress: (message, download) =>
+      write(download ? { type: 'progress', message, download } : { type: 'progress', message }),
+    signal: controller.signal,
+  })
     .then((result) => write({ type: 'result', result }))
     .catch((error: unknown) => {
       const { body } = errorBody(error, request.log);

@@ -8,6 +8,8 @@ import { PATHS } from '../api/contract.js';
 import { errorBody } from './errors.js';
 import { registerDaemonRoutes } from './routes/daemon.js';
 import { registerImageRoutes } from './routes/images.js';
+import { registerInstanceRoutes } from './routes/instances.js';
+import { registerCacheRoutes } from './routes/cache.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import type { Services } from './services.js';
 
@@ -38,6 +40,8 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
   registerDaemonRoutes(app, services);
   registerImageRoutes(app, services);
   registerSettingsRoutes(app, services);
+  registerInstanceRoutes(app, services);
+  registerCacheRoutes(app, services);
   app.get(PATHS.openapi, { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

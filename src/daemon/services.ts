@@ -2,10 +2,14 @@
  * @module What routes can reach: the services, built by compose.ts.
  */
 import type { CatalogService } from '../services/catalog/catalog-service.js';
+import type { InstancesService } from '../services/instances/instances.js';
+import type { Vault } from '../services/vault/vault.js';
 import type { SettingsService } from '../services/settings/settings-service.js';
 
 export interface Services {
   version: string;
   catalog: CatalogService;
   settings: SettingsService;
+  instances: InstancesService;
+  vault: Vault;
 }

@@ -85,6 +85,11 @@ export class SkiffDaemon {
     return startSkiff(args, { SKIFF_SOCKET: this.socket, SKIFF_NO_AUTOSTART: '1' });
   }
 
+  /** Like cliStart, with a pipe to the CLI's stdin. */
+  cliStartWithInput(args: string[]): { child: ChildProcess; done: Promise<CliResult> } {
+    return startSkiff(args, { SKIFF_SOCKET: this.socket, SKIFF_NO_AUTOSTART: '1' }, 'pipe');
+  }
+
   /** GET an API path directly (for tests of the raw API). */
   get(path: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
@@ -175,15 +180,16 @@ export async function runSkiff(
 function startSkiff(
   args: string[],
   env: NodeJS.ProcessEnv,
+  stdin: 'ignore' | 'pipe' = 'ignore',
 ): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [SKIFF, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin, 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const done = new Promise<CliResult>((resolve) =>
     child.on('close', (code) => resolve({ code, stdout, stderr })),
   );

@@ -379,3 +379,38 @@ test('a restart serves the young persisted catalog as stale until a conditional 
     await second.cleanup();
   }
 });
+
+test('partial waits answer with the remotes that have a catalog and report the others after one attempt', async () => {
+  const { http, service, clock, cleanup } = await setup();
+  try {
+    const t = tree('releases', [noble]);
+    http.on(INDEX, { body: t.index }).on(PRODUCTS, { body: t.products });
+    http.on(DAILY_INDEX, { fail: 'http-404', message: 'server answered HTTP 404' });
+    await service.configure(specs);
+    await settle();
+    const started = clock.now();
+    const result = await service.waitFor(['release', 'daily'], { timeoutMs: 60_000, partial: true });
+    assert.equal(clock.now(), started, 'no fake time had to pass: nothing was waited out');
+    assert.deepEqual(
+      result.snapshots.map((s) => s.remote),
+      ['release'],
+    );
+    assert.deepEqual(
+      result.failures.map((f) => [f.remote, f.failure.cause]),
+      [['daily', 'http-404']],
+    );
+    // Without partial, the same request would wait for daily until its deadline.
+    const full = service.waitFor(['release', 'daily'], { timeoutMs: 10_000 });
+    let done = false;
+    void full.then(() => (done = true));
+    await clock.advance(9_000);
+    assert.equal(done, false);
+    await clock.advance(1_000);
+    assert.deepEqual(
+      (await full).failures.map((f) => f.remote),
+      ['daily'],
+    );
+  } finally {
+    await cleanup();
+  }
+});

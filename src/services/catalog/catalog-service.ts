@@ -2,6 +2,7 @@
  * @module All remotes' catalogs: creates them from the mirror setting, reacts to network changes with a
  * debounced immediate retry, and lets requests wait for a catalog with a deadline and live progress.
  */
+import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { SkiffError } from '../../core/errors.js';
 import type { FetchFailure } from '../../core/fetch-error.js';
@@ -23,6 +24,11 @@ export interface WaitOptions {
   force?: boolean;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /**
+   * Answer as soon as one named remote has a catalog: the others get one attempt now, and their failures are
+   * reported rather than waited out (find). Without it, every named remote is waited for (wait-ready).
+   */
+  partial?: boolean;
 }
 
 export interface WaitResult {
@@ -35,9 +41,14 @@ export interface WaitResult {
 
 export class CatalogService {
   private remotes: RemoteCatalog[] = [];
+  /** Emits `change` whenever any remote's refresh succeeds or fails. */
+  private readonly changes = new EventEmitter();
   private debounce: TimerHandle | null = null;
 
-  constructor(private readonly deps: CatalogServiceDeps) {}
+  constructor(private readonly deps: CatalogServiceDeps) {
+    // One listener per waiting request: many may wait at once.
+    this.changes.setMaxListeners(0);
+  }
 
   /** (Re)configures the remotes; unchanged ones keep their state, changed ones load their own persisted catalog. */
   async configure(specs: RemoteSpec[]): Promise<void> {
@@ -46,7 +57,12 @@ export class CatalogService {
     for (const spec of specs) {
       const existing = this.remotes.find((r) => r.name === spec.name && r.url === spec.url);
       if (existing) kept.push(existing);
-      else created.push(new RemoteCatalog(spec.name, spec.url, this.deps));
+      else {
+        const remote = new RemoteCatalog(spec.name, spec.url, this.deps);
+        remote.on('success', () => this.changes.emit('change'));
+        remote.on('failure', () => this.changes.emit('change'));
+        created.push(remote);
+      }
     }
     for (const old of this.remotes) if (!kept.includes(old)) old.stop();
     const next = specs.map((s) => [...kept, ...created].find((r) => r.name === s.name)!);
@@ -87,7 +103,16 @@ export class CatalogService {
     const remotes = names.map((n) => this.remote(n));
     const deadline = deadlineSignal(this.deps.clock, options.timeoutMs, options.signal);
     try {
-      const outcomes = await Promise.all(remotes.map((r) => this.waitOne(r, options, deadline.signal)));
+      const outcomes = await Promise.all(
+        remotes.map((r) =>
+          this.waitOne(
+            r,
+            remotes.filter((o) => o !== r),
+            options,
+            deadline.signal,
+          ),
+        ),
+      );
       const failures = outcomes.flatMap((o, i) => (o ? [{ remote: remotes[i]!.name, failure: o }] : []));
       const snapshots = remotes.flatMap((r) => (r.snapshot ? [r.snapshot] : []));
       if (snapshots.length === 0) {
@@ -106,6 +131,7 @@ export class CatalogService {
   /** Resolves with null when the remote is usable, or with why it is not (deadline reached, forced refresh failed). */
   private async waitOne(
     remote: RemoteCatalog,
+    others: RemoteCatalog[],
     options: WaitOptions,
     deadline: AbortSignal,
   ): Promise<FetchFailure | null> {
@@ -130,9 +156,22 @@ export class CatalogService {
           : `waiting for ${remote.name} (${remote.indexUrl}): fetching the image catalog`,
       );
       remote.on('failure', progress);
-      const success = new Promise<void>((resolve) => remote.once('success', () => resolve()));
-      void remote.refreshNow('request waiting');
-      await raceAbort(success, deadline);
+      // Done when this remote has a catalog; with `partial`, also once its own attempt failed while another
+      // named remote has one: what can be shown is shown, and the failure is reported instead of waited out.
+      let attemptFailed = false;
+      let settle = () => {};
+      const usable = new Promise<void>((resolve) => (settle = resolve));
+      const check = () => {
+        const othersUsable = others.some((r) => r.snapshot !== null);
+        if (remote.snapshot || (options.partial && attemptFailed && othersUsable)) settle();
+      };
+      this.changes.on('change', check);
+      void remote.refreshNow('request waiting').then(() => {
+        attemptFailed = remote.snapshot === null;
+        check();
+      });
+      await raceAbort(usable, deadline);
+      this.changes.off('change', check);
       return remote.snapshot ? null : (remote.lastFailure ?? timedOutFailure(remote));
     } finally {
       remote.off('failure', progress);

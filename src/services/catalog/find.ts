@@ -29,6 +29,7 @@ export async function findImages(catalog: CatalogService, options: FindOptions):
   const waited = await catalog.waitFor(names, {
     timeoutMs: options.timeoutMs,
     force: options.forceUpdate,
+    partial: true,
     signal: options.signal,
     onProgress: options.onProgress,
   });

@@ -46,8 +46,10 @@ export function parseGuestFacts(output: string): GuestFacts {
     Number.isFinite(total) && Number.isFinite(available)
       ? { totalBytes: total, usedBytes: total - available }
       : null;
-  const ipv4 = [...addresses.matchAll(/\b(\d{1,3}(?:\.\d{1,3}){3})\b/g)]
-    .map((m) => m[1]!)
-    .filter((ip) => !ip.startsWith('127.'));
+  // `hostname -I` prints bare addresses; `ip -o addr` prints `inet A.B.C.D/NN brd ...`: take only the address.
+  const found = /\binet\s/.test(addresses)
+    ? [...addresses.matchAll(/\binet\s+(\d{1,3}(?:\.\d{1,3}){3})\//g)]
+    : [...addresses.matchAll(/\b(\d{1,3}(?:\.\d{1,3}){3})\b/g)];
+  const ipv4 = found.map((m) => m[1]!).filter((ip) => !ip.startsWith('127.'));
   return { release: pretty, load, disk, memory, ipv4: [...new Set(ipv4)] };
 }

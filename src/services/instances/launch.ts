@@ -95,7 +95,7 @@ export async function launchInstance(
     ...sizes,
     sshPort: await deps.allocatePort(),
     mac: randomMac(),
-    image: { id: '', path: '', releaseTitle: '', remote: null, query: request.image, version: '' },
+    image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: request.image, version: '' },
     createdAtMs: deps.now(),
     shutdownAtMs: null,
     launched: false,
@@ -168,9 +168,14 @@ export async function launchInstance(
 
 function describeImage(source: ImageSource): Partial<InstanceRecord['image']> {
   if (source.kind === 'catalog') {
-    return { releaseTitle: source.image.releaseTitle, remote: source.remote, version: source.image.version };
+    return {
+      releaseTitle: source.image.releaseTitle,
+      os: source.image.os,
+      remote: source.remote,
+      version: source.image.version,
+    };
   }
-  return { releaseTitle: '', remote: null, version: '' };
+  return { releaseTitle: '', os: '', remote: null, version: '' };
 }
 
 async function waitForCloudInit(

@@ -2,19 +2,11 @@
  * @module What the instances service needs from the outside: images, seeds, ports. The VM backend and the
  * guest shell contracts live in backends/vm.ts.
  */
-import type { ImageInfo } from '../catalog/types.js';
+import type { ImageSource } from '../vault/types.js';
+import type { DownloadProgress } from '../vault/ports.js';
 
-export type ImageSource =
-  | { kind: 'catalog'; remote: string; image: ImageInfo }
-  | { kind: 'url'; url: string }
-  | { kind: 'file'; path: string };
-
-export interface DownloadProgress {
-  bytes: number;
-  totalBytes: number | null;
-  rateBytesPerS: number;
-  etaS: number | null;
-}
+export type { ImageSource } from '../vault/types.js';
+export type { DownloadProgress } from '../vault/ports.js';
 
 export interface AcquiredImage {
   /** sha256 of the stored file. */

@@ -14,6 +14,8 @@ export interface InstanceImage {
   path: string;
   /** e.g. `24.04 LTS`, or `` for a custom image. */
   releaseTitle: string;
+  /** e.g. `Ubuntu`, or `` for a custom image. */
+  os: string;
   remote: string | null;
   /** What the user asked for: `noble`, `daily:24.04`, a URL or file. */
   query: string;

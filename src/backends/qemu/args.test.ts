@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { VmLaunchSpec } from '../vm.js';
+import { qemuArgs, qemuOptValue, validateLaunchSpec } from './args.js';
+
+const spec: VmLaunchSpec = {
+  name: 'primary',
+  dir: '/var/lib/skiff/instances/primary',
+  cpus: 2,
+  memoryBytes: 1024 * 1024 * 1024,
+  sshPort: 40022,
+  mac: '52:54:00:AB:CD:EF',
+  accel: 'tcg',
+};
+const D = spec.dir;
+
+test('qemuArgs: the full argv for a TCG launch', () => {
+  assert.deepEqual(qemuArgs(spec), [
+    ...['-name', 'guest=primary', '-nodefaults', '-no-user-config'],
+    ...['-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024M', '-display', 'none'],
+    ...['-drive', `file=${D}/disk.qcow2,format=qcow2,if=virtio,discard=unmap`],
+    ...['-drive', `file=${D}/seed.iso,format=raw,if=virtio,readonly=on`],
+    ...['-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:40022-:22'],
+    ...['-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:ab:cd:ef'],
+    ...['-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0'],
+    ...['-qmp', `unix:${D}/qmp.sock,server=on,wait=off`],
+    ...['-pidfile', `${D}/qemu.pid`],
+    ...['-serial', `file:${D}/serial.log`],
+  ]);
+});
+
+test('qemuArgs: KVM uses the host CPU model', () => {
+  const args = qemuArgs({ ...spec, accel: 'kvm' });
+  assert.equal(args[args.indexOf('-machine') + 1], 'q35,accel=kvm');
+  assert.equal(args[args.indexOf('-cpu') + 1], 'host');
+});
+
+test('qemuArgs: resuming adds -loadvm with the suspend snapshot, last', () => {
+  assert.deepEqual(qemuArgs({ ...spec, resumeFromSuspend: true }).slice(-2), ['-loadvm', 'skiff-suspend']);
+  assert.equal(qemuArgs({ ...spec, resumeFromSuspend: false }).includes('-loadvm'), false);
+});
+
+test('qemuArgs: no -daemonize (QEMU is spawned detached instead)', () => {
+  assert.equal(qemuArgs(spec).includes('-daemonize'), false);
+});
+
+test('qemuArgs: memory is whole MiB, rounded down', () => {
+  const args = qemuArgs({ ...spec, memoryBytes: 512 * 1024 * 1024 + 1234 });
+  assert.equal(args[args.indexOf('-m') + 1], '512M');
+});
+
+test('qemuArgs: the SSH forward is bound to loopback only', () => {
+  const netdev = qemuArgs(spec)[qemuArgs(spec).indexOf('-netdev') + 1];
+  assert.match(netdev ?? '', /hostfwd=tcp:127\.0\.0\.1:40022-:22$/);
+});
+
+test('qemuArgs: commas in paths are doubled in option values, not in -pidfile or -serial file:', () => {
+  const args = qemuArgs({ ...spec, dir: '/data/a,b', name: 'x,y' });
+  assert.ok(args.includes('file=/data/a,,b/disk.qcow2,format=qcow2,if=virtio,discard=unmap'));
+  assert.ok(args.includes('unix:/data/a,,b/qmp.sock,server=on,wait=off'));
+  assert.ok(args.includes('guest=x,,y'));
+  assert.ok(args.includes('/data/a,b/qemu.pid'));
+  assert.ok(args.includes('file:/data/a,b/serial.log'));
+  assert.equal(qemuOptValue('a,,b'), 'a,,,,b');
+});
+
+test('validateLaunchSpec: names every bad field at once', () => {
+  assert.throws(
+    () => validateLaunchSpec({ ...spec, dir: 'rel', cpus: 0, memoryBytes: 1, sshPort: 70000, mac: 'nope' }),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'invalid-argument');
+      for (const field of ['dir:', 'cpus:', 'memoryBytes:', 'sshPort:', 'mac:'])
+        assert.ok(error.message.includes(field), field);
+      return true;
+    },
+  );
+});
+
+test('validateLaunchSpec: a QMP socket path over the unix-socket limit is refused up front', () => {
+  assert.throws(() => validateLaunchSpec({ ...spec, dir: `/${'d'.repeat(98)}` }), /107-byte limit/);
+  assert.doesNotThrow(() => validateLaunchSpec({ ...spec, dir: `/${'d'.repeat(97)}` }));
+});

@@ -1,0 +1,108 @@
+/**
+ * @module Pure: a VmLaunchSpec becomes the qemu-system-x86_64 argv. No I/O, so every flag is checked by
+ * deep-equal in unit tests without QEMU installed (lima `Cmdline`, multipass QemuVMProcessSpec).
+ */
+import { join } from 'node:path';
+import { SkiffError } from '../../core/errors.js';
+import { VM_FILES } from '../vm.js';
+import type { VmLaunchSpec } from '../vm.js';
+
+/** Name of the internal qcow2 snapshot that holds a suspended VM's RAM and device state. */
+export const SUSPEND_SNAPSHOT = 'skiff-suspend';
+
+/** The QEMU binary the backend runs (from PATH). */
+export const QEMU_BINARY = 'qemu-system-x86_64';
+
+/** sun_path is 108 bytes including the trailing NUL on Linux: QEMU cannot bind a longer socket path. */
+export const MAX_UNIX_SOCKET_PATH_BYTES = 107;
+
+const MIB = 1024 * 1024;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/**
+ * Escapes a value for QEMU's `key=value,key=value` option syntax, where a literal comma is written twice.
+ * @example qemuOptValue('/a,b') // '/a,,b'
+ */
+export function qemuOptValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+/** Rejects specs QEMU would refuse or misread, naming the field. @throws SkiffError invalid-argument */
+export function validateLaunchSpec(spec: VmLaunchSpec): void {
+  const problems: string[] = [];
+  if (!spec.dir.startsWith('/')) problems.push(`dir: must be absolute, got ${JSON.stringify(spec.dir)}`);
+  if (!Number.isInteger(spec.cpus) || spec.cpus < 1)
+    problems.push(`cpus: must be an integer >= 1, got ${spec.cpus}`);
+  if (!Number.isFinite(spec.memoryBytes) || spec.memoryBytes < 16 * MIB) {
+    problems.push(`memoryBytes: must be at least 16 MiB, got ${spec.memoryBytes}`);
+  }
+  if (!Number.isInteger(spec.sshPort) || spec.sshPort < 1 || spec.sshPort > 65535) {
+    problems.push(`sshPort: must be 1-65535, got ${spec.sshPort}`);
+  }
+  if (!MAC.test(spec.mac))
+    problems.push(`mac: must look like 52:54:00:12:34:56, got ${JSON.stringify(spec.mac)}`);
+  const qmpPath = join(spec.dir, VM_FILES.qmp);
+  if (Buffer.byteLength(qmpPath) > MAX_UNIX_SOCKET_PATH_BYTES) {
+    problems.push(
+      `dir: the QMP socket path ${qmpPath} is ${Buffer.byteLength(qmpPath)} bytes, over the ` +
+        `${MAX_UNIX_SOCKET_PATH_BYTES}-byte limit of a unix socket: use a shorter data directory`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new SkiffError('invalid-argument', `invalid VM spec for ${spec.name}: ${problems.join('; ')}`, {
+      details: { problems },
+    });
+  }
+}
+
+/**
+ * The argv (without the binary) that runs `spec`. QEMU is spawned detached by the backend, so there is no
+ * `-daemonize` here: see backend.ts for why. @throws SkiffError invalid-argument (validateLaunchSpec)
+ */
+export function qemuArgs(spec: VmLaunchSpec): string[] {
+  validateLaunchSpec(spec);
+  const file = (name: string): string => join(spec.dir, name);
+  const kvm = spec.accel === 'kvm';
+  const args = [
+    '-name',
+    `guest=${qemuOptValue(spec.name)}`,
+    // No default devices: QEMU's default empty IDE cdrom makes guests probe a slow device, and the default
+    // NICs (e1000/e1000e) are missing from Ubuntu's and Debian's cloud kernels.
+    '-nodefaults',
+    '-no-user-config',
+    '-machine',
+    `q35,accel=${spec.accel}`,
+    '-cpu',
+    kvm ? 'host' : 'max',
+    '-smp',
+    String(spec.cpus),
+    '-m',
+    `${Math.floor(spec.memoryBytes / MIB)}M`,
+    '-display',
+    'none',
+    '-drive',
+    `file=${qemuOptValue(file(VM_FILES.disk))},format=qcow2,if=virtio,discard=unmap`,
+    // The seed is a read-only virtio disk rather than a cdrom: q35's cdrom sits on AHCI, which some cloud
+    // kernels lack, and savevm skips read-only drives (a writable raw ISO would block suspend).
+    '-drive',
+    `file=${qemuOptValue(file(VM_FILES.seed))},format=raw,if=virtio,readonly=on`,
+    '-netdev',
+    `user,id=n0,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
+    '-device',
+    `virtio-net-pci,netdev=n0,mac=${spec.mac.toLowerCase()}`,
+    // Guests generate SSH host keys at first boot; without an entropy device that waits on the CRNG.
+    '-object',
+    'rng-random,id=rng0,filename=/dev/urandom',
+    '-device',
+    'virtio-rng-pci,rng=rng0',
+    '-qmp',
+    `unix:${qemuOptValue(file(VM_FILES.qmp))},server=on,wait=off`,
+    '-pidfile',
+    file(VM_FILES.pid),
+    // The legacy `file:` form takes the rest of the string as the path, so no comma escaping here.
+    '-serial',
+    `file:${file(VM_FILES.serial)}`,
+  ];
+  if (spec.resumeFromSuspend) args.push('-loadvm', SUSPEND_SNAPSHOT);
+  return args;
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import type { SshTarget } from '../vm.js';
+import { shellJoin, shellQuote, sshCommandArgs, sshExecArgs, sshShellArgs } from './args.js';
+import { findExecutable } from '../qemu/process.js';
+
+const run = promisify(execFile);
+const target: SshTarget = { host: '127.0.0.1', port: 40022, user: 'ubuntu', keyPath: '/k/id_ed25519' };
+const BASE = [
+  ...['-F', '/dev/null', '-i', '/k/id_ed25519', '-p', '40022'],
+  ...['-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
+  ...['-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'],
+  ...['-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=3'],
+];
+
+test('sshCommandArgs: a command line without a TTY', () => {
+  assert.deepEqual(sshCommandArgs(target, 'cat /etc/os-release'), [
+    ...BASE,
+    ...['-T', '--', 'ubuntu@127.0.0.1', 'cat /etc/os-release'],
+  ]);
+});
+
+test('sshExecArgs: argv quoted into one word, TTY on request', () => {
+  assert.deepEqual(sshExecArgs(target, ['ls', '-l', 'my file']), [
+    ...BASE,
+    ...['-T', '--', 'ubuntu@127.0.0.1', "ls -l 'my file'"],
+  ]);
+  assert.equal(sshExecArgs(target, ['top'], { tty: true }).at(-4), '-t');
+  assert.throws(() => sshExecArgs(target, []), /empty command/);
+});
+
+test('sshShellArgs: a login shell with a PTY; connect timeout configurable', () => {
+  assert.deepEqual(sshShellArgs(target, { connectTimeoutSec: 3 }), [
+    ...BASE.map((a) => (a === 'ConnectTimeout=10' ? 'ConnectTimeout=3' : a)),
+    ...['-t', '--', 'ubuntu@127.0.0.1'],
+  ]);
+});
+
+test('shellQuote: safe words stay bare, others single-quoted', () => {
+  assert.equal(shellQuote('ls'), 'ls');
+  assert.equal(shellQuote('/usr/bin/env'), '/usr/bin/env');
+  assert.equal(shellQuote('--opt=a,b:c@d%e+f'), '--opt=a,b:c@d%e+f');
+  assert.equal(shellQuote(''), "''");
+  assert.equal(shellQuote('a b'), "'a b'");
+  assert.equal(shellQuote("it's"), "'it'\\''s'");
+  assert.equal(shellQuote('$HOME'), "'$HOME'");
+});
+
+const TRICKY = [
+  'plain',
+  '',
+  'two words',
+  "single ' quote",
+  'double " quote',
+  "''",
+  '$HOME $(id) `id` ${PATH}',
+  'back\\slash\\',
+  'line\nbreak',
+  'tab\there',
+  '*?[a-z]',
+  '; rm -rf / && echo pwned | cat > /dev/null',
+  '-n',
+  '--',
+  '~',
+  '#not a comment',
+  'ünïcødé ✓',
+  '!event',
+  'a=b',
+  '{a,b}',
+];
+
+for (const shell of ['sh', 'bash', 'dash']) {
+  test(`shellJoin round-trips argv exactly through ${shell} -c`, async (t) => {
+    if ((await findExecutable(shell)) === null) return t.skip(`${shell} is not installed`);
+    // What sshd does: hand the joined line to the login shell; printf then shows each word as received.
+    const line = `printf '%s\\0' ${shellJoin(TRICKY)}`;
+    const { stdout } = await run(shell, ['-c', line]);
+    assert.deepEqual(stdout.split('\0').slice(0, -1), TRICKY);
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * @module GuestShell over the OpenSSH client. Readiness is the guest's `SSH-` banner, then a trivial command:
+ * QEMU's user-mode networking accepts the forwarded TCP connection before anything listens in the guest, so
+ * a successful connect proves nothing (and ssh would sit in the handshake until its timeout).
+ */
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SkiffError } from '../../core/errors.js';
+import type { GuestShell, SshTarget } from '../vm.js';
+import { SSH_BINARY, sshCommandArgs } from './args.js';
+
+/** Result of one banner probe: the banner line, or why there was none. */
+export type BannerProbe = { ok: true; banner: string } | { ok: false; reason: string };
+
+/** Connects to host:port and waits up to `timeoutMs` for a line starting with `SSH-`. Never throws. */
+export function probeSshBanner(host: string, port: number, timeoutMs: number): Promise<BannerProbe> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    let received = '';
+    const done = (result: BannerProbe): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done({ ok: false, reason: 'no SSH banner yet' }), timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const line = received.split('\n')[0] ?? '';
+      if (received.includes('\n') || received.length >= 255) {
+        done(
+          line.startsWith('SSH-')
+            ? { ok: true, banner: line.trim() }
+            : { ok: false, reason: `not SSH: ${line}` },
+        );
+      }
+    });
+    socket.on('error', (error) => done({ ok: false, reason: error.message }));
+    socket.on('close', () => done({ ok: false, reason: 'connection closed before the SSH banner' }));
+  });
+}
+
+export interface OpenSshGuestShellOptions {
+  /** The ssh binary (name on PATH or path). Default `ssh`. */
+  sshBinary?: string;
+  /** Pause between readiness attempts. Default 250 ms. */
+  retryDelayMs?: number;
+}
+
+/** GuestShell using the OpenSSH client with the daemon's key. */
+export class OpenSshGuestShell implements GuestShell {
+  private readonly sshBinary: string;
+  private readonly retryDelayMs: number;
+
+  constructor(options: OpenSshGuestShellOptions = {}) {
+    this.sshBinary = options.sshBinary ?? SSH_BINARY;
+    this.retryDelayMs = options.retryDelayMs ?? 250;
+  }
+
+  /**
+   * Polls until the banner arrives and `true` succeeds over SSH (so keys are installed too).
+   * @throws SkiffError timeout with the last reason; the abort reason when `signal` fires
+   */
+  async waitReady(target: SshTarget, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    const deadline = Date.now() + options.timeoutMs;
+    let reason = 'not tried';
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new SkiffError(
+          'timeout',
+          `SSH on ${target.host}:${target.port} not ready after ${Math.round(options.timeoutMs / 1000)} s: ${reason}`,
+        );
+      }
+      const probe = await probeSshBanner(target.host, target.port, Math.min(2_000, left));
+      if (probe.ok) {
+        const result = await this.run(target, 'true', {
+          timeoutMs: Math.max(1_000, Math.min(15_000, left)),
+        }).catch((error: Error) => ({ code: -1, stdout: '', stderr: error.message }));
+        if (result.code === 0) return;
+        reason = `ssh exited ${result.code}: ${result.stderr.trim() || 'no output'}`;
+      } else {
+        reason = probe.reason;
+      }
+      await sleep(Math.min(this.retryDelayMs, Math.max(0, deadline - Date.now())), undefined, {
+        signal: options.signal,
+      }).catch(() => options.signal?.throwIfAborted());
+    }
+  }
+
+  /**
+   * Runs a shell command line in the guest; exit code 255 is ssh's own failure.
+   * @throws SkiffError timeout (the ssh process is killed); internal when ssh cannot be run
+   */
+  run(
+    target: SshTarget,
+    command: string,
+    options: { timeoutMs?: number; input?: string } = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const connectTimeoutSec = Math.max(1, Math.min(10, Math.floor(timeoutMs / 1000)));
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.sshBinary, sshCommandArgs(target, command, { connectTimeoutSec }), {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let settled = false;
+      const timer = setTimeout(() => {
+        // Settle now rather than on 'close': a remote-side helper could keep the pipes open.
+        settled = true;
+        child.kill('SIGKILL');
+        child.stdout.destroy();
+        child.stderr.destroy();
+        reject(
+          new SkiffError(
+            'timeout',
+            `ssh ${target.user}@${target.host}:${target.port} "${command}" timed out after ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.stdin.on('error', () => undefined); // the command may exit without reading its input
+      child.stdin.end(options.input ?? '');
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        reject(
+          new SkiffError(
+            'internal',
+            error.code === 'ENOENT'
+              ? `${this.sshBinary} not found on PATH: install the openssh-client package`
+              : `cannot run ${this.sshBinary}: ${error.message}`,
+            { cause: error },
+          ),
+        );
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        resolve({
+          code: code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 255),
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        });
+      });
+    });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * @module Runs the OpenSSH client against an instance with a temporary copy of the daemon's key, passing
+ * stdin, stdout, stderr, the terminal and the exit code straight through.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SshInfoResponse } from '../../api/contract.js';
+import { SkiffError } from '../../core/errors.js';
+import { sshArgv } from '../../client/ssh-argv.js';
+
+/** @returns the exit code of the remote command (255 when ssh itself failed, as OpenSSH reports). */
+export async function runSsh(
+  info: SshInfoResponse,
+  options: { tty: boolean; command?: string },
+): Promise<number> {
+  const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), 'skiff-ssh-'));
+  const keyPath = join(dir, 'id');
+  try {
+    await writeFile(keyPath, info.private_key, { mode: 0o600 });
+    const argv = sshArgv({ host: info.host, port: info.port, user: info.user, keyPath }, options);
+    const child = spawn('ssh', argv, { stdio: 'inherit' });
+    // The terminal's Ctrl-C goes to the foreground group, ssh included; skiff itself must not die of it first.
+    const ignore = () => undefined;
+    process.on('SIGINT', ignore);
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        child.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            new SkiffError(
+              'internal',
+              error.code === 'ENOENT'
+                ? 'the OpenSSH client (ssh) is not installed: apt-get install openssh-client'
+                : error.message,
+            ),
+          ),
+        );
+        child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 2 : 255)));
+      });
+    } finally {
+      process.off('SIGINT', ignore);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

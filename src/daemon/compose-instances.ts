@@ -1,0 +1,123 @@
+/**
+ * @module The VM half of the composition root: vault, QEMU backend, SSH, seeds, the instances service, and
+ * the periodic image refresh (6 h) and prune (unused for 14 days).
+ */
+import type { Logger } from 'pino';
+import { join } from 'node:path';
+import { systemClock, type TimerHandle } from '../core/clock.js';
+import { UndiciDownloader } from '../backends/http/downloader.js';
+import { freeLoopbackPort } from '../backends/host/free-port.js';
+import { cloudInitFiles, parseUserCloudConfig } from '../backends/iso/cloud-init.js';
+import { writeSeedIso } from '../backends/iso/seed-iso.js';
+import { QemuBackend } from '../backends/qemu/backend.js';
+import { ensureKeyPair } from '../backends/ssh/keys.js';
+import { OpenSshGuestShell } from '../backends/ssh/session.js';
+import type { Accelerator } from '../backends/vm.js';
+import type { CatalogService } from '../services/catalog/catalog-service.js';
+import { resolveImage } from '../services/catalog/query.js';
+import { InstancesService } from '../services/instances/instances.js';
+import { reconcileInstances } from '../services/instances/reconcile.js';
+import { InstanceStore } from '../services/instances/store.js';
+import type { SeedWriter } from '../services/instances/ports.js';
+import type { ImageSource, VaultImage } from '../services/vault/types.js';
+import { Vault } from '../services/vault/vault.js';
+
+const REFRESH_EVERY_MS = 6 * 60 * 60_000;
+
+export async function composeInstances(options: {
+  dataDir: string;
+  logger: Logger;
+  catalog: CatalogService;
+  version: string;
+}) {
+  const { dataDir, logger, catalog } = options;
+  const log = logger.child({ component: 'instances' });
+  const downloader = new UndiciDownloader({ userAgent: `skiff/${options.version}` });
+  const vault = new Vault({
+    dir: join(dataDir, 'vault'),
+    downloader,
+    clock: systemClock,
+    log: logger.child({ component: 'vault' }),
+  });
+  await vault.init();
+  const backend = new QemuBackend();
+  // Detected once, lazily: the first launch pays for the probe, not the daemon's start-up.
+  let accel: Promise<Accelerator> | null = null;
+  const detect = () =>
+    (accel ??= backend.detectAccelerator().then(({ accel: chosen, reason }) => {
+      log.info({ accel: chosen }, `accelerator: ${reason}`);
+      return chosen;
+    }));
+  const key = await ensureKeyPair({ dir: join(dataDir, 'ssh'), comment: 'skiffd' });
+  const seed: SeedWriter = {
+    validate: (text) => void parseUserCloudConfig(text),
+    write: async (request) => {
+      await writeSeedIso({
+        dir: request.dir,
+        files: cloudInitFiles({
+          instanceId: request.instanceId,
+          hostname: request.hostname,
+          sshAuthorizedKeys: request.authorizedKeys,
+          ...(request.userCloudConfig === null ? {} : { userCloudConfig: request.userCloudConfig }),
+        }),
+      });
+    },
+  };
+  const store = new InstanceStore(dataDir);
+  await store.load();
+  const instancesDir = join(dataDir, 'instances');
+  const instances = new InstancesService({
+    store,
+    catalog,
+    images: vault,
+    backend,
+    shell: new OpenSshGuestShell(),
+    seed,
+    identity: { user: 'ubuntu', privateKeyPath: key.privateKeyPath, publicKey: key.publicKey },
+    allocatePort: freeLoopbackPort,
+    instancesDir,
+    accel: detect,
+    clock: systemClock,
+    log,
+  });
+  const report = await reconcileInstances({ store, backend, images: vault, instances, instancesDir, log });
+  if (report.adopted.length + report.stopped.length + report.removedUnfinished.length > 0)
+    log.info(report, 'instances reconciled');
+
+  const maintain = async () => {
+    await vault
+      .refresh((image) => newerSource(catalog, image))
+      .catch((error: unknown) => log.warn({ err: error }, 'image refresh failed'));
+    await vault.prune().catch((error: unknown) => log.warn({ err: error }, 'image prune failed'));
+  };
+  let timer: TimerHandle | null = systemClock.setTimeout(function tick() {
+    void maintain().finally(() => {
+      if (timer) timer = systemClock.setTimeout(tick, REFRESH_EVERY_MS);
+    });
+  }, REFRESH_EVERY_MS);
+
+  return {
+    instances,
+    vault,
+    stop: async () => {
+      if (timer) systemClock.clearTimeout(timer);
+      timer = null;
+      instances.stopTimers();
+      await downloader.close();
+    },
+  };
+}
+
+/** The catalog's current image for the alias a cached image was fetched by, or null when it is the same. */
+async function newerSource(catalog: CatalogService, image: VaultImage): Promise<ImageSource | null> {
+  const origin = image.source;
+  if (origin.kind !== 'catalog' || origin.aliases.length === 0) return null;
+  const snapshot = catalog.snapshot(origin.remote);
+  if (!snapshot) return null;
+  try {
+    const newest = resolveImage(snapshot.images, origin.aliases[0]!);
+    return newest.sha256 === origin.sha256 ? null : { kind: 'catalog', remote: origin.remote, image: newest };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * @module Encodes instances in Multipass's JSON shapes (list and info).
+ */
+import type { InstanceInfoJson, InstanceSummaryJson } from '../../api/contract.js';
+import type { InstanceInfo, InstanceView } from '../../services/instances/instances.js';
+
+/** `Ubuntu 24.04 LTS` for catalog images; what was asked for (URL, file) for custom ones. */
+export function imageDescription(view: InstanceView): string {
+  const { image } = view.record;
+  if (!image.releaseTitle) return image.query;
+  return image.os ? `${image.os} ${image.releaseTitle}` : image.releaseTitle;
+}
+
+export function summaryJson(view: InstanceView): InstanceSummaryJson {
+  // With user-mode networking the guest's address is not reachable from the host, so list shows none.
+  return { name: view.record.name, state: view.state, ipv4: [], release: imageDescription(view) };
+}
+
+export function infoJson(info: InstanceInfo): InstanceInfoJson {
+  const { record, facts } = info;
+  return {
+    state: info.state,
+    image_hash: record.image.id,
+    image_release: record.image.releaseTitle,
+    release: facts?.release ?? '',
+    cpu_count: String(record.cpus),
+    snapshot_count: '0',
+    load: facts?.load ?? [],
+    disks: facts?.disk
+      ? { [facts.disk.device]: { used: String(facts.disk.usedBytes), total: String(facts.disk.totalBytes) } }
+      : {},
+    memory: facts?.memory ? { used: facts.memory.usedBytes, total: facts.memory.totalBytes } : {},
+    ipv4: facts?.ipv4 ?? [],
+    mounts: {},
+  };
+}

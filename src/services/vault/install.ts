@@ -1,0 +1,248 @@
+/**
+ * @module Getting one image into the vault, by stage: resume or start the download (partial + sidecar),
+ * verify the checksum, decompress, then fsync and rename to the final name. A file only ever appears under
+ * its final name complete and verified; what a failure leaves is either resumable or removed.
+ */
+import { open, rename, rm, stat, statfs } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Clock } from '../../core/clock.js';
+import { SkiffError } from '../../core/errors.js';
+import { FetchError } from '../../core/fetch-error.js';
+import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
+import { syncDir } from '../persist/atomic-file.js';
+import { compressionOf, type VaultLayout } from './layout.js';
+import type { Compression, DownloadProgress, Downloader, FetchResult } from './ports.js';
+import { decodeSidecar, ifRangeOf, SIDECAR_SCHEMA, type ImageRecord, type Sidecar } from './records.js';
+import type { ImageOrigin, ImageSource, VaultLog } from './types.js';
+import {
+  checksumError,
+  diskFullError,
+  interruptedError,
+  isDiskFull,
+  notEnoughSpaceError,
+} from './vault-errors.js';
+
+export interface InstallDeps {
+  layout: VaultLayout;
+  downloader: Downloader;
+  clock: Clock;
+  log: VaultLog;
+}
+
+export interface InstallOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+/** Room left free beyond an image's size when checking before a download. */
+const SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
+
+/** Downloads (or imports) `source` under `key` and installs it; returns its record with no users yet. */
+export async function installImage(
+  deps: InstallDeps,
+  key: string,
+  source: ImageSource,
+  options: InstallOptions,
+): Promise<ImageRecord> {
+  if (source.kind === 'file') return importFile(deps, key, source.path, options);
+  const url = source.kind === 'url' ? source.url : source.image.url;
+  const expected = source.kind === 'catalog' ? source.image.sha256.toLowerCase() : null;
+  const fetched = await download(deps, key, url, source, options);
+  const downloadedSha = fetched.sha256;
+  if (expected !== null && downloadedSha !== expected) {
+    await removePartial(deps.layout, key);
+    throw checksumError(url, expected, downloadedSha, fetched.sizeBytes);
+  }
+  const origin: ImageOrigin =
+    source.kind === 'catalog'
+      ? {
+          kind: 'catalog',
+          remote: source.remote,
+          product: source.image.product,
+          release: source.image.release,
+          releaseTitle: source.image.releaseTitle,
+          codename: source.image.codename,
+          version: source.image.version,
+          aliases: [...source.image.aliases],
+          url,
+          sha256: downloadedSha,
+        }
+      : { kind: 'url', url, sha256: downloadedSha };
+  const part = deps.layout.part(key);
+  const compression = compressionOf(url);
+  const final =
+    compression === null ? fetched : await unpack(deps, key, part, compression, url, options, true);
+  const record = await finalize(
+    deps,
+    final.sha256,
+    final.sizeBytes,
+    compression === null ? part : deps.layout.unpack(key),
+    origin,
+  );
+  await removePartial(deps.layout, key);
+  return record;
+}
+
+async function download(
+  deps: InstallDeps,
+  key: string,
+  url: string,
+  source: Exclude<ImageSource, { kind: 'file' }>,
+  options: InstallOptions,
+): Promise<FetchResult> {
+  const { layout, downloader, clock, log } = deps;
+  const part = layout.part(key);
+  const expectedSha256 = source.kind === 'catalog' ? source.image.sha256.toLowerCase() : null;
+  const sidecar = await readSidecar(layout.sidecar(key));
+  const ifRange = sidecar === null ? null : ifRangeOf(sidecar);
+  const resumable =
+    sidecar !== null && ifRange !== null && sidecar.url === url && sidecar.expectedSha256 === expectedSha256;
+  if (!resumable) await removePartial(layout, key);
+  const kept = resumable ? await sizeOf(part) : 0;
+  if (source.kind === 'catalog') await ensureSpace(layout.dir, url, source.image.sizeBytes - kept);
+  if (kept > 0) log.info({ url, keptBytes: kept }, 'resuming image download');
+  else log.info({ url }, 'downloading image');
+  try {
+    return await downloader.fetch({
+      url,
+      dest: part,
+      resume: resumable && ifRange !== null ? { ifRange } : null,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      onStart: (start) => {
+        const next: Sidecar = {
+          url,
+          etag: start.etag,
+          lastModified: start.lastModified,
+          expectedSha256,
+          totalBytes: start.totalBytes,
+          startedAtMs: clock.now(),
+        };
+        return writeJsonAtomic(layout.sidecar(key), SIDECAR_SCHEMA, next);
+      },
+    });
+  } catch (error) {
+    if (isDiskFull(error)) {
+      await removePartial(layout, key);
+      throw diskFullError(layout.dir, `downloading ${url}`, error);
+    }
+    if (error instanceof FetchError) {
+      const partial = await readSidecar(layout.sidecar(key));
+      const keptNow = partial !== null && ifRangeOf(partial) !== null ? await sizeOf(part) : 0;
+      // Bytes that cannot be resumed (no validator to send in If-Range) only take space.
+      if (keptNow === 0) await removePartial(layout, key);
+      log.warn({ url, keptBytes: keptNow, cause: error.failure.cause }, 'image download interrupted');
+      throw interruptedError(error, keptNow);
+    }
+    throw error;
+  }
+}
+
+async function importFile(
+  deps: InstallDeps,
+  key: string,
+  path: string,
+  options: InstallOptions,
+): Promise<ImageRecord> {
+  if (!isAbsolute(path))
+    throw new SkiffError('invalid-argument', `image file path must be absolute: ${path}`);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT')
+      throw new SkiffError('not-found', `image file ${path} does not exist`, { cause: error });
+    throw error;
+  });
+  const origin: ImageOrigin = { kind: 'file', path, sizeBytes: info.size, mtimeMs: Math.trunc(info.mtimeMs) };
+  const compression = compressionOf(path);
+  deps.log.info({ path, compression }, 'importing image file');
+  if (compression !== null) {
+    const result = await unpack(deps, key, path, compression, path, options, false);
+    return finalize(deps, result.sha256, result.sizeBytes, deps.layout.unpack(key), origin);
+  }
+  const part = deps.layout.part(key);
+  try {
+    const copied = await deps.downloader.fetch({ url: pathToFileURL(path).href, dest: part, ...options });
+    return await finalize(deps, copied.sha256, copied.sizeBytes, part, origin);
+  } catch (error) {
+    await removePartial(deps.layout, key);
+    if (isDiskFull(error)) throw diskFullError(deps.layout.dir, `copying ${path}`, error);
+    throw error;
+  }
+}
+
+/** Decompresses into `<key>.unpack`. A corrupt downloaded archive is removed too: resuming cannot fix it. */
+async function unpack(
+  deps: InstallDeps,
+  key: string,
+  src: string,
+  format: Compression,
+  what: string,
+  options: InstallOptions,
+  downloaded: boolean,
+): Promise<{ sha256: string; sizeBytes: number }> {
+  const dest = deps.layout.unpack(key);
+  try {
+    return await deps.downloader.decompress({ src, dest, format, ...options });
+  } catch (error) {
+    await rm(dest, { force: true });
+    const corrupt = (error as { code?: unknown }).code === 'invalid-argument';
+    if (downloaded && (corrupt || isDiskFull(error))) await removePartial(deps.layout, key);
+    if (isDiskFull(error)) throw diskFullError(deps.layout.dir, `decompressing ${what}`, error);
+    throw error;
+  }
+}
+
+/** fsync, then rename under the final name. A file already there has the same bytes (same sha256): kept. */
+async function finalize(
+  deps: InstallDeps,
+  id: string,
+  sizeBytes: number,
+  temp: string,
+  source: ImageOrigin,
+): Promise<ImageRecord> {
+  const target = deps.layout.image(id);
+  const existing = await stat(target).catch(() => null);
+  if (existing !== null && existing.size === sizeBytes) {
+    // Never replace a file an instance disk may be based on, even with identical bytes.
+    await rm(temp, { force: true });
+  } else {
+    const handle = await open(temp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+    await syncDir(deps.layout.imagesDir);
+  }
+  const now = deps.clock.now();
+  return { id, sizeBytes, source, fetchedAtMs: now, lastUsedMs: now, usedBy: [] };
+}
+
+async function ensureSpace(dir: string, url: string, imageBytes: number): Promise<void> {
+  const stats = await statfs(dir);
+  const free = stats.bavail * stats.bsize;
+  const needed = Math.max(0, imageBytes) + SPACE_MARGIN_BYTES;
+  if (free < needed) throw notEnoughSpaceError(dir, url, needed, free);
+}
+
+/** The sidecar of `key`, or null when absent or unreadable (then the partial cannot be trusted). */
+export async function readSidecar(path: string): Promise<Sidecar | null> {
+  try {
+    const data = await readJson<unknown>(path, SIDECAR_SCHEMA);
+    return data === null ? null : decodeSidecar(data);
+  } catch {
+    return null;
+  }
+}
+
+/** Removes a partial download with its sidecar and any decompression output. */
+export async function removePartial(layout: VaultLayout, key: string): Promise<void> {
+  await rm(layout.sidecar(key), { force: true });
+  await rm(layout.part(key), { force: true });
+  await rm(layout.unpack(key), { force: true });
+}
+
+async function sizeOf(path: string): Promise<number> {
+  return (await stat(path).catch(() => null))?.size ?? 0;
+}

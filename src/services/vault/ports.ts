@@ -1,0 +1,83 @@
+/**
+ * @module What the vault needs from the outside world: a downloader that streams a URL (or a local file) into a
+ * file with sha256 computed inline, and decompresses `.xz`/`.gz`. `backends/http/downloader.ts` implements it;
+ * unit tests fake it.
+ */
+
+/** Progress of one transfer; `bytes` includes bytes resumed from a partial file, `rateBytesPerS` does not. */
+export interface DownloadProgress {
+  bytes: number;
+  totalBytes: number | null;
+  rateBytesPerS: number;
+  etaS: number | null;
+}
+
+/** What a response said about the bytes it carries, before any of them is written. */
+export interface FetchStart {
+  /** Strong ETag of the resource, or null when the server sent none (or only a weak one). */
+  etag: string | null;
+  lastModified: string | null;
+  /** Size of the whole resource when known. */
+  totalBytes: number | null;
+  /** Bytes of `dest` kept (206) — 0 when the transfer starts over. */
+  resumedFromBytes: number;
+}
+
+export interface FetchRequest {
+  /** `http://`, `https://` or `file://`. */
+  url: string;
+  /** The partial file: created, appended to (resume) or truncated (start over). */
+  dest: string;
+  /**
+   * Resume from the bytes already in `dest` with `Range` + `If-Range: <ifRange>` (an ETag or Last-Modified of
+   * the version those bytes came from). Null or absent: start from zero.
+   */
+  resume?: { ifRange: string } | null;
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Awaited once the response headers arrived, after `dest` was truncated for a fresh start and before any
+   * byte is written, so the caller can persist what it needs to resume later (the validators).
+   */
+  onStart?: (start: FetchStart) => void | Promise<void>;
+}
+
+export interface FetchResult {
+  /** sha256 (hex) of the whole `dest` file, the resumed prefix included. */
+  sha256: string;
+  sizeBytes: number;
+  /** Bytes kept from an earlier attempt. */
+  resumedFromBytes: number;
+  /** Bytes received over the wire (or copied) by this call. */
+  transferredBytes: number;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+export type Compression = 'xz' | 'gz';
+
+export interface DecompressRequest {
+  src: string;
+  format: Compression;
+  /** Written from scratch (not resumable: a decompressor's state cannot be resumed mid-stream). */
+  dest: string;
+  signal?: AbortSignal;
+  /** Progress counts compressed bytes read out of `src`. */
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+export interface DecompressResult {
+  /** sha256 (hex) of the decompressed output. */
+  sha256: string;
+  sizeBytes: number;
+}
+
+/**
+ * Streams sources into files with sha256 computed inline (no second pass over the data).
+ * `fetch` throws FetchError (cause class + URL) on network and HTTP failures, SkiffError('not-found') for a
+ * missing local file, the signal's reason on abort, and the raw fs error (e.g. `ENOSPC`) when writing fails.
+ */
+export interface Downloader {
+  fetch(request: FetchRequest): Promise<FetchResult>;
+  decompress(request: DecompressRequest): Promise<DecompressResult>;
+}

@@ -1,0 +1,53 @@
+/**
+ * @module The vault's own failures, built in one place so every message names the file or URL and what was
+ * kept or removed. Callers branch on `code` and `details.reason`, never on the text.
+ */
+import { SkiffError } from '../../core/errors.js';
+import { FetchError } from '../../core/fetch-error.js';
+
+/** True for the errno of a full disk (or an exhausted quota). */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** The disk filled up while writing an image; nothing half-written is left. */
+export function diskFullError(dir: string, what: string, cause: unknown): SkiffError {
+  return new SkiffError(
+    'internal',
+    `no space left on the device holding ${dir} while ${what}; the unfinished file was removed`,
+    { cause, details: { reason: 'disk-full', dir } },
+  );
+}
+
+/** Not enough free space to start: nothing was written. */
+export function notEnoughSpaceError(
+  dir: string,
+  url: string,
+  neededBytes: number,
+  freeBytes: number,
+): SkiffError {
+  return new SkiffError(
+    'internal',
+    `not enough free disk space in ${dir} to download ${url}: ${mib(freeBytes)} MiB free, ${mib(neededBytes)} MiB needed`,
+    { details: { reason: 'disk-full', dir, neededBytes, freeBytes } },
+  );
+}
+
+/** The downloaded bytes are not the ones the catalog describes; the download was deleted. */
+export function checksumError(url: string, expected: string, actual: string, sizeBytes: number): SkiffError {
+  return new SkiffError(
+    'catalog-unavailable',
+    `image downloaded from ${url} is corrupt: its sha256 is ${actual} but the catalog says ${expected} ` +
+      `(${sizeBytes} bytes received); the download was deleted`,
+    { details: { reason: 'sha256-mismatch', url, expectedSha256: expected, actualSha256: actual } },
+  );
+}
+
+/** A network failure, restated with what was kept for the next attempt. */
+export function interruptedError(error: FetchError, keptBytes: number): FetchError {
+  const kept = keptBytes > 0 ? `; ${keptBytes} bytes are kept and the next attempt resumes from there` : '';
+  return new FetchError({ ...error.failure, message: `${error.failure.message}${kept}` }, { cause: error });
+}
+
+const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
