@@ -1,58 +1,129 @@
 /**
- * @module `npm run demo`: skiff's catalog behaviour end to end on a machine with no internet. A simplestreams
- * mirror on loopback stands in for the Ubuntu image servers; a temporary skiffd is pointed at it.
- * (Booting VMs joins this demo when the VM lifecycle lands.)
+ * @module `npm run demo`: skiff's main job on a machine with no internet. It builds (or reuses) the bootable
+ * test image, publishes it in a local simplestreams mirror served on loopback, points a temporary skiffd at
+ * it, launches a VM, runs a command in it, lists it, shows what happens when the network goes away, and
+ * cleans everything up.
  */
-import { MirrorServer } from '../tests/harness/mirror-server.js';
-import { mirrorTree } from '../tests/harness/mirror-fixture.js';
-import { SkiffDaemon, sleep } from '../tests/harness/skiff-process.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { shellQuote } from '../src/client/ssh-argv.js';
+import { buildTestImage } from '../tests/harness/qemu-test-vm.js';
+import { runSkiff, SKIFF, SkiffDaemon } from '../tests/harness/skiff-process.js';
 
 const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
+const say = (s: string) => console.log(`\n${bold(s)}`);
 
-async function step(daemon: SkiffDaemon, title: string, args: string[]): Promise<void> {
-  console.log(`\n${bold(`== ${title}`)}\n$ skiff ${args.join(' ')}`);
-  const { code, stdout, stderr } = await daemon.cli(args);
+async function show(
+  run: (args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+  args: string[],
+): Promise<void> {
+  console.log(`$ skiff ${args.map(shellQuote).join(' ')}`);
+  const { code, stdout, stderr } = await run(args);
   process.stdout.write(stdout);
-  if (stderr) process.stdout.write(`${stderr.trimEnd().replace(/^/gm, '  (stderr) ')}\n`);
-  console.log(`  (exit code ${code})`);
+  if (stderr.trim()) process.stdout.write(`${stderr.trimEnd().replace(/^/gm, '  (stderr) ')}\n`);
+  if (code !== 0) console.log(`  (exit code ${code})`);
+}
+
+function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [SKIFF, 'mirror', 'serve', dir, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      const url = /at (http:\/\/\S+\/)/.exec(c)?.[1];
+      if (url) resolve({ child, url });
+    });
+    child.once('exit', (code) => reject(new Error(`skiff mirror serve exited with ${code}`)));
+  });
 }
 
 async function main(): Promise<void> {
-  const mirror = new MirrorServer({ tree: mirrorTree() });
-  const url = await mirror.start();
-  const port = Number(new URL(url).port);
-  console.log(bold(`A local simplestreams mirror serves releases/ and daily/ at ${url}`));
-  const fast = ['--retry-initial-ms', '1000', '--log-level', 'warn'];
-  let daemon = await SkiffDaemon.start({ mirror: url, args: fast });
-  console.log(bold(`A temporary skiffd runs with data dir ${daemon.dataDir}`));
+  const work = await mkdtemp(join(tmpdir(), 'skiff-demo-'));
+  let mirror: { child: ChildProcess; url: string } | null = null;
+  let daemon: SkiffDaemon | null = null;
   try {
-    await step(daemon, 'Wait until every remote has a catalog', ['wait-ready', '--timeout', '30']);
-    await step(daemon, 'Find images', ['find']);
-    await step(daemon, 'The remotes and their catalogs', ['remotes']);
-    await mirror.close();
-    console.log(bold('\n** The mirror goes away (like a laptop losing its network) **'));
-    await step(daemon, 'A forced refresh fails per remote, and the last good catalog still answers', [
-      'find',
-      '--force-update',
-      'noble',
+    say('1. Build (or reuse) the bootable test image from Debian packages');
+    const image = await buildTestImage();
+    console.log(image);
+
+    say('2. Publish it as a simplestreams mirror (aliases noble, 24.04, lts) and serve it on loopback');
+    const tree = join(work, 'mirror');
+    for (const stream of ['releases', 'daily']) {
+      await show(
+        (a) => runSkiff(a),
+        [
+          'mirror',
+          'build',
+          tree,
+          '--image',
+          image,
+          '--release',
+          'noble',
+          '--version',
+          '24.04',
+          '--aliases',
+          'noble,24.04,lts',
+          '--title',
+          '24.04 LTS',
+          '--os',
+          'skiff-test',
+          '--stream',
+          stream,
+        ],
+      );
+    }
+    mirror = await serve(tree);
+    console.log(`serving ${tree} at ${mirror.url}`);
+
+    say('3. Start a temporary skiffd whose local.image.mirror is that mirror');
+    daemon = await SkiffDaemon.start({
+      mirror: mirror.url,
+      dataDir: join(work, 'skiffd'),
+      args: ['--log-level', 'warn'],
+    });
+    const cli = (args: string[]) => daemon!.cli(args);
+    console.log(`skiffd is up (socket ${daemon.socket})`);
+    await show(cli, ['find']);
+
+    say('4. Launch a VM, run a command in it, look at it');
+    await show(cli, ['launch', 'noble', '--name', 'demo', '--memory', '512M', '--disk', '2G']);
+    await show(cli, [
+      'exec',
+      'demo',
+      '--',
+      'sh',
+      '-c',
+      'echo "hello from $(hostname), kernel $(uname -r)"; df -h / | tail -1',
     ]);
-    await step(daemon, 'remotes names the cause and the URL, and when the next attempt is', ['remotes']);
-    await daemon.signal('SIGKILL');
-    console.log(bold('\n** skiffd is killed with -9 and started again, still without a network **'));
-    daemon = await SkiffDaemon.start({ mirror: url, dataDir: daemon.dataDir, args: fast });
-    await step(daemon, 'The persisted catalog answers at once, marked stale', ['find', 'lts']);
-    const back = new MirrorServer({ tree: mirrorTree() });
-    await back.start({ port });
-    console.log(bold('\n** The mirror comes back; nobody asks anything; skiffd notices by itself **'));
-    await daemon.waitForRemotes((r) => r.every((x) => x.state === 'fresh'), 30_000);
-    await sleep(100);
-    await step(daemon, 'Fresh again', ['remotes']);
-    await back.close();
+    await show(cli, ['list']);
+    await show(cli, ['info', 'demo']);
+
+    say('5. The network goes away: the mirror stops');
+    mirror.child.kill();
+    mirror = null;
+    await show(cli, ['find', '--force-update', 'noble']);
+    await show(cli, ['remotes']);
+    say('   ... and a second VM still launches, from the cached catalog and image');
+    await show(cli, ['launch', 'noble', '--name', 'offline', '--memory', '512M']);
+    await show(cli, ['list']);
+    await show(cli, ['images']);
+
+    say('6. Clean up');
+    await show(cli, ['delete', '--purge', 'demo', 'offline']);
+    await show(cli, ['list']);
   } finally {
-    await daemon.stop();
-    await mirror.close().catch(() => undefined);
+    if (daemon) {
+      // Whatever failed above, leave no VM behind.
+      for (const name of ['demo', 'offline'])
+        await daemon.cli(['delete', '--purge', name]).catch(() => undefined);
+      await daemon.stop({ keepData: true });
+    }
+    mirror?.child.kill();
+    await rm(work, { recursive: true, force: true });
   }
-  console.log(bold('\nDone: the temporary daemon, its data dir and the mirror are gone.'));
+  say('Done: the VMs, the temporary daemon, its data and the mirror are gone.');
 }
 
 await main();

@@ -54,6 +54,8 @@ export interface HandlerOptions {
   /** Bytes of the partial file the request asked to continue after (0: no Range sent). */
   offset: number;
   hasher: Sha256Worker;
+  /** Chunks live in a buffer the producer reuses: copy what is kept past the call. */
+  transientChunks?: boolean;
   now?: (() => number) | undefined;
   progressIntervalMs?: number;
 }
@@ -128,7 +130,7 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     // A 416's body is an error text, not image bytes.
     if (this.#settled || this.#plan?.kind === 'complete') return;
     if (this.#sink === null) {
-      this.#early.push(chunk);
+      this.#early.push(this.#options.transientChunks ? Buffer.from(chunk) : chunk);
       return;
     }
     this.#write(controller, chunk);
@@ -191,7 +193,7 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     this.#meter!.add(chunk.length);
     let more: boolean;
     try {
-      more = sink.write(chunk);
+      more = sink.write(chunk, this.#options.transientChunks);
     } catch (error) {
       return this.#fail(error, true);
     }

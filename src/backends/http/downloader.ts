@@ -18,6 +18,7 @@ import type {
 } from '../../services/vault/ports.js';
 import { DownloadHandler, type HandlerOutcome } from './download-handler.js';
 import { copyLocalFile, decompressFile, type LocalOptions } from './local-source.js';
+import { canUsePlainHttp, dispatchPlain } from './plain-http.js';
 import { Sha256Worker } from './sha256-worker.js';
 
 export interface DownloaderOptions {
@@ -34,6 +35,11 @@ export interface DownloaderOptions {
   now?: () => number;
   /** The xz executable; default `xz` from PATH. */
   xzPath?: string;
+  /**
+   * Plain `http://` with no proxy configured goes over a raw socket (see plain-http.ts); default true.
+   * False sends everything through undici.
+   */
+  plainHttp?: boolean;
 }
 
 /** Downloads into files with sha256 inline. One instance shares a connection pool across downloads. */
@@ -52,6 +58,7 @@ export class UndiciDownloader implements Downloader {
       maxRedirections: options.maxRedirections ?? 5,
       userAgent: options.userAgent ?? 'skiff',
       progressIntervalMs: options.progressIntervalMs ?? 100,
+      plainHttp: options.plainHttp ?? true,
     };
     this.#now = options.now;
     this.#local = {
@@ -102,7 +109,7 @@ export class UndiciDownloader implements Downloader {
     await this.#hasher.close();
   }
 
-  #attempt(url: URL, request: FetchRequest, offset: number): Promise<HandlerOutcome> {
+  async #attempt(url: URL, request: FetchRequest, offset: number): Promise<HandlerOutcome> {
     const headers: Record<string, string> = {
       'user-agent': this.#options.userAgent,
       // Byte ranges and checksums refer to the stored representation, never a re-encoded one.
@@ -112,13 +119,19 @@ export class UndiciDownloader implements Downloader {
       headers.range = `bytes=${offset}-`;
       headers['if-range'] = request.resume.ifRange;
     }
-    const handler = new DownloadHandler({
+    const options = {
       request,
       offset: headers.range === undefined ? 0 : offset,
       hasher: this.#hasher,
       now: this.#now,
       progressIntervalMs: this.#options.progressIntervalMs,
-    });
+    };
+    if (this.#options.plainHttp && canUsePlainHttp(url, headers)) {
+      const handler = new DownloadHandler({ ...options, transientChunks: true });
+      const route = await dispatchPlain({ url, headers, ...this.#timeouts() }, handler);
+      if (route === 'done') return handler.promise;
+    }
+    const handler = new DownloadHandler(options);
     this.#dispatcher.dispatch(
       {
         origin: url.origin,
@@ -131,6 +144,11 @@ export class UndiciDownloader implements Downloader {
       handler,
     );
     return handler.promise;
+  }
+
+  #timeouts() {
+    const { connectTimeoutMs, headersTimeoutMs, bodyIdleTimeoutMs } = this.#options;
+    return { connectTimeoutMs, headersTimeoutMs, bodyIdleTimeoutMs };
   }
 
   #newDispatcher(): Dispatcher {

@@ -91,18 +91,19 @@ export class HashingFileSink {
   }
 
   /**
-   * Accepts `chunk`, which must not change afterwards. Returns false when the producer should wait for
+   * Accepts `chunk`, which must not change afterwards unless `transient` (a reused read buffer: whatever
+   * cannot go into a slot at once is then copied). Returns false when the producer should wait for
    * `drained()`. @throws the write or hash error, once one happened.
    */
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer, transient = false): boolean {
     if (this.#error !== null) throw this.#error;
     this.#buffered += chunk.length;
     if (this.#overflow.length > 0) {
-      this.#overflow.push(chunk);
+      this.#overflow.push(transient ? Buffer.from(chunk) : chunk);
       return false;
     }
     const rest = this.#copyIn(chunk);
-    if (rest !== null) this.#overflow.push(rest);
+    if (rest !== null) this.#overflow.push(transient ? Buffer.from(rest) : rest);
     return rest === null && this.#canFill();
   }
 
