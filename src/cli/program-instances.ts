@@ -77,7 +77,7 @@ export function registerInstanceCommands(program: Command): void {
   lifecycle(program, 'start', 'Start instances');
   lifecycle(program, 'stop', 'Stop instances', (c) =>
     c
-      .option('-t, --time <minutes>', 'shut down after this many minutes (the instance warns its users)')
+      .option('-t, --time <minutes>', 'shut down after this many minutes (state: Delayed Shutdown)')
       .option('-c, --cancel', 'cancel a delayed shutdown')
       .option('--force', 'power off at once (and discard a suspended state)'),
   );

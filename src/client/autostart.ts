@@ -21,14 +21,11 @@ export async function autostartDaemon(client: DaemonClient, options: AutostartOp
   const logPath = join(options.dataDir, 'skiffd.log');
   const log = openSync(logPath, 'a');
   try {
-    const child = spawn(
-      process.execPath,
-      [skiffd, '--socket', options.socketPath, '--data-dir', options.dataDir],
-      {
-        detached: true,
-        stdio: ['ignore', log, log],
-      },
-    );
+    // bin/skiffd itself, so its shebang's runtime settings apply.
+    const child = spawn(skiffd, ['--socket', options.socketPath, '--data-dir', options.dataDir], {
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
     child.unref();
   } finally {
     closeSync(log);

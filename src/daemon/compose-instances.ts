@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { systemClock, type TimerHandle } from '../core/clock.js';
 import { UndiciDownloader } from '../backends/http/downloader.js';
 import { freeLoopbackPort } from '../backends/host/free-port.js';
-import { cloudInitFiles, parseUserCloudConfig } from '../backends/iso/cloud-init.js';
 import { writeSeedIso } from '../backends/iso/seed-iso.js';
 import { QemuBackend } from '../backends/qemu/backend.js';
 import { ensureKeyPair } from '../backends/ssh/keys.js';
@@ -49,9 +48,12 @@ export async function composeInstances(options: {
       return chosen;
     }));
   const key = await ensureKeyPair({ dir: join(dataDir, 'ssh'), comment: 'skiffd' });
+  // cloud-init.ts pulls in the YAML library: loaded on the first launch, not by every idle daemon.
+  const cloudInit = () => import('../backends/iso/cloud-init.js');
   const seed: SeedWriter = {
-    validate: (text) => void parseUserCloudConfig(text),
+    validate: async (text) => void (await cloudInit()).parseUserCloudConfig(text),
     write: async (request) => {
+      const { cloudInitFiles } = await cloudInit();
       await writeSeedIso({
         dir: request.dir,
         files: cloudInitFiles({

@@ -1,8 +1,13 @@
 /**
- * @module The fastify app: schema validation, OpenAPI, the single error handler and the routes. No listening here.
+ * @module The fastify app: schema validation, the single error handler and the routes. No listening here.
+ * The OpenAPI document is generated from these same routes at build time (openapi-build.ts) and served as a
+ * file: loading @fastify/swagger and its YAML library in every daemon cost about 10 MB of resident memory.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { installRoot } from '../core/install-root.js';
+import { SkiffError } from '../core/errors.js';
 import type { Logger } from 'pino';
 import { PATHS } from '../api/contract.js';
 import { errorBody } from './errors.js';
@@ -13,17 +18,25 @@ import { registerCacheRoutes } from './routes/cache.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import type { Services } from './services.js';
 
-export async function buildServer(services: Services, logger: Logger): Promise<FastifyInstance> {
+/** Where the build writes the OpenAPI document. */
+export const OPENAPI_FILE = 'dist/openapi.json';
+
+export interface BuildServerOptions {
+  /** Called after the app exists and before routes are added (the OpenAPI build registers swagger here). */
+  beforeRoutes?: (app: FastifyInstance) => Promise<void>;
+}
+
+export async function buildServer(
+  services: Services,
+  logger: Logger,
+  options: BuildServerOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     disableRequestLogging: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'skiffd API', version: services.version, description: 'REST/JSON over a Unix socket' },
-    },
-  });
+  await options.beforeRoutes?.(app);
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorBody(error, request.log);
     void reply.status(status).send(body);
@@ -42,6 +55,15 @@ export async function buildServer(services: Services, logger: Logger): Promise<F
   registerSettingsRoutes(app, services);
   registerInstanceRoutes(app, services);
   registerCacheRoutes(app, services);
-  app.get(PATHS.openapi, { schema: { hide: true } }, async () => app.swagger());
+  app.get(PATHS.openapi, { schema: { hide: true } }, async (_request, reply) => {
+    const text = await readFile(join(installRoot(), OPENAPI_FILE), 'utf8').catch((error: unknown) => {
+      throw new SkiffError(
+        'internal',
+        `the OpenAPI document is missing (${OPENAPI_FILE}); run npm run build`,
+        { cause: error },
+      );
+    });
+    return reply.type('application/json').send(text);
+  });
   return app;
 }

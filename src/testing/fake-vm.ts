@@ -117,7 +117,7 @@ export class FakeImages implements ImageStore {
 
 export class FakeSeed implements SeedWriter {
   readonly written: SeedRequest[] = [];
-  validate(text: string) {
+  async validate(text: string) {
     if (text.includes('\t'))
       throw new SkiffError('invalid-argument', 'cloud-init: tabs are not valid YAML indentation');
   }

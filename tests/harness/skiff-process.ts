@@ -46,8 +46,8 @@ export class SkiffDaemon {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-it-')));
     const socket = join(dataDir, 'skiffd.sock');
+    // bin/skiffd itself (not node + the file): its shebang carries the daemon's runtime settings.
     const argv = [
-      process.execPath,
       SKIFFD,
       '--data-dir',
       dataDir,

@@ -90,6 +90,12 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     options.request.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
+  /** Forgets a handler that will get no response (its request went another way); its promise never settles. */
+  discard(): void {
+    this.#settled = true;
+    this.#options.request.signal?.removeEventListener('abort', this.#onAbort);
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#failure !== null) controller.abort(asError(this.#failure));

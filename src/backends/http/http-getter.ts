@@ -2,7 +2,8 @@
  * @module HTTP GET over undici with proxies from the environment, per-phase timeouts, a size cap and
  * conditional requests. Every failure becomes a FetchError naming the URL and the cause class.
  */
-import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, redirectInterceptor, request } from './undici-lite.js';
 import { FetchError } from '../../core/fetch-error.js';
 import type { ConditionalGetOptions, GetResult, HttpGetter } from '../../services/catalog/ports.js';
 import { classifyNetworkError } from './classify.js';
@@ -38,8 +39,7 @@ export class UndiciHttpGetter implements HttpGetter {
     if (options.lastModified) headers['if-modified-since'] = options.lastModified;
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, {
-        dispatcher: this.dispatcher,
+      response = await request(this.dispatcher, url, {
         headers,
         signal: options.signal,
         headersTimeout: this.options.headersTimeoutMs,
@@ -83,7 +83,7 @@ export class UndiciHttpGetter implements HttpGetter {
 
   private newDispatcher(): Dispatcher {
     const agent = new EnvHttpProxyAgent({ connect: { timeout: this.options.connectTimeoutMs } });
-    return agent.compose(interceptors.redirect({ maxRedirections: 5 }));
+    return agent.compose(redirectInterceptor({ maxRedirections: 5 }));
   }
 
   private async readBody(url: string, response: Dispatcher.ResponseData): Promise<Buffer> {

@@ -46,3 +46,15 @@ test('a failure in the worker reaches the job and its digest', async () => {
     await hasher.close();
   }
 });
+
+test('an idle worker stops after a while and a new job starts another', async () => {
+  const hasher = new Sha256Worker({ idleMs: 20 });
+  try {
+    const noop = () => undefined;
+    assert.equal(await hasher.job(noop, noop).digest(), createHash('sha256').digest('hex'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await hasher.job(noop, noop).digest(), createHash('sha256').digest('hex'));
+  } finally {
+    await hasher.close();
+  }
+});

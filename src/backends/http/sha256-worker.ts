@@ -81,6 +81,13 @@ export class Sha256Worker {
   #worker: Worker | null = null;
   readonly #jobs = new Map<number, JobHandlers>();
   #nextId = 1;
+  #idleTimer: NodeJS.Timeout | null = null;
+  readonly #idleMs: number;
+
+  /** @param options.idleMs how long an idle worker is kept for the next job; default 30 s. */
+  constructor(options: { idleMs?: number } = {}) {
+    this.#idleMs = options.idleMs ?? 30_000;
+  }
 
   /** Starts a job; `onHashed` is called for each update in order, `onError` at most once. */
   job(onHashed: (seq: number, buffer: ArrayBuffer) => void, onError: (error: Error) => void): HashJob {
@@ -121,6 +128,8 @@ export class Sha256Worker {
 
   /** Stops the worker; jobs in progress fail. */
   async close(): Promise<void> {
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
     const worker = this.#worker;
     this.#worker = null;
     if (worker !== null) await worker.terminate();
@@ -147,9 +156,23 @@ export class Sha256Worker {
     return worker;
   }
 
-  /** Keeps the process alive only while some job waits for the worker. */
+  /**
+   * Keeps the process alive only while some job waits for the worker, and stops an idle worker after a while:
+   * an idle daemon should not carry a thread (and its memory) that downloads need a few times a day.
+   */
   #refresh(): void {
-    if (this.#jobs.size > 0) this.#worker?.ref();
-    else this.#worker?.unref();
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    if (this.#jobs.size > 0) return void this.#worker?.ref();
+    const worker = this.#worker;
+    if (worker === null) return;
+    worker.unref();
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null;
+      if (this.#jobs.size > 0 || this.#worker !== worker) return;
+      this.#worker = null;
+      void worker.terminate();
+    }, this.#idleMs);
+    this.#idleTimer.unref();
   }
 }

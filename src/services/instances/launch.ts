@@ -55,7 +55,7 @@ const DEFAULT_TIMEOUT_S = 600;
 const FREE_SPACE_MARGIN_BYTES = 256 * 2 ** 20;
 
 /** Validates the request completely before anything is made. @returns the checked values. */
-export function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store' | 'seed'>) {
+export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store' | 'seed'>) {
   const sizes = launchSizes({ cpus: request.cpus, memory: request.memory, disk: request.disk });
   const name = request.name === undefined || request.name === '' ? null : checkInstanceName(request.name);
   if (name !== null && deps.store.has(name)) {
@@ -63,7 +63,7 @@ export function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 's
       details: { field: 'name' },
     });
   }
-  if (request.cloudInit !== undefined) deps.seed.validate(request.cloudInit);
+  if (request.cloudInit !== undefined) await deps.seed.validate(request.cloudInit);
   if (request.timeoutS !== undefined && !(request.timeoutS > 0)) {
     throw new SkiffError('invalid-argument', '--timeout must be a positive number of seconds');
   }
@@ -76,7 +76,7 @@ export async function launchInstance(
   deps: LaunchDeps,
   ctx: LaunchContext,
 ): Promise<InstanceRecord> {
-  const { sizes, name: requested } = validateLaunch(request, deps);
+  const { sizes, name: requested } = await validateLaunch(request, deps);
   const deadline = AbortSignal.timeout((request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000);
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
   const name = requested ?? generateName(new Set(deps.store.all().map((r) => r.name)));

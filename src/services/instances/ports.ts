@@ -37,7 +37,7 @@ export interface SeedRequest {
 /** Writes the NoCloud seed ISO of an instance. */
 export interface SeedWriter {
   /** @throws SkiffError('invalid-argument') when the text is not a valid cloud-config. */
-  validate(userCloudConfig: string): void;
+  validate(userCloudConfig: string): Promise<void>;
   write(request: SeedRequest): Promise<void>;
 }
 
