@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
+import { loadJson, writeJsonAtomic } from '../persist/atomic-json.js';
 import type { SnapshotStore } from './ports.js';
 import type { CatalogSnapshot } from './types.js';
 
@@ -20,7 +20,7 @@ export class CatalogStore implements SnapshotStore {
     onCorrupt: (error: unknown) => void,
   ): Promise<CatalogSnapshot | null> {
     try {
-      const snapshot = await readJson<CatalogSnapshot>(this.pathFor(remote, url), SCHEMA);
+      const snapshot = await loadJson<CatalogSnapshot>(this.pathFor(remote, url), SCHEMA);
       return snapshot && snapshot.remote === remote && snapshot.url === url ? snapshot : null;
     } catch (error) {
       onCorrupt(error);

@@ -3,7 +3,7 @@
  * operations on different instances never overwrite each other's change.
  */
 import { join } from 'node:path';
-import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
+import { loadJson, writeJsonAtomic } from '../persist/atomic-json.js';
 import type { InstanceState } from './state.js';
 
 const SCHEMA = 1;
@@ -50,7 +50,7 @@ export class InstanceStore {
   }
 
   async load(): Promise<void> {
-    const list = (await readJson<InstanceRecord[]>(this.path, SCHEMA)) ?? [];
+    const list = (await loadJson<InstanceRecord[]>(this.path, SCHEMA)) ?? [];
     this.records = new Map(list.map((r) => [r.name, r]));
   }
 

@@ -3,7 +3,7 @@
  * fsync the directory. A reader (or a crash) sees the old file or the new one, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Replaces `path` with `data` atomically, creating parent directories. */
@@ -40,4 +40,15 @@ export async function syncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Removes temp files that writes to `path` left when a crash interrupted them. Call when loading, not during writes. */
+export async function removeTempFiles(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))
+      .map((n) => rm(join(dirname(path), n), { force: true })),
+  );
 }

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { SkiffError } from '../../core/errors.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { removeTempFiles, writeFileAtomic } from './atomic-file.js';
 
 interface Envelope<T> {
   schema: number;
@@ -14,6 +14,12 @@ interface Envelope<T> {
 /** Writes `{schema, data}` to `path` atomically. */
 export async function writeJsonAtomic(path: string, schema: number, data: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify({ schema, data } satisfies Envelope<unknown>));
+}
+
+/** Reads a state file at load time, first clearing temp files that a crash during a write left behind. */
+export async function loadJson<T>(path: string, schema: number): Promise<T | null> {
+  await removeTempFiles(path);
+  return readJson<T>(path, schema);
 }
 
 /**

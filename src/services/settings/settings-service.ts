@@ -2,7 +2,7 @@
  * @module Settings persisted in the data dir. A change is validated first, written atomically, then announced.
  */
 import { join } from 'node:path';
-import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
+import { loadJson, writeJsonAtomic } from '../persist/atomic-json.js';
 import { SETTING_KEYS, settingKey } from './keys.js';
 
 const SCHEMA = 1;
@@ -25,7 +25,7 @@ export class SettingsService {
   }
 
   async load(): Promise<void> {
-    this.values = (await readJson<Record<string, string>>(this.path, SCHEMA)) ?? {};
+    this.values = (await loadJson<Record<string, string>>(this.path, SCHEMA)) ?? {};
   }
 
   /** The stored value, or the default. */
