@@ -4,12 +4,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestImage } from '../harness/qemu-test-vm.js';
-import { runSkiff, SKIFF, SkiffDaemon, type CliResult } from '../harness/skiff-process.js';
+import { runSkiff, SKIFF, SkiffDaemon, sleep, type CliResult } from '../harness/skiff-process.js';
 
 interface Mirror {
   child: ChildProcess;
@@ -132,6 +132,67 @@ describe('VM lifecycle through the CLI', { timeout: 20 * 60_000 }, () => {
     const { child, done } = daemon.cliStartWithInput(['exec', 'e2e', '--', 'tr', 'a-z', 'A-Z']);
     child.stdin!.end('shout\n');
     assert.equal((await done).stdout, 'SHOUT\n');
+  });
+
+  test('shell: an interactive terminal that follows resizes, with Ctrl-C and Ctrl-D', async () => {
+    const session = `skiff-e2e-${process.pid}`;
+    const tmux = (...args: string[]) =>
+      execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const screen = () => tmux('capture-pane', '-p', '-t', session);
+    const waitFor = async (pattern: RegExp, what: string) => {
+      for (let i = 0; i < 200; i++) {
+        if (pattern.test(screen())) return;
+        await sleep(50);
+      }
+      assert.fail(`${what}: never saw ${pattern} on the screen:\n${screen()}`);
+    };
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '100',
+      '-y',
+      '30',
+      '-e',
+      `SKIFF_SOCKET=${daemon.socket}`,
+      '-e',
+      'SKIFF_NO_AUTOSTART=1',
+      process.execPath,
+      SKIFF,
+      'shell',
+      'e2e',
+    );
+    try {
+      await waitFor(/@e2e:.*\$\s*$/m, 'prompt');
+      tmux('send-keys', '-t', session, 'hostname; stty size', 'Enter');
+      await waitFor(/^e2e\n30 100$/m, 'hostname and size');
+      tmux('resize-window', '-t', session, '-x', '120', '-y', '40');
+      tmux('send-keys', '-t', session, 'clear; stty size', 'Enter');
+      await waitFor(/^40 120$/m, 'size after resize');
+      tmux('send-keys', '-t', session, 'sleep 60', 'Enter');
+      await sleep(300);
+      tmux('send-keys', '-t', session, 'C-c');
+      tmux('send-keys', '-t', session, 'echo after-$((6*7))', 'Enter');
+      await waitFor(/^after-42$/m, 'Ctrl-C interrupts the guest command, not the session');
+      tmux('send-keys', '-t', session, 'C-d');
+      for (let i = 0; i < 100; i++) {
+        try {
+          tmux('has-session', '-t', session);
+        } catch {
+          return; // Ctrl-D ended the shell, so skiff exited and the session closed.
+        }
+        await sleep(50);
+      }
+      assert.fail('Ctrl-D did not end the shell');
+    } finally {
+      try {
+        tmux('kill-session', '-t', session);
+      } catch {
+        // already gone
+      }
+    }
   });
 
   test('stop and start keep what was written on the disk', async () => {
