@@ -3,13 +3,13 @@
  * is measured from /proc (VmRSS, utime + stime), not QEMU's. Targets: RSS under 80 MB, CPU under 0.5 %.
  * Run with `npm run bench:idle`.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestImage } from '../tests/harness/qemu-test-vm.js';
-import { runSkiff, SKIFF, SkiffDaemon, sleep } from '../tests/harness/skiff-process.js';
+import { publishImage, serveMirror } from '../tests/harness/local-mirror.js';
+import { SkiffDaemon, sleep } from '../tests/harness/skiff-process.js';
 
 const VMS = 3;
 const SAMPLE_S = 60;
@@ -33,34 +33,9 @@ async function main(): Promise<void> {
   const image = await buildTestImage();
   const work = await mkdtemp(join(tmpdir(), 'skiff-bench-idle-'));
   const tree = join(work, 'mirror');
-  for (const stream of ['releases', 'daily']) {
-    await runSkiff([
-      'mirror',
-      'build',
-      tree,
-      '--image',
-      image,
-      '--release',
-      'noble',
-      '--version',
-      '24.04',
-      '--aliases',
-      'noble',
-      '--os',
-      'skiff-test',
-      '--stream',
-      stream,
-    ]);
-  }
-  const serve = spawn(process.execPath, [SKIFF, 'mirror', 'serve', tree, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const url = await new Promise<string>((resolve) =>
-    serve.stdout.setEncoding('utf8').on('data', (c: string) => {
-      const found = /at (http:\/\/\S+\/)/.exec(c)?.[1];
-      if (found) resolve(found);
-    }),
-  );
+  await publishImage(tree, image, { aliases: 'noble' });
+  const served = await serveMirror(tree);
+  const url = served.url;
   const daemon = await SkiffDaemon.start({
     mirror: url,
     dataDir: join(work, 'daemon'),
@@ -107,7 +82,7 @@ async function main(): Promise<void> {
   } finally {
     for (let i = 0; i < VMS; i++) await daemon.cli(['delete', '--purge', `idle${i}`]);
     await daemon.stop({ keepData: true });
-    serve.kill();
+    served.stop();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -16,8 +16,8 @@ import { QemuBackend } from '../src/backends/qemu/backend.js';
 import { ensureKeyPair } from '../src/backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../src/backends/ssh/session.js';
 import { buildTestImage } from '../tests/harness/qemu-test-vm.js';
-import { runSkiff, SkiffDaemon } from '../tests/harness/skiff-process.js';
-import { spawn } from 'node:child_process';
+import { publishImage, serveMirror } from '../tests/harness/local-mirror.js';
+import { SkiffDaemon } from '../tests/harness/skiff-process.js';
 
 const RUNS = 5;
 const TARGET_OVERHEAD_MS = 300;
@@ -87,36 +87,9 @@ async function backendRuns(image: string, work: string) {
 
 async function cliRuns(image: string, work: string) {
   const tree = join(work, 'mirror');
-  for (const stream of ['releases', 'daily']) {
-    await runSkiff([
-      'mirror',
-      'build',
-      tree,
-      '--image',
-      image,
-      '--release',
-      'noble',
-      '--version',
-      '24.04',
-      '--aliases',
-      'noble',
-      '--os',
-      'skiff-test',
-      '--stream',
-      stream,
-    ]);
-  }
-  const serve = spawn(
-    process.execPath,
-    [join(process.cwd(), 'bin', 'skiff'), 'mirror', 'serve', tree, '--listen', '127.0.0.1:0'],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const url = await new Promise<string>((resolve) =>
-    serve.stdout.setEncoding('utf8').on('data', (c: string) => {
-      const found = /at (http:\/\/\S+\/)/.exec(c)?.[1];
-      if (found) resolve(found);
-    }),
-  );
+  await publishImage(tree, image, { aliases: 'noble' });
+  const served = await serveMirror(tree);
+  const url = served.url;
   const daemon = await SkiffDaemon.start({
     mirror: url,
     dataDir: join(work, 'daemon'),
@@ -136,7 +109,7 @@ async function cliRuns(image: string, work: string) {
     }
   } finally {
     await daemon.stop({ keepData: true });
-    serve.kill();
+    served.stop();
   }
   return times;
 }

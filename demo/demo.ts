@@ -4,13 +4,13 @@
  * it, launches a VM, runs a command in it, lists it, shows what happens when the network goes away, and
  * cleans everything up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shellQuote } from '../src/client/ssh-argv.js';
+import { shellQuote } from '../src/core/ssh-args.js';
 import { buildTestImage } from '../tests/harness/qemu-test-vm.js';
-import { runSkiff, SKIFF, SkiffDaemon } from '../tests/harness/skiff-process.js';
+import { publishImage, serveMirror, type ServedMirror } from '../tests/harness/local-mirror.js';
+import { SkiffDaemon } from '../tests/harness/skiff-process.js';
 
 const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s: string) => console.log(`\n${bold(s)}`);
@@ -26,22 +26,9 @@ async function show(
   if (code !== 0) console.log(`  (exit code ${code})`);
 }
 
-function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [SKIFF, 'mirror', 'serve', dir, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      const url = /at (http:\/\/\S+\/)/.exec(c)?.[1];
-      if (url) resolve({ child, url });
-    });
-    child.once('exit', (code) => reject(new Error(`skiff mirror serve exited with ${code}`)));
-  });
-}
-
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'skiff-demo-'));
-  let mirror: { child: ChildProcess; url: string } | null = null;
+  let mirror: ServedMirror | null = null;
   let daemon: SkiffDaemon | null = null;
   try {
     say('1. Build (or reuse) the bootable test image from Debian packages');
@@ -50,31 +37,8 @@ async function main(): Promise<void> {
 
     say('2. Publish it as a simplestreams mirror (aliases noble, 24.04, lts) and serve it on loopback');
     const tree = join(work, 'mirror');
-    for (const stream of ['releases', 'daily']) {
-      await show(
-        (a) => runSkiff(a),
-        [
-          'mirror',
-          'build',
-          tree,
-          '--image',
-          image,
-          '--release',
-          'noble',
-          '--version',
-          '24.04',
-          '--aliases',
-          'noble,24.04,lts',
-          '--title',
-          '24.04 LTS',
-          '--os',
-          'skiff-test',
-          '--stream',
-          stream,
-        ],
-      );
-    }
-    mirror = await serve(tree);
+    process.stdout.write(await publishImage(tree, image));
+    mirror = await serveMirror(tree);
     console.log(`serving ${tree} at ${mirror.url}`);
 
     say('3. Start a temporary skiffd whose local.image.mirror is that mirror');
@@ -101,7 +65,7 @@ async function main(): Promise<void> {
     await show(cli, ['info', 'demo']);
 
     say('5. The network goes away: the mirror stops');
-    mirror.child.kill();
+    mirror.stop();
     mirror = null;
     await show(cli, ['find', '--force-update', 'noble']);
     await show(cli, ['remotes']);
@@ -120,7 +84,7 @@ async function main(): Promise<void> {
         await daemon.cli(['delete', '--purge', name]).catch(() => undefined);
       await daemon.stop({ keepData: true });
     }
-    mirror?.child.kill();
+    mirror?.stop();
     await rm(work, { recursive: true, force: true });
   }
   say('Done: the VMs, the temporary daemon, its data and the mirror are gone.');

@@ -5,6 +5,9 @@
  * Every VM lives in its own directory (`dir`), which holds everything needed to find it again after a daemon
  * restart: see VM_FILES. The backend keeps no state in memory that cannot be rebuilt from that directory.
  */
+import type { SshTarget } from '../core/ssh-args.js';
+
+export type { SshTarget };
 
 /** File names inside an instance directory. */
 export const VM_FILES = {
@@ -82,12 +85,4 @@ export interface GuestShell {
     command: string,
     options?: { timeoutMs?: number; input?: string },
   ): Promise<{ code: number; stdout: string; stderr: string }>;
-}
-
-export interface SshTarget {
-  host: string;
-  port: number;
-  user: string;
-  /** Path of the private key file. */
-  keyPath: string;
 }

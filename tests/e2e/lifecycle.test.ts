@@ -4,31 +4,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestImage } from '../harness/qemu-test-vm.js';
-import { runSkiff, SKIFF, SkiffDaemon, sleep, type CliResult } from '../harness/skiff-process.js';
-
-interface Mirror {
-  child: ChildProcess;
-  url: string;
-}
-
-async function serveMirror(dir: string, listen = '127.0.0.1:0'): Promise<Mirror> {
-  const child = spawn(process.execPath, [SKIFF, 'mirror', 'serve', dir, '--listen', listen], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      const found = /at (http:\/\/\S+\/)/.exec(c)?.[1];
-      if (found) resolve(found);
-    });
-    child.once('exit', (code) => reject(new Error(`mirror serve exited ${code}`)));
-  });
-  return { child, url };
-}
+import { publishImage, serveMirror, type ServedMirror } from '../harness/local-mirror.js';
+import { SKIFF, SkiffDaemon, sleep, type CliResult } from '../harness/skiff-process.js';
 
 const listJson = async (daemon: SkiffDaemon) =>
   (
@@ -42,34 +24,13 @@ const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${
 
 describe('VM lifecycle through the CLI', { timeout: 20 * 60_000 }, () => {
   let work: string;
-  let mirror: Mirror;
+  let mirror: ServedMirror;
   let daemon: SkiffDaemon;
 
   before(async () => {
     const image = await buildTestImage();
     work = await mkdtemp(join(tmpdir(), 'skiff-e2e-'));
-    for (const stream of ['releases', 'daily']) {
-      const built = await runSkiff([
-        'mirror',
-        'build',
-        join(work, 'mirror'),
-        '--image',
-        image,
-        '--release',
-        'noble',
-        '--version',
-        '24.04',
-        '--aliases',
-        'noble,24.04,lts',
-        '--title',
-        '24.04 LTS',
-        '--os',
-        'skiff-test',
-        '--stream',
-        stream,
-      ]);
-      ok(built, 'mirror build');
-    }
+    await publishImage(join(work, 'mirror'), image);
     mirror = await serveMirror(join(work, 'mirror'));
     daemon = await SkiffDaemon.start({ mirror: mirror.url, dataDir: join(work, 'data') });
   });
@@ -81,7 +42,7 @@ describe('VM lifecycle through the CLI', { timeout: 20 * 60_000 }, () => {
         await daemon.cli(['delete', '--purge', instance.name]).catch(() => undefined);
       await daemon.stop({ keepData: true });
     }
-    mirror?.child.kill();
+    mirror?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -253,7 +214,7 @@ describe('VM lifecycle through the CLI', { timeout: 20 * 60_000 }, () => {
   });
 
   test('offline: with the mirror gone, launch by alias works from the cached catalog and image', async () => {
-    mirror.child.kill();
+    mirror.stop();
     const launch = await daemon.cli(['launch', 'noble', '-n', 'offline', '-m', '512M']);
     ok(launch, 'offline launch');
     assert.equal(await stateOf(daemon, 'offline'), 'Running');

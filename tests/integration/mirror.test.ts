@@ -4,13 +4,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { runSkiff, SKIFF, SkiffDaemon } from '../harness/skiff-process.js';
+import { runSkiff, SkiffDaemon } from '../harness/skiff-process.js';
 import { simplestreamsShapeErrors } from '../harness/simplestreams-schema.js';
+import { serveMirror, type ServedMirror } from '../harness/local-mirror.js';
 
 async function treeDigest(dir: string): Promise<string> {
   const hash = createHash('sha256');
@@ -28,27 +28,12 @@ async function treeDigest(dir: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function startServe(dir: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
-  const child = spawn(process.execPath, [SKIFF, 'mirror', 'serve', dir, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (log += c));
-  return new Promise((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      const url = /at (http:\/\/\S+\/)/.exec(c)?.[1];
-      if (url) resolve({ child, url, log: () => log });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
-  });
-}
-
 describe('skiff mirror build + serve', () => {
   let work: string;
   let tree: string;
   let imageA: string;
   let imageB: string;
-  let serve: Awaited<ReturnType<typeof startServe>>;
+  let serve: ServedMirror;
   const build = (image: string, ...extra: string[]) =>
     runSkiff([
       'mirror',
@@ -76,7 +61,7 @@ describe('skiff mirror build + serve', () => {
     await writeFile(imageB, Buffer.alloc(200_000, 2));
   });
   after(async () => {
-    serve?.child.kill();
+    serve?.stop();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -179,7 +164,7 @@ describe('skiff mirror build + serve', () => {
   });
 
   test('serve answers Range, ETag and Last-Modified requests with correct lengths, and logs each request', async () => {
-    serve = await startServe(tree);
+    serve = await serveMirror(tree);
     const index = await fetch(`${serve.url}releases/streams/v1/index.json`);
     assert.equal(index.status, 200);
     const body = await index.text();

@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SkiffError } from '../../core/errors.js';
 import type { GuestShell, SshTarget } from '../vm.js';
-import { SSH_BINARY, sshCommandArgs } from './args.js';
+import { SSH_BINARY, sshCommandArgs } from '../../core/ssh-args.js';
 
 /** Result of one banner probe: the banner line, or why there was none. */
 export type BannerProbe = { ok: true; banner: string } | { ok: false; reason: string };

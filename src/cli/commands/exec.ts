@@ -2,7 +2,7 @@
  * @module `skiff exec NAME [-d DIR] -- CMD...`: stdout, stderr, stdin and the exit code passed through.
  */
 import { SkiffError } from '../../core/errors.js';
-import { remoteCommand } from '../../client/ssh-argv.js';
+import { remoteCommand } from '../../core/ssh-args.js';
 import type { CliContext } from '../context.js';
 import { runSsh } from './ssh-session.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshInfoResponse } from '../../api/contract.js';
 import { SkiffError } from '../../core/errors.js';
-import { sshArgv } from '../../client/ssh-argv.js';
+import { sshCommandArgs, sshShellArgs } from '../../core/ssh-args.js';
 
 /** @returns the exit code of the remote command (255 when ssh itself failed, as OpenSSH reports). */
 export async function runSsh(
@@ -19,7 +19,11 @@ export async function runSsh(
   const keyPath = join(dir, 'id');
   try {
     await writeFile(keyPath, info.private_key, { mode: 0o600 });
-    const argv = sshArgv({ host: info.host, port: info.port, user: info.user, keyPath }, options);
+    const target = { host: info.host, port: info.port, user: info.user, keyPath };
+    const argv =
+      options.command === undefined
+        ? sshShellArgs(target)
+        : sshCommandArgs(target, options.command, { tty: options.tty, connectTimeoutSec: 30 });
     const child = spawn('ssh', argv, { stdio: 'inherit' });
     // The terminal's Ctrl-C goes to the foreground group, ssh included; skiff itself must not die of it first.
     const ignore = () => undefined;

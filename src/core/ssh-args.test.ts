@@ -2,9 +2,16 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import type { SshTarget } from '../vm.js';
-import { shellJoin, shellQuote, sshCommandArgs, sshExecArgs, sshShellArgs } from './args.js';
-import { findExecutable } from '../qemu/process.js';
+import type { SshTarget } from './ssh-args.js';
+import {
+  remoteCommand,
+  shellJoin,
+  shellQuote,
+  sshCommandArgs,
+  sshExecArgs,
+  sshShellArgs,
+} from './ssh-args.js';
+import { findExecutable } from '../backends/qemu/process.js';
 
 const run = promisify(execFile);
 const target: SshTarget = { host: '127.0.0.1', port: 40022, user: 'ubuntu', keyPath: '/k/id_ed25519' };
@@ -80,3 +87,17 @@ for (const shell of ['sh', 'bash', 'dash']) {
     assert.deepEqual(stdout.split('\0').slice(0, -1), TRICKY);
   });
 }
+
+test('remoteCommand keeps argv exactly through a real shell, in a working directory', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const argv = ['printf', '%s|', 'two words', "it's", '$HOME', '`id`', 'a"b', '', '*', 'new\nline'];
+  assert.equal(
+    execFileSync('sh', ['-c', remoteCommand(argv)], { encoding: 'utf8' }),
+    argv
+      .slice(2)
+      .map((a) => `${a}|`)
+      .join(''),
+  );
+  assert.equal(remoteCommand(['ls', '-l'], '/tmp/my dir'), "cd '/tmp/my dir' && ls -l");
+  assert.equal(execFileSync('sh', ['-c', remoteCommand(['pwd'], '/')], { encoding: 'utf8' }), '/\n');
+});

@@ -3,7 +3,15 @@
  * arrives in the guest as exactly the argv the user typed (ssh joins its arguments with spaces and the remote
  * login shell re-parses them).
  */
-import type { SshTarget } from '../vm.js';
+
+/** Where a guest's SSH server is reached, and with which key. */
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  /** Path of the private key file. */
+  keyPath: string;
+}
 
 /** The OpenSSH client binary. */
 export const SSH_BINARY = 'ssh';
@@ -56,9 +64,19 @@ export function sshBaseArgs(target: SshTarget, options: SshOptions = {}): string
 
 const destination = (target: SshTarget): string => `${target.user}@${target.host}`;
 
-/** argv running a shell command line (already a string) without a TTY. */
-export function sshCommandArgs(target: SshTarget, command: string, options: SshOptions = {}): string[] {
-  return [...sshBaseArgs(target, options), '-T', '--', destination(target), command];
+/** argv running a shell command line (already a string); `tty` allocates a PTY. */
+export function sshCommandArgs(
+  target: SshTarget,
+  command: string,
+  options: SshOptions & { tty?: boolean } = {},
+): string[] {
+  return [...sshBaseArgs(target, options), options.tty ? '-t' : '-T', '--', destination(target), command];
+}
+
+/** The command line for `exec`: argv preserved word for word, optionally run in a working directory. */
+export function remoteCommand(argv: readonly string[], workingDirectory?: string): string {
+  if (argv.length === 0) throw new Error('remoteCommand: empty command');
+  return workingDirectory ? `cd ${shellQuote(workingDirectory)} && ${shellJoin(argv)}` : shellJoin(argv);
 }
 
 /**
