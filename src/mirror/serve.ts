@@ -6,7 +6,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import send from 'send';
 import { SkiffError } from '../core/errors.js';
 
 export interface ServeOptions {
@@ -31,6 +30,8 @@ export function parseListen(value: string): { host: string; port: number } {
 
 /** Starts serving; resolves to the server and its base URL once listening. */
 export async function serveMirror(options: ServeOptions): Promise<{ server: Server; url: string }> {
+  // Loaded here, not at the top: the bundled CLI would otherwise load it (and its dependencies) on every start.
+  const { default: send } = await import('send');
   const root = resolve(options.dir);
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
