@@ -83,6 +83,13 @@ export async function composeInstances(options: {
     log,
   });
   const report = await reconcileInstances({ store, backend, images: vault, instances, instancesDir, log });
+  // A crash between acquiring an image and recording the instance would otherwise leave a user that never goes.
+  await vault.reconcileUsers(
+    store
+      .all()
+      .filter((r) => r.image.id)
+      .map((r) => ({ id: r.image.id, instance: r.name })),
+  );
   if (report.adopted.length + report.stopped.length + report.removedUnfinished.length > 0)
     log.info(report, 'instances reconciled');
 

@@ -58,9 +58,9 @@ interface Harness {
 
 const open: UndiciDownloader[] = [];
 
-async function vaultIn(dir: string, progressIntervalMs = 100): Promise<Harness> {
+async function vaultIn(dir: string, progressIntervalMs = 100, plainHttp = true): Promise<Harness> {
   const logs: string[] = [];
-  const downloader = new UndiciDownloader({ progressIntervalMs });
+  const downloader = new UndiciDownloader({ progressIntervalMs, plainHttp });
   open.push(downloader);
   const log = {
     info: (_o: object, m: string) => logs.push(m),
@@ -148,6 +148,22 @@ describe('vault with the real downloader on a loopback mirror', () => {
     assert.deepEqual(await partialFiles(dir), []);
   });
 
+  test('the undici path (used through proxies) resumes a truncated transfer the same way', async () => {
+    const { vault } = await vaultIn(fresh(), 100, false);
+    const source = catalog(`${base}img/small.img`, small);
+    mirror.clearRequests();
+    mirror.setFault({ ...fault.truncate(), times: 1 }, 'img/small.img');
+    await assert.rejects(vault.acquire(source, 'vm1'), (error: unknown) => {
+      assert.ok(error instanceof FetchError && error.failure.cause === 'reset', String(error));
+      return true;
+    });
+    const image = await vault.acquire(source, 'vm1');
+    assert.deepEqual(await readFile(image.path), small);
+    const [, second] = gets(mirror, 'img/small.img');
+    assert.equal(second!.headers.range, `bytes=${Math.floor(small.length / 2)}-`);
+    assert.equal(second!.status, 206);
+  });
+
   test('If-Range with an outdated validator starts over from zero', async () => {
     const { vault, dir } = await vaultIn(fresh());
     const url = `${base}img/url.img`;
@@ -221,7 +237,7 @@ describe('vault with the real downloader on a loopback mirror', () => {
   test('a process killed with SIGKILL mid-download leaves a partial that the next process resumes', async () => {
     const dir = fresh();
     const source = catalog(`${base}img/big.img`, big);
-    // The child kills itself (a real SIGKILL, no cleanup) once a third of the image has arrived.
+    // The child kills itself (a real SIGKILL, no cleanup) as soon as some of the image is on disk.
     // Asynchronously: the mirror answering it runs in this process.
     const child = await run(process.execPath, [
       '--input-type=module',
@@ -229,11 +245,12 @@ describe('vault with the real downloader on a loopback mirror', () => {
       `import { UndiciDownloader } from ${JSON.stringify(moduleUrl('src/backends/http/downloader.js'))};
          import { Vault } from ${JSON.stringify(moduleUrl('src/services/vault/vault.js'))};
          import { systemClock } from ${JSON.stringify(moduleUrl('src/core/clock.js'))};
+         import { statSync } from 'node:fs';
          const log = { info() {}, warn() {} };
          const vault = new Vault({ dir: ${JSON.stringify(dir)}, downloader: new UndiciDownloader({ progressIntervalMs: 0 }), clock: systemClock, log });
          await vault.init();
          await vault.acquire(${JSON.stringify(source)}, 'vm1', {
-           onProgress: (p) => p.bytes > ${big.length / 3} && process.kill(process.pid, 'SIGKILL'),
+           onProgress: () => statSync(${JSON.stringify(join(dir, 'partial', expect.part(big)))}, { throwIfNoEntry: false })?.size > 0 && process.kill(process.pid, 'SIGKILL'),
          });`,
     ]);
     assert.equal(child.signal, 'SIGKILL', child.stderr);

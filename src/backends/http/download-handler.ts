@@ -9,7 +9,7 @@ import type { FetchRequest, FetchResult, FetchStart } from '../../services/vault
 import { classifyNetworkError } from './classify.js';
 import { HashingFileSink } from './hashing-sink.js';
 import { ProgressMeter } from './progress-meter.js';
-import type { Sha256Worker } from './sha256-worker.js';
+import type { WriterThread } from './writer-thread.js';
 
 /** How a response relates to the bytes already in the partial file. */
 export type Plan =
@@ -53,7 +53,7 @@ export interface HandlerOptions {
   request: FetchRequest;
   /** Bytes of the partial file the request asked to continue after (0: no Range sent). */
   offset: number;
-  hasher: Sha256Worker;
+  writer: WriterThread;
   /** Chunks live in a buffer the producer reuses: copy what is kept past the call. */
   transientChunks?: boolean;
   now?: (() => number) | undefined;
@@ -157,7 +157,7 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     const sink = await HashingFileSink.open(
       request.dest,
       append ? 'append' : 'truncate',
-      this.#options.hasher,
+      this.#options.writer,
     );
     if (this.#settled) return void (await sink.abort());
     const start: FetchStart = {

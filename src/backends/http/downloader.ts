@@ -1,13 +1,18 @@
 /**
  * @module The real Downloader: streams `http(s)://` images over undici (proxies from the environment via
  * EnvHttpProxyAgent, redirects followed, per-phase timeouts) and `file://` images from disk into a partial file,
- * with sha256 computed inline and throttled progress; resumes with `Range` + `If-Range`. Decompression of
- * `.xz`/`.gz` is a separate step (see local-source.ts): the partial keeps the downloaded (compressed) bytes,
- * which is what a catalog checksum covers and what can be resumed.
+ * with sha256 computed inline and throttled progress; resumes with `Range` + `If-Range`.
+ * Plain `http://` with no proxy configured takes a raw-socket fast path (plain-http.ts) that hands anything
+ * unusual back to undici. Decompression of `.xz`/`.gz` is a separate step (local-source.ts): the partial keeps
+ * the downloaded (compressed) bytes, which is what a catalog checksum covers and what can be resumed.
+ *
+ * Two threads per transfer: this one receives and hashes, the WriterThread writes (writer-thread.ts), so a
+ * download runs at about the speed of the slower of the two, not of their sum.
  */
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { EnvHttpProxyAgent, interceptors, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, redirectInterceptor } from './undici-lite.js';
 import { SkiffError } from '../../core/errors.js';
 import type {
   DecompressRequest,
@@ -19,7 +24,7 @@ import type {
 import { DownloadHandler, type HandlerOutcome } from './download-handler.js';
 import { copyLocalFile, decompressFile, type LocalOptions } from './local-source.js';
 import { canUsePlainHttp, dispatchPlain } from './plain-http.js';
-import { Sha256Worker } from './sha256-worker.js';
+import { WriterThread } from './writer-thread.js';
 
 export interface DownloaderOptions {
   connectTimeoutMs?: number;
@@ -48,7 +53,7 @@ export class UndiciDownloader implements Downloader {
   readonly #options: Required<Omit<DownloaderOptions, 'now' | 'xzPath'>>;
   readonly #local: LocalOptions;
   readonly #now: (() => number) | undefined;
-  readonly #hasher = new Sha256Worker();
+  readonly #writer = new WriterThread();
 
   constructor(options: DownloaderOptions = {}) {
     this.#options = {
@@ -62,7 +67,7 @@ export class UndiciDownloader implements Downloader {
     };
     this.#now = options.now;
     this.#local = {
-      hasher: this.#hasher,
+      writer: this.#writer,
       now: options.now,
       progressIntervalMs: this.#options.progressIntervalMs,
       xzPath: options.xzPath,
@@ -103,10 +108,10 @@ export class UndiciDownloader implements Downloader {
     old.destroy().catch(() => undefined);
   }
 
-  /** Closes pooled connections and stops the hashing thread; used at shutdown. */
+  /** Closes pooled connections and stops the writer thread; used at shutdown. */
   async close(): Promise<void> {
     await this.#dispatcher.destroy().catch(() => undefined);
-    await this.#hasher.close();
+    await this.#writer.close();
   }
 
   async #attempt(url: URL, request: FetchRequest, offset: number): Promise<HandlerOutcome> {
@@ -122,7 +127,7 @@ export class UndiciDownloader implements Downloader {
     const options = {
       request,
       offset: headers.range === undefined ? 0 : offset,
-      hasher: this.#hasher,
+      writer: this.#writer,
       now: this.#now,
       progressIntervalMs: this.#options.progressIntervalMs,
     };
@@ -130,6 +135,7 @@ export class UndiciDownloader implements Downloader {
       const handler = new DownloadHandler({ ...options, transientChunks: true });
       const route = await dispatchPlain({ url, headers, ...this.#timeouts() }, handler);
       if (route === 'done') return handler.promise;
+      handler.discard();
     }
     const handler = new DownloadHandler(options);
     this.#dispatcher.dispatch(
@@ -153,7 +159,7 @@ export class UndiciDownloader implements Downloader {
 
   #newDispatcher(): Dispatcher {
     const agent = new EnvHttpProxyAgent({ connect: { timeout: this.#options.connectTimeoutMs } });
-    return agent.compose(interceptors.redirect({ maxRedirections: this.#options.maxRedirections }));
+    return agent.compose(redirectInterceptor({ maxRedirections: this.#options.maxRedirections }));
   }
 }
 

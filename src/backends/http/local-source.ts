@@ -18,13 +18,13 @@ import type {
 } from '../../services/vault/ports.js';
 import { HashingFileSink } from './hashing-sink.js';
 import { ProgressMeter } from './progress-meter.js';
-import type { Sha256Worker } from './sha256-worker.js';
+import type { WriterThread } from './writer-thread.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 const STDERR_LIMIT = 4096;
 
 export interface LocalOptions {
-  hasher: Sha256Worker;
+  writer: WriterThread;
   now?: (() => number) | undefined;
   progressIntervalMs?: number | undefined;
   /** The xz executable; default `xz` from PATH. */
@@ -38,7 +38,7 @@ export async function copyLocalFile(
   options: LocalOptions,
 ): Promise<FetchResult> {
   const size = await sourceSize(path);
-  const sink = await HashingFileSink.open(request.dest, 'truncate', options.hasher);
+  const sink = await HashingFileSink.open(request.dest, 'truncate', options.writer);
   try {
     await request.onStart?.({ etag: null, lastModified: null, totalBytes: size, resumedFromBytes: 0 });
     const meter = meterFor(size, request.onProgress, options);
@@ -66,7 +66,7 @@ export async function decompressFile(
   options: LocalOptions,
 ): Promise<DecompressResult> {
   const size = await sourceSize(request.src);
-  const sink = await HashingFileSink.open(request.dest, 'truncate', options.hasher);
+  const sink = await HashingFileSink.open(request.dest, 'truncate', options.writer);
   const meter = meterFor(size, request.onProgress, options);
   const input = createReadStream(request.src, { highWaterMark: READ_CHUNK_BYTES });
   input.on('data', (chunk) => meter.add(chunk.length));

@@ -19,6 +19,8 @@ export const redirectInterceptor = load('undici/lib/interceptor/redirect.js') as
 const api = load('undici/lib/api/index.js') as {
   request: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 };
+// What undici's index does: give every dispatcher the request API. Proxy agents call it on their inner clients.
+Object.assign((load('undici/lib/dispatcher/dispatcher.js') as { prototype: object }).prototype, api);
 
 export type RequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> & {
   method?: Dispatcher.HttpMethod;

@@ -112,6 +112,7 @@ export async function launchInstance(
     });
     acquiredId = image.id;
     record.image = { ...record.image, ...describeImage(source), id: image.id, path: image.path };
+    if (image.source?.kind === 'catalog' && image.source.version) record.image.version = image.source.version;
     await deps.store.put(record);
     ctx.progress('Preparing image');
     await mkdir(dir, { recursive: true, mode: 0o750 });

@@ -13,6 +13,8 @@ export interface AcquiredImage {
   id: string;
   path: string;
   sizeBytes: number;
+  /** Where it came from: offline, the vault may serve an older cached version of the product asked for. */
+  source?: { kind: string; version?: string; releaseTitle?: string };
 }
 
 /** The image vault as the instances service sees it. */
