@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSimplestreamsTree } from '../../src/testing/simplestreams-fixture.js';
@@ -194,6 +195,39 @@ describe('failures end cleanly', { timeout: 15 * 60_000 }, () => {
         ['twin'],
       );
       await daemon.cli(['delete', '--purge', 'twin']);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test('launch from an http:// URL and from a gzipped file:// path', async () => {
+    const daemon = await SkiffDaemon.start({ mirror: mirror.url });
+    try {
+      const byUrl = await daemon.cli([
+        'launch',
+        `${mirror.url}releases/${IMAGE_PATH}`,
+        '-n',
+        'from-url',
+        '-m',
+        '512M',
+      ]);
+      assert.equal(byUrl.code, 0, byUrl.stderr);
+      const gz = join(work, 'tiny.img.gz');
+      await writeFile(gz, gzipSync(image, { level: 1 }));
+      const byFile = await daemon.cli(['launch', `file://${gz}`, '-n', 'from-file', '-m', '512M']);
+      assert.equal(byFile.code, 0, byFile.stderr);
+      assert.deepEqual(
+        (await names(daemon)).map((i) => [i.name, i.state]),
+        [
+          ['from-file', 'Running'],
+          ['from-url', 'Running'],
+        ],
+      );
+      const info = JSON.parse((await daemon.cli(['info', 'from-file', '--format', 'json'])).stdout) as {
+        info: Record<string, { image_hash: string }>;
+      };
+      assert.equal(info.info['from-file']!.image_hash, sha, 'the decompressed image is the same bytes');
+      for (const name of ['from-url', 'from-file']) await daemon.cli(['delete', '--purge', name]);
     } finally {
       await daemon.stop();
     }
