@@ -6,10 +6,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
-import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { SshTarget } from '../../backends/vm.js';
 import { GUEST_FACTS_COMMAND, parseGuestFacts, type GuestFacts } from './guest-facts.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
+import { NamedTimers } from './named-timers.js';
 import { checkOperation, type InstanceState } from './state.js';
 import type { InstanceRecord } from './store.js';
 
@@ -32,9 +33,11 @@ export interface InstanceInfo extends InstanceView {
 
 export class InstancesService {
   private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly shutdownTimers = new Map<string, TimerHandle>();
+  private readonly shutdownTimers: NamedTimers;
 
-  constructor(private readonly deps: InstancesDeps) {}
+  constructor(private readonly deps: InstancesDeps) {
+    this.shutdownTimers = new NamedTimers(deps.clock);
+  }
 
   private dir(name: string): string {
     return join(this.deps.instancesDir, name);
@@ -96,7 +99,7 @@ export class InstancesService {
     return this.exclusive(name, async () => {
       const record = this.record(name);
       checkOperation(name, record.state, 'start');
-      this.cancelShutdownTimer(name);
+      this.shutdownTimers.clear(name);
       if ((await this.deps.backend.power(this.dir(name))) === 'running') {
         return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
       }
@@ -122,7 +125,7 @@ export class InstancesService {
       if (options.cancel) {
         if (record.state !== 'Delayed Shutdown')
           throw new SkiffError('conflict', `"${name}" has no delayed shutdown to cancel`);
-        this.cancelShutdownTimer(name);
+        this.shutdownTimers.clear(name);
         return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
       }
       checkOperation(name, record.state, 'stop');
@@ -141,7 +144,7 @@ export class InstancesService {
         this.armShutdownTimer(updated);
         return updated;
       }
-      this.cancelShutdownTimer(name);
+      this.shutdownTimers.clear(name);
       return this.powerOff(record, options.force ?? false);
     });
   }
@@ -150,7 +153,7 @@ export class InstancesService {
     return this.exclusive(name, async () => {
       const record = this.record(name);
       checkOperation(name, record.state, 'restart');
-      this.cancelShutdownTimer(name);
+      this.shutdownTimers.clear(name);
       await this.deps.store.update(name, (r) => (r.state = 'Restarting'));
       try {
         await this.deps.backend
@@ -170,7 +173,7 @@ export class InstancesService {
       const record = this.record(name);
       checkOperation(name, record.state, 'suspend');
       if (record.state === 'Suspended') return record;
-      this.cancelShutdownTimer(name);
+      this.shutdownTimers.clear(name);
       await this.deps.store.update(name, (r) => (r.state = 'Suspending'));
       try {
         await this.deps.backend.suspend(this.dir(name));
@@ -188,7 +191,7 @@ export class InstancesService {
       const record = this.record(name);
       if (record.state !== 'Deleted') {
         checkOperation(name, record.state, 'delete');
-        this.cancelShutdownTimer(name);
+        this.shutdownTimers.clear(name);
         // Graceful first: a soft-deleted instance may be recovered, and its filesystem should be clean then.
         await this.deps.backend
           .powerdown(this.dir(name), 30_000)
@@ -231,30 +234,18 @@ export class InstancesService {
   /** Re-arms delayed shutdowns after a daemon restart (the reconciler calls it). */
   armShutdownTimer(record: InstanceRecord): void {
     if (record.shutdownAtMs === null) return;
-    this.cancelShutdownTimer(record.name);
-    const delay = Math.max(0, record.shutdownAtMs - this.deps.clock.now());
-    this.shutdownTimers.set(
-      record.name,
-      this.deps.clock.setTimeout(() => {
-        this.shutdownTimers.delete(record.name);
-        void this.exclusive(record.name, async () => {
-          const current = this.deps.store.get(record.name);
-          if (current?.state === 'Delayed Shutdown') await this.powerOff(current, false);
-        }).catch((error: unknown) =>
-          this.deps.log.warn({ instance: record.name, err: error }, 'delayed shutdown failed'),
-        );
-      }, delay),
-    );
+    this.shutdownTimers.set(record.name, record.shutdownAtMs, () => {
+      void this.exclusive(record.name, async () => {
+        const current = this.deps.store.get(record.name);
+        if (current?.state === 'Delayed Shutdown') await this.powerOff(current, false);
+      }).catch((error: unknown) =>
+        this.deps.log.warn({ instance: record.name, err: error }, 'delayed shutdown failed'),
+      );
+    });
   }
 
   stopTimers(): void {
-    for (const name of [...this.shutdownTimers.keys()]) this.cancelShutdownTimer(name);
-  }
-
-  private cancelShutdownTimer(name: string): void {
-    const timer = this.shutdownTimers.get(name);
-    if (timer) this.deps.clock.clearTimeout(timer);
-    this.shutdownTimers.delete(name);
+    this.shutdownTimers.clearAll();
   }
 
   private async powerOff(record: InstanceRecord, force: boolean): Promise<InstanceRecord> {

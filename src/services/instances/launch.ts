@@ -144,7 +144,8 @@ export async function launchInstance(
       user: deps.identity.user,
       keyPath: deps.identity.privateKeyPath,
     };
-    await deps.shell.waitReady(target, { timeoutMs: remainingMs(deadline, request), signal });
+    // `signal` carries the launch deadline, so this wait needs no timeout of its own beyond it.
+    await deps.shell.waitReady(target, { timeoutMs: (request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000, signal });
     ctx.progress('Waiting for initialization to complete');
     await waitForCloudInit(deps.shell, target, signal);
     return await deps.store.update(name, (r) => {
@@ -194,10 +195,6 @@ async function waitForCloudInit(
     if (code === 0 && stdout.includes('done')) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-}
-
-function remainingMs(deadline: AbortSignal, request: LaunchRequest): number {
-  return deadline.aborted ? 0 : (request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000;
 }
 
 async function checkFreeSpace(dir: string, source: ImageSource, diskBytes: number): Promise<void> {
