@@ -51,7 +51,7 @@ export async function composeInstances(options: {
   // cloud-init.ts pulls in the YAML library: loaded on the first launch, not by every idle daemon.
   const cloudInit = () => import('../backends/iso/cloud-init.js');
   const seed: SeedWriter = {
-    validate: async (text) => void (await cloudInit()).parseUserCloudConfig(text),
+    validate: async (text) => void (await cloudInit()).readUserData(text),
     write: async (request) => {
       const { cloudInitFiles } = await cloudInit();
       await writeSeedIso({
@@ -60,7 +60,8 @@ export async function composeInstances(options: {
           instanceId: request.instanceId,
           hostname: request.hostname,
           sshAuthorizedKeys: request.authorizedKeys,
-          ...(request.userCloudConfig === null ? {} : { userCloudConfig: request.userCloudConfig }),
+          macAddress: request.mac,
+          ...(request.userData === null ? {} : { userData: request.userData }),
         }),
       });
     },

@@ -105,7 +105,7 @@ describe('QemuBackend end to end', { skip: why ?? false, timeout: 15 * 60_000 },
         instanceId: 'iid-e2e',
         hostname: 'e2e-host',
         sshAuthorizedKeys: [keys.publicKey],
-        userCloudConfig: '#cloud-config\nruncmd:\n  - echo from-user-data > /tmp/runcmd-ok\n',
+        userData: '#cloud-config\nruncmd:\n  - echo from-user-data > /tmp/runcmd-ok\n',
       });
       await writeSeedIso({ dir, files });
     });

@@ -1,23 +1,35 @@
 /**
- * @module Pure: the NoCloud seed's files (meta-data, user-data, network-config) for one instance, with the
- * user's #cloud-config merged in. The default user `ubuntu` always exists and always accepts the daemon's
- * key (that is how skiff reaches the guest); everything else the user wrote is kept as written. Unlike
- * Multipass, nothing is installed by default.
+ * @module Pure: the NoCloud seed's files (meta-data, user-data, network-config) for one instance.
+ *
+ * The user's user-data reaches cloud-init byte for byte, whatever its format: skiff never re-serialises it (a YAML
+ * 1.2 writer changes what a YAML 1.1 reader sees). user-data is a MIME multipart document: the user's text as
+ * the first part, typed by cloud-init from its first line as if it were alone, then skiff's own #cloud-config,
+ * merged in with `Merge-Type: dict(no_replace,recurse_list)+list(prepend)+str()`: every key the user set wins,
+ * and skiff's login user is put in front of the user's `users` list. That user (`ubuntu`, as Multipass) alone gets
+ * the daemon's key: a distribution's own default user (`debian` on Debian) does not. Everything skiff writes
+ * itself is YAML 1.1-safe (yaml11.ts). Unlike Multipass, nothing is installed by default.
  */
-import { parseDocument, stringify } from 'yaml';
+import { multipartMixed, type MimePart } from './mime.js';
+import { readUserData, type CloudConfig, type UserData } from './user-data.js';
+import { yaml11 } from './yaml11.js';
 import { SkiffError } from '../../core/errors.js';
 
-/** Login name of the default user (Ubuntu's). */
+export { parseUserCloudConfig, readUserData } from './user-data.js';
+
+/** Login name of the user skiff logs in as (Ubuntu's default user). */
 export const DEFAULT_USER = 'ubuntu';
+
+/** How skiff's part merges into the user's cloud-config (cloud-init's mergers). */
+export const SKIFF_MERGE_TYPE = 'dict(no_replace,recurse_list)+list(prepend)+str()';
 
 export interface CloudInitSpec {
   /** Changes whenever cloud-init should treat the VM as a new instance. */
   instanceId: string;
   hostname: string;
-  /** Public keys (OpenSSH one-line format) of the daemon, installed for the default user. */
+  /** Public keys (OpenSSH one-line format) of the daemon, installed for the login user only. */
   sshAuthorizedKeys: string[];
-  /** The user's #cloud-config YAML (`launch --cloud-init`), validated with parseUserCloudConfig. */
-  userCloudConfig?: string;
+  /** The user's user-data (`launch --cloud-init`) in any format cloud-init reads; checked by readUserData. */
+  userData?: string;
   /** When given, network-config pins DHCP to the NIC with this MAC (Ubuntu names NICs unpredictably). */
   macAddress?: string;
 }
@@ -29,125 +41,66 @@ export interface CloudInitFiles {
   'network-config'?: string;
 }
 
-export type CloudConfig = Record<string, unknown>;
+const LOGIN_DEFAULTS = { sudo: 'ALL=(ALL) NOPASSWD:ALL', shell: '/bin/bash', lock_passwd: true };
 
 const isMapping = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const invalid = (message: string, details?: Record<string, unknown>): SkiffError =>
-  new SkiffError('invalid-argument', `cloud-init: ${message}`, {
-    details: { field: 'cloud-init', ...details },
-  });
-
-/** Keys whose shape the merge depends on, checked so a bad value fails at launch, not silently in the guest. */
-function checkShapes(config: CloudConfig): void {
-  const keys = config.ssh_authorized_keys;
-  if (keys !== undefined && !(Array.isArray(keys) && keys.every((k) => typeof k === 'string'))) {
-    throw invalid('ssh_authorized_keys: must be a list of strings');
-  }
-  const users = config.users;
-  if (users !== undefined && !Array.isArray(users) && typeof users !== 'string') {
-    throw invalid('users: must be a list (e.g. [default, {name: alice}])');
-  }
-  if (Array.isArray(users)) {
-    users.forEach((user, i) => {
-      if (typeof user === 'string') return;
-      if (!isMapping(user)) throw invalid(`users[${i}]: must be a name or a mapping`);
-      if (user.name !== undefined && typeof user.name !== 'string')
-        throw invalid(`users[${i}].name: must be a string`);
-    });
-  }
-}
-
 /**
- * Parses the user's cloud-init text: YAML whose top level is a mapping (a `#cloud-config` first line is
- * optional). Blank text is an empty config. @throws SkiffError invalid-argument "cloud-init: line N: ..."
+ * skiff's own users entry. cloud-init merges two entries of one name keeping the first one's values, so when
+ * the user has an `ubuntu` entry, skiff's (placed first) carries their keys plus the daemon's, and only the
+ * defaults they did not set, spelt as they spelt them.
  */
-export function parseUserCloudConfig(text: string): CloudConfig {
-  if (/^#!/.test(text) || /^#include\b/.test(text) || /^Content-Type:/i.test(text)) {
-    throw invalid('only #cloud-config YAML is supported (put scripts under runcmd)');
+function loginUser(config: CloudConfig | null, daemonKeys: string[]): Record<string, unknown> {
+  const users = Array.isArray(config?.users) ? (config.users as unknown[]) : [];
+  const theirs = users.find((u): u is Record<string, unknown> => isMapping(u) && u.name === DEFAULT_USER);
+  if (theirs === undefined) return { name: DEFAULT_USER, ...LOGIN_DEFAULTS, ssh_authorized_keys: daemonKeys };
+  const keyField = 'ssh-authorized-keys' in theirs ? 'ssh-authorized-keys' : 'ssh_authorized_keys';
+  const theirKeys = (theirs[keyField] as string[] | undefined) ?? [];
+  const entry: Record<string, unknown> = { name: DEFAULT_USER };
+  for (const [key, value] of Object.entries(LOGIN_DEFAULTS)) {
+    if (!(key in theirs) && !(key.replace(/_/g, '-') in theirs)) entry[key] = value;
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  const error = doc.errors[0];
-  if (error !== undefined) {
-    const line = error.linePos?.[0].line;
-    const what = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    throw invalid(`${line === undefined ? '' : `line ${line}: `}${what}`, { line });
-  }
-  const value: unknown = doc.toJS();
-  if (value === null || value === undefined) return {};
-  if (!isMapping(value)) {
-    throw invalid(
-      `the top level must be a mapping of keys (users, runcmd, ...), got ${Array.isArray(value) ? 'a list' : typeof value}`,
-    );
-  }
-  checkShapes(value);
-  return value;
+  entry[keyField] = [...new Set([...daemonKeys, ...theirKeys])];
+  return entry;
 }
 
-const unique = (items: string[]): string[] => [...new Set(items)];
-
-/** Normalises `users` (the legacy comma-separated string form included) to a list. */
-function userList(users: unknown): unknown[] {
-  if (users === undefined) return [];
-  if (typeof users === 'string') {
-    return users
-      .split(',')
-      .map((u) => u.trim())
-      .filter(Boolean);
-  }
-  return [...(users as unknown[])];
+/** skiff's #cloud-config: its login user, and /etc/hosts naming the instance (else `sudo` cannot resolve it). */
+function skiffConfig(user: UserData | null, daemonKeys: string[]): string {
+  const config = user?.kind === 'cloud-config' ? user.config : null;
+  // Without a `users` key cloud-init would create the distribution's default user: keep it so.
+  const users = config?.users === undefined ? ['default'] : [];
+  return `#cloud-config\n${yaml11({ users: [...users, loginUser(config, daemonKeys)], manage_etc_hosts: true })}`;
 }
 
-/** The `users` list with `default` present and a `ubuntu` entry that accepts the daemon's keys. */
-function mergeUsers(users: unknown, daemonKeys: string[]): unknown[] {
-  const list = userList(users);
-  if (!list.includes('default')) list.unshift('default');
-  const index = list.findIndex((u) => isMapping(u) && u.name === DEFAULT_USER);
-  const ours = { sudo: 'ALL=(ALL) NOPASSWD:ALL', shell: '/bin/bash', lock_passwd: true };
-  if (index === -1) {
-    list.push({ name: DEFAULT_USER, ...ours, ssh_authorized_keys: daemonKeys });
-    return list;
-  }
-  const theirs = list[index] as Record<string, unknown>;
-  const theirKeys = theirs.ssh_authorized_keys ?? theirs['ssh-authorized-keys'];
-  const keys = Array.isArray(theirKeys) ? theirKeys.map(String) : [];
-  const merged: Record<string, unknown> = {
-    ...ours,
-    ...theirs,
-    ssh_authorized_keys: unique([...daemonKeys, ...keys]),
-  };
-  delete merged['ssh-authorized-keys'];
-  list[index] = merged;
-  return list;
+function userPart(user: UserData): MimePart | { nested: string } {
+  if (user.kind === 'mime') return { nested: user.text };
+  // text/plain: cloud-init types the part by its first line, exactly as it would the text alone.
+  return { contentType: 'text/plain', filename: 'user-data', body: user.text };
 }
-
-/** Renders YAML without folding long lines (an SSH key must stay on one line for line-based readers). */
-const yaml = (value: unknown): string => stringify(value, { lineWidth: 0, minContentWidth: 0 });
 
 /**
- * The seed files for `spec`. The user's keys (runcmd, write_files, packages, users...) are kept; `users`
- * gains `default` and the daemon's key for `ubuntu`; top-level ssh_authorized_keys gains the daemon's keys.
- * @throws SkiffError invalid-argument when userCloudConfig does not parse (see parseUserCloudConfig)
+ * The seed files for `spec`.
+ * @throws SkiffError invalid-argument when the user-data would fail in the guest (see readUserData)
  */
 export function cloudInitFiles(spec: CloudInitSpec): CloudInitFiles {
   if (spec.sshAuthorizedKeys.length === 0) {
     throw new SkiffError('invalid-argument', 'cloud-init: at least one daemon SSH key is required');
   }
-  const user = spec.userCloudConfig === undefined ? {} : parseUserCloudConfig(spec.userCloudConfig);
+  const user = spec.userData === undefined ? null : readUserData(spec.userData);
   const daemonKeys = spec.sshAuthorizedKeys.map((k) => k.trim());
-  const userKeys = Array.isArray(user.ssh_authorized_keys) ? (user.ssh_authorized_keys as string[]) : [];
-  const merged: CloudConfig = {
-    ...user,
-    users: mergeUsers(user.users, daemonKeys),
-    ssh_authorized_keys: unique([...daemonKeys, ...userKeys]),
+  const skiffPart: MimePart = {
+    contentType: 'text/cloud-config',
+    headers: { 'Merge-Type': SKIFF_MERGE_TYPE },
+    filename: 'skiff.cfg',
+    body: skiffConfig(user, daemonKeys),
   };
   const files: CloudInitFiles = {
-    'meta-data': yaml({ 'instance-id': spec.instanceId, 'local-hostname': spec.hostname }),
-    'user-data': `#cloud-config\n${yaml(merged)}`,
+    'meta-data': yaml11({ 'instance-id': spec.instanceId, 'local-hostname': spec.hostname }),
+    'user-data': multipartMixed(user === null ? [skiffPart] : [userPart(user), skiffPart]),
   };
   if (spec.macAddress !== undefined) {
-    files['network-config'] = yaml({
+    files['network-config'] = yaml11({
       version: 2,
       ethernets: {
         default: { match: { macaddress: spec.macAddress.toLowerCase() }, dhcp4: true },

@@ -122,7 +122,8 @@ export async function launchInstance(
       instanceId: `${name}-${randomBytes(4).toString('hex')}`,
       hostname: name,
       authorizedKeys: [deps.identity.publicKey],
-      userCloudConfig: request.cloudInit ?? null,
+      userData: request.cloudInit ?? null,
+      mac: record.mac,
     });
     ctx.progress('Starting');
     await deps.backend.start(

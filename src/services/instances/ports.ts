@@ -32,14 +32,16 @@ export interface SeedRequest {
   instanceId: string;
   hostname: string;
   authorizedKeys: string[];
-  /** The user's `--cloud-init` text, already validated. */
-  userCloudConfig: string | null;
+  /** The user's `--cloud-init` text (any user-data format cloud-init reads), already validated. */
+  userData: string | null;
+  /** The MAC of the instance's NIC, which the seed's network-config matches. */
+  mac: string;
 }
 
 /** Writes the NoCloud seed ISO of an instance. */
 export interface SeedWriter {
-  /** @throws SkiffError('invalid-argument') when the text is not a valid cloud-config. */
-  validate(userCloudConfig: string): Promise<void>;
+  /** @throws SkiffError('invalid-argument') when the user-data would fail in the guest. */
+  validate(userData: string): Promise<void>;
   write(request: SeedRequest): Promise<void>;
 }
 

@@ -74,23 +74,84 @@ ci_read_seed() { # copies the seed files to $CI_RUN/seed and parses them
   return 0
 }
 
+ci_kind_of() { # ci_kind_of FILE: cloud-config | script | unsupported, from the first line (cloud-init's rule)
+  case "$(head -c 64 "$1" | head -1)" in
+    "#cloud-config"*) echo cloud-config ;;
+    "#!"*) echo script ;;
+    *) echo unsupported ;;
+  esac
+}
+ci_user_script() { # ci_user_script FILE: a user-data script, run once per instance in the final stage
+  CI_NSCRIPTS=$((CI_NSCRIPTS + 1))
+  cp "$1" "$CI_RUN/scripts/part-$(printf %03d "$CI_NSCRIPTS")"
+}
+ci_cloud_config() { # ci_cloud_config FILE MERGE: merges one #cloud-config part into CC_
+  local f=$1 merge=$2 off
+  if [ -z "${CC___t:-}" ]; then # the first one is the config
+    awk -v P=CC_ -f "$CI_LIB/yaml2sh.awk" "$f" >"$CI_RUN/user-data.sh"
+    . "$CI_RUN/user-data.sh"
+    CI_UD_KIND=cloud-config
+    return
+  fi
+  case "$merge" in
+    *no_replace*) ;;
+    *) ci_error "a second cloud-config part without Merge-Type no_replace: ignored (not supported here)"; return ;;
+  esac
+  # dict(no_replace,recurse_list)+list(...): keys already set stay; a users list is added to (order does not
+  # matter to this stand-in, so it goes after)
+  off=0
+  [ "${CC_users__t:-}" = seq ] && off=${CC_users__n:-0}
+  awk -v P=CC_ -v SKIP="$(echo " ${CC___k:-} " | sed 's/ users / /')" -f "$CI_LIB/yaml2sh.awk" "$f" |
+    grep -v -e '^CC___t=' -e '^CC___k=' |
+    awk -v off="$off" '{
+      if (match($0, /^CC_users_[0-9]+/)) $0 = "CC_users_" (substr($0, 10, RLENGTH - 9) + off) substr($0, RLENGTH + 1)
+      else if ($0 ~ /^CC_users__n=/) { split($0, a, "="); $0 = "CC_users__n=" (a[2] + off) }
+      print }' >"$CI_RUN/user-data-$off.sh"
+  . "$CI_RUN/user-data-$off.sh"
+}
 ci_parse() {
+  local d i type cte merge body kind
   : >"$CI_RUN/meta-data.sh"
   : >"$CI_RUN/user-data.sh"
-  CI_UD_KIND=none
+  CI_UD_KIND=none CI_NSCRIPTS=0
+  rm -rf "$CI_RUN/scripts"
+  mkdir -p "$CI_RUN/scripts"
   [ -f "$CI_RUN/seed/meta-data" ] && awk -v P=MD_ -f "$CI_LIB/yaml2sh.awk" "$CI_RUN/seed/meta-data" >"$CI_RUN/meta-data.sh"
-  if [ -s "$CI_RUN/seed/user-data" ]; then
-    case "$(head -c 64 "$CI_RUN/seed/user-data" | head -1)" in
-      "#cloud-config"*)
-        CI_UD_KIND=cloud-config
-        awk -v P=CC_ -f "$CI_LIB/yaml2sh.awk" "$CI_RUN/seed/user-data" >"$CI_RUN/user-data.sh"
-        ;;
-      "#!"*) CI_UD_KIND=script ;;
-      *) CI_UD_KIND=unsupported; ci_error "user-data is neither #cloud-config nor a #! script: ignored" ;;
-    esac
-  fi
   . "$CI_RUN/meta-data.sh"
-  . "$CI_RUN/user-data.sh"
+  if [ -s "$CI_RUN/seed/user-data" ]; then
+    if head -c 4096 "$CI_RUN/seed/user-data" | grep -qi '^mime-version:'; then
+      # MIME multipart: each part by its Content-Type (text/plain: by its first line), in order
+      d=$CI_RUN/parts
+      rm -rf "$d"
+      mkdir -p "$d"
+      awk -v D="$d" -f "$CI_LIB/mime-split.awk" "$CI_RUN/seed/user-data"
+      i=1
+      while [ -f "$d/$i.hdr" ]; do
+        type="" cte="" merge=""
+        . "$d/$i.hdr"
+        body=$d/$i.body
+        if [ "$cte" = base64 ]; then base64 -d "$body" >"$body.dec" 2>/dev/null || ci_error "part $i: bad base64"; body=$body.dec; fi
+        case "$type" in
+          text/plain | text/x-not-multipart) kind=$(ci_kind_of "$body") ;;
+          text/cloud-config) kind=cloud-config ;;
+          text/x-shellscript) kind=script ;;
+          *) kind=unsupported ;;
+        esac
+        case "$kind" in
+          cloud-config) ci_cloud_config "$body" "$merge" ;;
+          script) ci_user_script "$body"; [ "$CI_UD_KIND" = none ] && CI_UD_KIND=script ;;
+          *) ci_error "user-data part $i ($type) is not supported by this image: ignored" ;;
+        esac
+        i=$((i + 1))
+      done
+    else
+      case "$(ci_kind_of "$CI_RUN/seed/user-data")" in
+        cloud-config) ci_cloud_config "$CI_RUN/seed/user-data" "" ;;
+        script) CI_UD_KIND=script; ci_user_script "$CI_RUN/seed/user-data" ;;
+        *) CI_UD_KIND=unsupported; ci_error "user-data is neither #cloud-config nor a #! script: ignored" ;;
+      esac
+    fi
+  fi
   # vendor-data (#cloud-config; Multipass puts the SSH keys there): its top-level keys that user-data does not
   # have, like cloud-init's default merge
   : >"$CI_RUN/vendor-data.sh"
@@ -368,7 +429,7 @@ ci_print_host_keys() {
 
 # ------------------------------------------------------------------------------------------ stages
 ci_init() {
-  local iid prev hn fqdn v
+  local iid prev hn fqdn v f
   mkdir -p "$CI_RUN" "$CI_VAR/data" "$CI_VAR/instances"
   echo running >"$CI_RUN/status"
   rm -f "$CI_RUN/result" "$CI_RUN/errors" "$CI_VAR/instance/boot-finished"
@@ -434,10 +495,11 @@ ci_init() {
       ci_script_of runcmd >"$CI_INST/scripts/runcmd"
       chmod 0700 "$CI_INST/scripts/runcmd"
     fi
-    if [ "$CI_UD_KIND" = script ]; then
-      cp "$CI_RUN/seed/user-data" "$CI_INST/scripts/part-001"
-      chmod 0700 "$CI_INST/scripts/part-001"
-    fi
+    for f in "$CI_RUN"/scripts/part-*; do
+      [ -f "$f" ] || continue
+      cp "$f" "$CI_INST/scripts/${f##*/}"
+      chmod 0700 "$CI_INST/scripts/${f##*/}"
+    done
     ci_mark config_runcmd
   fi
   for v in packages package_update package_upgrade apt snap mounts chpasswd password ssh_pwauth power_state; do
@@ -451,7 +513,7 @@ ci_final() {
   if ci_sem config_scripts_user; then
     ci_mark config_scripts_user # before running: never twice, even if this boot is cut short
     sync
-    for f in "$CI_INST/scripts/runcmd" "$CI_INST/scripts/part-001"; do
+    for f in "$CI_INST/scripts/runcmd" "$CI_INST"/scripts/part-*; do
       [ -x "$f" ] && ci_run "${f##*/}" "$f"
     done
   fi
