@@ -121,7 +121,7 @@ export interface LaunchBody {
   cpus?: number;
   memory?: string;
   disk?: string;
-  /** The cloud-config text (the CLI reads the file or stdin). */
+  /** The user-data text, in any format cloud-init reads (the CLI reads the file or stdin). */
   cloud_init?: string;
   timeout?: number;
 }
@@ -163,6 +163,14 @@ export interface StopBody {
 export interface ActionResponse {
   name: string;
   state: string;
+  /** What the user should know although the operation succeeded (cloud-init errors in the guest). */
+  warnings?: string[];
+}
+
+/** `start` and `restart`. */
+export interface BootBody {
+  /** Seconds to wait for the guest (default 300). */
+  timeout?: number;
 }
 
 export interface SshInfoResponse {

@@ -79,10 +79,13 @@ export interface VmBackend {
 export interface GuestShell {
   /** Resolves once the guest's SSH server sends its banner and a trivial command succeeds. */
   waitReady(target: SshTarget, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
-  /** Runs a command, collecting output (for short daemon-side commands like reading /etc/os-release). */
+  /**
+   * Runs a command, collecting output (for short daemon-side commands like reading /etc/os-release). `signal`
+   * ends the session at once (rejecting with its reason).
+   */
   run(
     target: SshTarget,
     command: string,
-    options?: { timeoutMs?: number; input?: string },
+    options?: { timeoutMs?: number; input?: string; signal?: AbortSignal },
   ): Promise<{ code: number; stdout: string; stderr: string }>;
 }

@@ -74,14 +74,16 @@ export function registerInstanceCommands(program: Command): void {
       ),
     );
 
-  lifecycle(program, 'start', 'Start instances');
+  const bootTimeout = (c: Command) =>
+    c.option('--timeout <seconds>', 'give up waiting for the guest after this long (default 300)');
+  lifecycle(program, 'start', 'Start instances', bootTimeout);
   lifecycle(program, 'stop', 'Stop instances', (c) =>
     c
       .option('-t, --time <minutes>', 'shut down after this many minutes (state: Delayed Shutdown)')
       .option('-c, --cancel', 'cancel a delayed shutdown')
       .option('--force', 'power off at once (and discard a suspended state)'),
   );
-  lifecycle(program, 'restart', 'Restart instances');
+  lifecycle(program, 'restart', 'Restart instances', bootTimeout);
   lifecycle(program, 'suspend', 'Suspend instances (save their state to disk)');
   lifecycle(program, 'recover', 'Recover deleted instances');
 

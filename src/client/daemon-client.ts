@@ -8,6 +8,7 @@ import {
   NDJSON,
   PATHS,
   type ActionResponse,
+  type BootBody,
   type CachedImageJson,
   type DownloadJson,
   type InstanceAction,
@@ -76,7 +77,7 @@ export class DaemonClient {
   action(
     name: string,
     verb: InstanceAction,
-    body: StopBody | undefined,
+    body: StopBody | BootBody | undefined,
     onProgress: ProgressHandler,
   ): Promise<ActionResponse> {
     return this.stream(PATHS.instanceAction(name, verb), onProgress, 'POST', body ?? {});

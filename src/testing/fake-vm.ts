@@ -93,10 +93,19 @@ export class FakeGuestShell implements GuestShell {
   readonly commands: string[] = [];
   output =
     'PRETTY_NAME="Fake OS 1.0"\n@@\n0.10 0.20 0.30 1/100 42\n@@\n/dev/vda2 5000000000 1000000000 4000000000 20% /\n@@\nMemTotal: 1000000 kB\nMemFree: 500000 kB\nMemAvailable: 600000 kB\n@@\n10.0.2.15 \n';
+  /** What `cloud-init status --format json` says in the guest. */
+  cloudInitStatus = '{"status": "done", "errors": []}';
+  /** How many coming sessions time out first (a guest under load). */
+  slowSessions = 0;
   async waitReady() {}
   async run(_target: SshTarget, command: string) {
     this.commands.push(command);
-    if (command.includes('boot-finished')) return { code: 0, stdout: 'done\n', stderr: '' };
+    if (this.slowSessions > 0) {
+      this.slowSessions--;
+      throw new SkiffError('timeout', 'ssh ubuntu@127.0.0.1 timed out after 90000 ms');
+    }
+    if (command.includes('boot-finished'))
+      return { code: 0, stdout: `@@skiff-status@@\n${this.cloudInitStatus}\n`, stderr: '' };
     return { code: 0, stdout: this.output, stderr: '' };
   }
 }

@@ -97,9 +97,10 @@ export class OpenSshGuestShell implements GuestShell {
   run(
     target: SshTarget,
     command: string,
-    options: { timeoutMs?: number; input?: string } = {},
+    options: { timeoutMs?: number; input?: string; signal?: AbortSignal } = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
     const timeoutMs = options.timeoutMs ?? 60_000;
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason as Error);
     const connectTimeoutSec = Math.max(1, Math.min(10, Math.floor(timeoutMs / 1000)));
     return new Promise((resolve, reject) => {
       const child = spawn(this.sshBinary, sshCommandArgs(target, command, { connectTimeoutSec }), {
@@ -121,6 +122,17 @@ export class OpenSshGuestShell implements GuestShell {
           ),
         );
       }, timeoutMs);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        child.kill('SIGKILL');
+        child.stdout.destroy();
+        child.stderr.destroy();
+        reject(options.signal?.reason as Error);
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      child.once('close', () => options.signal?.removeEventListener('abort', onAbort));
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
       child.stdin.on('error', () => undefined); // the command may exit without reading its input

@@ -42,6 +42,7 @@ export async function run(args: LaunchArgs, ctx: CliContext): Promise<number> {
     );
     progress.done();
     ctx.stdout.write(`Launched: ${result.name}\n`);
+    for (const warning of result.warnings ?? []) ctx.stderr.write(`warning: ${warning}\n`);
   } finally {
     progress.done();
   }

@@ -2,11 +2,12 @@
  * @module start, stop, restart, suspend, recover, delete and purge: each over the names given, `--all`, or the
  * primary instance, as Multipass does.
  */
-import type { InstanceAction, StopBody } from '../../api/contract.js';
+import type { BootBody, InstanceAction, StopBody } from '../../api/contract.js';
 import { SkiffError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { progressReporter } from '../progress.js';
 import { targetNames } from './targets.js';
+import { parseTimeoutS } from './timeout.js';
 
 export interface LifecycleArgs {
   names: string[];
@@ -15,6 +16,7 @@ export interface LifecycleArgs {
   time?: string;
   cancel?: boolean;
   purge?: boolean;
+  timeout?: string;
 }
 
 const WORDING: Record<InstanceAction, string> = {
@@ -27,22 +29,31 @@ const WORDING: Record<InstanceAction, string> = {
 
 export function action(verb: InstanceAction) {
   return async (args: LifecycleArgs, ctx: CliContext): Promise<number> => {
-    const body = verb === 'stop' ? stopBody(args) : undefined;
+    const body = verb === 'stop' ? stopBody(args) : bootBody(verb, args);
     const names = await ctx.withDaemon((client) => targetNames(client, args.names, args.all, verb));
     const progress = progressReporter(ctx.stderr);
+    const warnings: string[] = [];
     try {
       for (const name of names) {
         progress.update(`${WORDING[verb]} ${name}`);
-        await ctx.withDaemon((client) =>
+        const result = await ctx.withDaemon((client) =>
           client.action(name, verb, body, (message) => progress.update(message)),
         );
+        warnings.push(...(result.warnings ?? []));
       }
     } finally {
       progress.done();
     }
+    for (const warning of warnings) ctx.stderr.write(`warning: ${warning}\n`);
     if (verb === 'recover') for (const name of names) ctx.stdout.write(`Recovered ${name}\n`);
     return 0;
   };
+}
+
+function bootBody(verb: InstanceAction, args: LifecycleArgs): BootBody | undefined {
+  if (verb !== 'start' && verb !== 'restart') return undefined;
+  const timeout = parseTimeoutS(args.timeout);
+  return timeout === undefined ? {} : { timeout };
 }
 
 function stopBody(args: LifecycleArgs): StopBody {

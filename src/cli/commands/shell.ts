@@ -5,20 +5,26 @@ import type { CliContext } from '../context.js';
 import { progressReporter } from '../progress.js';
 import { runSsh } from './ssh-session.js';
 import { targetNames } from './targets.js';
+import { parseTimeoutS } from './timeout.js';
 
 export async function run(args: { name?: string; timeout?: string }, ctx: CliContext): Promise<number> {
   const [name] = await ctx.withDaemon((client) =>
     targetNames(client, args.name ? [args.name] : [], false, 'shell'),
   );
   const primary = (await ctx.withDaemon((client) => client.getSetting('client.primary-name'))).value;
+  const timeout = parseTimeoutS(args.timeout);
   const progress = progressReporter(ctx.stderr);
   try {
     const { list } = await ctx.withDaemon((client) => client.list());
     const instance = list.find((i) => i.name === name);
     if (!instance && name === primary) {
-      await ctx.withDaemon((client) => client.launch({ image: '', name }, (m, d) => progress.update(m, d)));
+      await ctx.withDaemon((client) =>
+        client.launch({ image: '', name, timeout }, (m, d) => progress.update(m, d)),
+      );
     } else if (instance && instance.state !== 'Running') {
-      await ctx.withDaemon((client) => client.action(name!, 'start', undefined, (m) => progress.update(m)));
+      await ctx.withDaemon((client) =>
+        client.action(name!, 'start', timeout === undefined ? {} : { timeout }, (m) => progress.update(m)),
+      );
     }
   } finally {
     progress.done();

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import {
+  type BootBody,
   PATHS,
   type ActionResponse,
   type LaunchBody,
@@ -23,7 +24,17 @@ const nameParams = {
   required: ['name'],
 } as const;
 
-const action = (record: InstanceRecord): ActionResponse => ({ name: record.name, state: record.state });
+const action = (record: InstanceRecord, warnings: string[] = []): ActionResponse => ({
+  name: record.name,
+  state: record.state,
+  ...(warnings.length > 0 ? { warnings } : {}),
+});
+
+const bootBody = {
+  type: 'object',
+  properties: { timeout: { type: 'number', exclusiveMinimum: 0, maximum: 86_400 } },
+  additionalProperties: false,
+} as const;
 
 export function registerInstanceRoutes(app: FastifyInstance, { instances }: Services): void {
   app.post<{ Body: LaunchBody }>(
@@ -49,6 +60,7 @@ export function registerInstanceRoutes(app: FastifyInstance, { instances }: Serv
     (request, reply) =>
       streamOperation(request, reply, async ({ progress, signal }) => {
         const body = request.body;
+        const warnings: string[] = [];
         const record = await instances.launch(
           {
             image: body.image ?? '',
@@ -61,6 +73,7 @@ export function registerInstanceRoutes(app: FastifyInstance, { instances }: Serv
           },
           {
             signal,
+            warn: (message) => warnings.push(message),
             progress: (message, d) =>
               progress(
                 message,
@@ -73,7 +86,7 @@ export function registerInstanceRoutes(app: FastifyInstance, { instances }: Serv
               ),
           },
         );
-        return action(record);
+        return action(record, warnings);
       }),
   );
 
@@ -91,7 +104,24 @@ export function registerInstanceRoutes(app: FastifyInstance, { instances }: Serv
     async (request) => infoJson(await instances.info(request.params.name)),
   );
 
-  for (const verb of ['start', 'restart', 'suspend', 'recover'] as const) {
+  for (const verb of ['start', 'restart'] as const) {
+    app.post<{ Params: { name: string }; Body: BootBody }>(
+      `${PATHS.instances}/:name/${verb}`,
+      { schema: { summary: `${verb} an instance (NDJSON)`, params: nameParams, body: bootBody } },
+      (request, reply) =>
+        streamOperation(request, reply, async ({ progress }) => {
+          const warnings: string[] = [];
+          const record = await instances[verb](request.params.name, {
+            timeoutS: request.body?.timeout,
+            progress: (message) => progress(message),
+            warn: (message) => warnings.push(message),
+          });
+          return action(record, warnings);
+        }),
+    );
+  }
+
+  for (const verb of ['suspend', 'recover'] as const) {
     app.post<{ Params: { name: string } }>(
       `${PATHS.instances}/:name/${verb}`,
       { schema: { summary: `${verb} an instance (NDJSON)`, params: nameParams } },

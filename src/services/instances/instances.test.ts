@@ -288,3 +288,60 @@ test('reconcile re-adopts running VMs, marks dead ones stopped and removes inter
     await t.cleanup();
   }
 });
+
+test('launch: a guest session that times out is tried again; only the deadline ends the wait', async () => {
+  const t = await setup();
+  try {
+    t.shell.slowSessions = 2;
+    const record = await t.service.launch({ image: 'noble', name: 'slow' }, t.ctx);
+    assert.equal(record.state, 'Running');
+    assert.equal(t.shell.commands.filter((c) => c.includes('boot-finished')).length, 3);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('launch: cloud-init errors are a warning naming the failing modules and the log; the instance stays', async () => {
+  const t = await setup();
+  try {
+    t.shell.cloudInitStatus = JSON.stringify({
+      status: 'error',
+      errors: ["('scripts_user', RuntimeError('Runparts: 1 failures (runcmd) in 1 attempted commands'))"],
+    });
+    const warnings: string[] = [];
+    const record = await t.service.launch(
+      { image: 'noble', name: 'oops' },
+      { ...t.ctx, warn: (m) => warnings.push(m) },
+    );
+    assert.equal(record.state, 'Running');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /cloud-init in "oops" finished with errors \(status: error\)/);
+    assert.match(warnings[0]!, /scripts_user.*Runparts: 1 failures/);
+    assert.match(warnings[0]!, /\/var\/log\/cloud-init\.log/);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('start waits for cloud-init when the first boot did not finish it, within --timeout', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'vm' }, t.ctx);
+    await t.service.stop('vm');
+    t.shell.commands.length = 0;
+    const progress: string[] = [];
+    await t.service.start('vm', { timeoutS: 30, progress: (m) => progress.push(m) });
+    // The fake guest reports boot-finished: start checked, and did not wait.
+    assert.equal(t.shell.commands.filter((c) => c.startsWith('test -e')).length, 1);
+    assert.equal(progress.length, 0);
+    const original = t.shell.run.bind(t.shell);
+    t.shell.run = async (target, command) =>
+      command.startsWith('test -e') ? { code: 1, stdout: '', stderr: '' } : original(target, command);
+    await t.service.stop('vm');
+    await t.service.start('vm', { timeoutS: 30, progress: (m) => progress.push(m) });
+    assert.deepEqual(progress, ['Waiting for initialization to complete']);
+    assert.ok(t.shell.commands.some((c) => c.includes('cloud-init status')));
+  } finally {
+    await t.cleanup();
+  }
+});

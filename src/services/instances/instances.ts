@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { SshTarget } from '../../backends/vm.js';
+import { cloudInitFinished, cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { GUEST_FACTS_COMMAND, parseGuestFacts, type GuestFacts } from './guest-facts.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { NamedTimers } from './named-timers.js';
@@ -19,6 +20,16 @@ export interface InstancesDeps extends Omit<LaunchDeps, 'now'> {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** How long a graceful stop may take before it is an error (or, with force, a kill). */
   stopTimeoutMs?: number;
+}
+
+/** How long start and restart wait for the guest by default (Multipass's). */
+const DEFAULT_BOOT_TIMEOUT_S = 300;
+
+export interface BootOptions {
+  /** Seconds to wait for the guest (SSH, and cloud-init after an interrupted first boot). */
+  timeoutS?: number;
+  progress?: (message: string) => void;
+  warn?: (message: string) => void;
 }
 
 export interface InstanceView {
@@ -95,7 +106,7 @@ export class InstancesService {
     return this.target(record);
   }
 
-  start(name: string): Promise<InstanceRecord> {
+  start(name: string, options: BootOptions = {}): Promise<InstanceRecord> {
     return this.exclusive(name, async () => {
       const record = this.record(name);
       checkOperation(name, record.state, 'start');
@@ -106,7 +117,7 @@ export class InstancesService {
       const resume = await this.deps.backend.hasSuspendState(this.dir(name));
       await this.deps.store.update(name, (r) => (r.state = 'Starting'));
       try {
-        await this.boot(record, resume);
+        await this.boot(record, resume, options);
       } catch (error) {
         await this.deps.store.update(name, (r) => (r.state = resume ? 'Suspended' : 'Stopped'));
         throw error;
@@ -149,7 +160,7 @@ export class InstancesService {
     });
   }
 
-  restart(name: string): Promise<InstanceRecord> {
+  restart(name: string, options: BootOptions = {}): Promise<InstanceRecord> {
     return this.exclusive(name, async () => {
       const record = this.record(name);
       checkOperation(name, record.state, 'restart');
@@ -159,7 +170,7 @@ export class InstancesService {
         await this.deps.backend
           .powerdown(this.dir(name), this.deps.stopTimeoutMs ?? 120_000)
           .catch(() => this.deps.backend.kill(this.dir(name)));
-        await this.boot(record, false);
+        await this.boot(record, false, options);
       } catch (error) {
         await this.deps.store.update(name, (r) => (r.state = 'Unknown'));
         throw error;
@@ -264,7 +275,13 @@ export class InstancesService {
     return this.deps.store.update(record.name, (r) => ((r.state = 'Stopped'), (r.shutdownAtMs = null)));
   }
 
-  private async boot(record: InstanceRecord, resume: boolean): Promise<void> {
+  /**
+   * Starts QEMU and waits for SSH; on a boot whose guest has not finished cloud-init's first run (a crash cut
+   * it short), also for cloud-init. Only the deadline (`timeoutS`, default 300 s) ends the wait.
+   */
+  private async boot(record: InstanceRecord, resume: boolean, options: BootOptions): Promise<void> {
+    const timeoutS = options.timeoutS ?? DEFAULT_BOOT_TIMEOUT_S;
+    const deadline = AbortSignal.timeout(timeoutS * 1000);
     const sshPort = await this.deps.allocatePort();
     const updated = await this.deps.store.update(record.name, (r) => (r.sshPort = sshPort));
     const spec = {
@@ -277,8 +294,23 @@ export class InstancesService {
       accel: await this.deps.accel(),
       resumeFromSuspend: resume,
     };
-    await this.deps.backend.start(spec);
-    await this.deps.shell.waitReady(this.target(updated), { timeoutMs: 300_000 });
+    try {
+      await this.deps.backend.start(spec, deadline);
+      const target = this.target(updated);
+      await this.deps.shell.waitReady(target, { timeoutMs: timeoutS * 1000, signal: deadline });
+      if (resume || (await cloudInitFinished(this.deps.shell, target, deadline)) !== false) return;
+      options.progress?.('Waiting for initialization to complete');
+      const warning = cloudInitWarning(
+        record.name,
+        await waitForCloudInit(this.deps.shell, target, deadline),
+      );
+      if (warning !== null) options.warn?.(warning);
+    } catch (error) {
+      if (!deadline.aborted) throw error;
+      throw new SkiffError('timeout', `"${record.name}" did not become ready within ${timeoutS} s`, {
+        cause: error,
+      });
+    }
   }
 
   private async purgeOne(name: string): Promise<void> {

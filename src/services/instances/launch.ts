@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import type { GuestShell, VmBackend } from '../../backends/vm.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
+import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { resolveImageSource } from './image-resolution.js';
 import type {
   DownloadProgress,
@@ -48,6 +49,8 @@ export interface LaunchDeps {
 export interface LaunchContext {
   signal?: AbortSignal;
   progress: (message: string, download?: DownloadProgress) => void;
+  /** Something the user should know although the operation succeeded (cloud-init errors). */
+  warn?: (message: string) => void;
 }
 
 const DEFAULT_TIMEOUT_S = 600;
@@ -148,7 +151,9 @@ export async function launchInstance(
     // `signal` carries the launch deadline, so this wait needs no timeout of its own beyond it.
     await deps.shell.waitReady(target, { timeoutMs: (request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000, signal });
     ctx.progress('Waiting for initialization to complete');
-    await waitForCloudInit(deps.shell, target, signal);
+    const outcome = await waitForCloudInit(deps.shell, target, signal);
+    const warning = cloudInitWarning(name, outcome);
+    if (warning !== null) ctx.warn?.(warning);
     return await deps.store.update(name, (r) => {
       r.state = 'Running';
       r.launched = true;
@@ -179,23 +184,6 @@ function describeImage(source: ImageSource): Partial<InstanceRecord['image']> {
     };
   }
   return { releaseTitle: '', os: '', remote: null, version: '' };
-}
-
-async function waitForCloudInit(
-  shell: GuestShell,
-  target: Parameters<GuestShell['run']>[0],
-  signal: AbortSignal,
-): Promise<void> {
-  for (;;) {
-    signal.throwIfAborted();
-    const { code, stdout } = await shell.run(
-      target,
-      'test -e /var/lib/cloud/instance/boot-finished && echo done || true',
-      { timeoutMs: 15_000 },
-    );
-    if (code === 0 && stdout.includes('done')) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 async function checkFreeSpace(dir: string, source: ImageSource, diskBytes: number): Promise<void> {
