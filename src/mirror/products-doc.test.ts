@@ -95,17 +95,24 @@ test('other products and non-Ubuntu names', () => {
   assert.equal(daily.docs.products['content_id'], 'com.ubuntu.cloud:daily:download');
 });
 
+test('versions as distributions write them are accepted: 12, 24.04, 24.10, 12.5', () => {
+  for (const version of ['12', '24.04', '24.10', '12.5'])
+    assert.equal(parsePublishOptions({ release: 'r', version, aliases: 'r' }, 'amd64').version, version);
+  for (const version of ['v12', '12.', '.5', '1.2.3.4', '24.04 LTS'])
+    assert.throws(() => parsePublishOptions({ release: 'r', version, aliases: 'r' }, 'amd64'), /--version/);
+});
+
 test('option validation names every bad flag', () => {
   assert.throws(
     () =>
       parsePublishOptions(
-        { release: 'Noble', version: '24', aliases: 'ok,Bad Alias', stream: 'weekly', serial: '20261345' },
+        { release: 'Noble', version: '24.x', aliases: 'ok,Bad Alias', stream: 'weekly', serial: '20261345' },
         'amd64',
       ),
     (e: Error) =>
       [
         '--release "Noble"',
-        '--version "24"',
+        '--version "24.x"',
         '"Bad Alias"',
         '--stream "weekly"',
         '--serial "20261345"',

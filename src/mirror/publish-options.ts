@@ -35,7 +35,8 @@ export interface RawPublishOptions {
 }
 
 const CODENAME = /^[a-z][a-z0-9-]{0,31}$/;
-const VERSION = /^\d{1,4}\.\d{1,4}$/;
+// Release numbers as distributions write them: Debian `12`, Ubuntu `24.04`, point releases `12.5`.
+const VERSION = /^\d{1,4}(?:\.\d{1,4}){0,2}$/;
 const ALIAS = /^[a-z0-9][a-z0-9.-]{0,63}$/;
 const OS = /^[a-z][a-z0-9-]{0,31}$/;
 const ARCH = /^[a-z0-9_]{2,16}$/;
