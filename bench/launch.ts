@@ -69,7 +69,13 @@ async function backendRuns(image: string, work: string) {
     });
     const t3 = now();
     await shell.waitReady(
-      { host: '127.0.0.1', port: sshPort, user: 'ubuntu', keyPath: key.privateKeyPath },
+      {
+        host: '127.0.0.1',
+        port: sshPort,
+        user: 'ubuntu',
+        keyPath: key.privateKeyPath,
+        hostKey: { knownHostsFile: join(dir, 'known_hosts'), alias: `bench${i}`, learn: true },
+      },
       { timeoutMs: 180_000 },
     );
     const t4 = now();

@@ -199,7 +199,7 @@ install_from() { # install_from BASE REL [MODE]: copy BASE/REL (dereferenced) to
   cp -L "$1/$2" "$dst"
   [ -z "${3:-}" ] || chmod "$3" "$dst"
 }
-ROOT_FILES="bin/busybox usr/sbin/dropbear usr/bin/dropbearkey usr/bin/dbclient usr/lib/openssh/sftp-server
+ROOT_FILES="bin/busybox usr/sbin/dropbear usr/bin/dropbearkey usr/bin/dropbearconvert usr/bin/dbclient usr/lib/openssh/sftp-server
   sbin/resize2fs sbin/e2fsck usr/bin/sudo usr/libexec/sudo/sudoers.so usr/libexec/sudo/sesh
   usr/libexec/sudo/sudo_noexec.so usr/libexec/sudo/sudo_intercept.so usr/libexec/sudo/group_file.so
   usr/libexec/sudo/system_group.so lib/x86_64-linux-gnu/security/pam_permit.so

@@ -178,6 +178,10 @@ export interface SshInfoResponse {
   port: number;
   user: string;
   private_key: string;
+  /** The name the guest's host key is pinned under in `known_hosts`. */
+  host_key_alias: string;
+  /** known_hosts text pinning the guest's host key; empty when the daemon has not learnt it yet. */
+  known_hosts: string;
 }
 
 export interface CachedImageJson {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { SshTarget } from './ssh-args.js';
 import {
+  knownHostsLine,
   remoteCommand,
   shellJoin,
   shellQuote,
@@ -14,13 +15,42 @@ import {
 import { findExecutable } from '../backends/qemu/process.js';
 
 const run = promisify(execFile);
-const target: SshTarget = { host: '127.0.0.1', port: 40022, user: 'ubuntu', keyPath: '/k/id_ed25519' };
+const target: SshTarget = {
+  host: '127.0.0.1',
+  port: 40022,
+  user: 'ubuntu',
+  keyPath: '/k/id_ed25519',
+  hostKey: { knownHostsFile: '/i/vm/known_hosts', alias: 'skiff-instance-vm' },
+};
 const BASE = [
   ...['-F', '/dev/null', '-i', '/k/id_ed25519', '-p', '40022'],
-  ...['-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
+  ...[
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'UserKnownHostsFile=/i/vm/known_hosts',
+  ],
+  ...['-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'HostKeyAlias=skiff-instance-vm'],
+  ...['-o', 'HostKeyAlgorithms=ssh-ed25519', '-o', 'CheckHostIP=no'],
   ...['-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'],
   ...['-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=3'],
 ];
+
+test('the host key is pinned: strict checking against the instance file, or accept-new to learn it', () => {
+  const learn = sshCommandArgs({ ...target, hostKey: { ...target.hostKey, learn: true } }, 'true');
+  assert.ok(learn.includes('StrictHostKeyChecking=accept-new'));
+  assert.ok(
+    !sshShellArgs(target).some(
+      (a) => /StrictHostKeyChecking=(no|accept-new)|\/dev\/null$/.test(a) && a.startsWith('UserKnown'),
+    ),
+  );
+  assert.equal(
+    knownHostsLine('skiff-instance-vm', 'ssh-ed25519 AAAAkey  vm\n'),
+    'skiff-instance-vm ssh-ed25519 AAAAkey\n',
+  );
+});
 
 test('sshCommandArgs: a command line without a TTY', () => {
   assert.deepEqual(sshCommandArgs(target, 'cat /etc/os-release'), [

@@ -4,13 +4,35 @@
  * login shell re-parses them).
  */
 
-/** Where a guest's SSH server is reached, and with which key. */
+/** Where a guest's SSH server is reached, with which key, and which host key it must present. */
 export interface SshTarget {
   host: string;
   port: number;
   user: string;
   /** Path of the private key file. */
   keyPath: string;
+  hostKey: PinnedHostKey;
+}
+
+/**
+ * The guest's host key, pinned in a known_hosts file under an alias (the forwarded port changes at every boot,
+ * so host:port cannot name the guest). Anything else answering on the port fails verification: a local user
+ * who binds a dead guest's port receives no command. `learn` (accept-new) takes the first key seen, for guests
+ * whose key skiff did not give them; once learnt it is pinned like any other.
+ */
+export interface PinnedHostKey {
+  knownHostsFile: string;
+  alias: string;
+  learn?: boolean;
+}
+
+/** The one host key type skiff gives guests and accepts from them. */
+export const HOST_KEY_TYPE = 'ssh-ed25519';
+
+/** A known_hosts line pinning `publicKey` (`ssh-ed25519 AAAA... [comment]`) under `alias`. */
+export function knownHostsLine(alias: string, publicKey: string): string {
+  const [type, material] = publicKey.trim().split(/\s+/);
+  return `${alias} ${type} ${material}\n`;
 }
 
 /** The OpenSSH client binary. */
@@ -38,11 +60,12 @@ export function shellJoin(argv: readonly string[]): string {
 }
 
 /**
- * Options shared by every call: the daemon's key only, no host-key bookkeeping (guests get fresh host keys
- * and live on a loopback-forwarded port), no prompts, and no user ~/.ssh/config changing behaviour.
+ * Options shared by every call: the daemon's key only, the guest's pinned host key only (ed25519, under its
+ * alias; no global known_hosts), no prompts, and no user ~/.ssh/config changing behaviour.
  */
 export function sshBaseArgs(target: SshTarget, options: SshOptions = {}): string[] {
   const o = (option: string): string[] => ['-o', option];
+  const { hostKey } = target;
   return [
     '-F',
     '/dev/null',
@@ -51,8 +74,12 @@ export function sshBaseArgs(target: SshTarget, options: SshOptions = {}): string
     '-p',
     String(target.port),
     ...o('IdentitiesOnly=yes'),
-    ...o('StrictHostKeyChecking=no'),
-    ...o('UserKnownHostsFile=/dev/null'),
+    ...o(`StrictHostKeyChecking=${hostKey.learn ? 'accept-new' : 'yes'}`),
+    ...o(`UserKnownHostsFile=${hostKey.knownHostsFile}`),
+    ...o('GlobalKnownHostsFile=/dev/null'),
+    ...o(`HostKeyAlias=${hostKey.alias}`),
+    ...o(`HostKeyAlgorithms=${HOST_KEY_TYPE}`),
+    ...o('CheckHostIP=no'),
     ...o('LogLevel=ERROR'),
     ...o('BatchMode=yes'),
     ...o(`ConnectTimeout=${options.connectTimeoutSec ?? 10}`),

@@ -3,6 +3,7 @@
  * the periodic image refresh (6 h) and prune (unused for 14 days).
  */
 import type { Logger } from 'pino';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock, type TimerHandle } from '../core/clock.js';
 import { UndiciDownloader } from '../backends/http/downloader.js';
@@ -14,6 +15,7 @@ import { OpenSshGuestShell } from '../backends/ssh/session.js';
 import type { Accelerator } from '../backends/vm.js';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
 import { resolveImage } from '../services/catalog/query.js';
+import { IDENTITY_FILES } from '../services/instances/guest-identity.js';
 import { InstancesService } from '../services/instances/instances.js';
 import { reconcileInstances } from '../services/instances/reconcile.js';
 import { InstanceStore } from '../services/instances/store.js';
@@ -53,17 +55,17 @@ export async function composeInstances(options: {
   const seed: SeedWriter = {
     validate: async (text) => void (await cloudInit()).readUserData(text),
     write: async (request) => {
-      const { cloudInitFiles } = await cloudInit();
-      await writeSeedIso({
-        dir: request.dir,
-        files: cloudInitFiles({
-          instanceId: request.instanceId,
-          hostname: request.hostname,
-          sshAuthorizedKeys: request.authorizedKeys,
-          macAddress: request.mac,
-          ...(request.userData === null ? {} : { userData: request.userData }),
-        }),
-      });
+      const { cloudInitFiles, guestHostPublicKey } = await cloudInit();
+      const spec = {
+        instanceId: request.instanceId,
+        hostname: request.hostname,
+        sshAuthorizedKeys: request.authorizedKeys,
+        macAddress: request.mac,
+        hostKey: request.hostKey,
+        ...(request.userData === null ? {} : { userData: request.userData }),
+      };
+      await writeSeedIso({ dir: request.dir, files: cloudInitFiles(spec) });
+      return { hostPublicKey: guestHostPublicKey(spec) };
     },
   };
   const store = new InstanceStore(dataDir);
@@ -77,6 +79,10 @@ export async function composeInstances(options: {
     shell: new OpenSshGuestShell(),
     seed,
     identity: { user: 'ubuntu', privateKeyPath: key.privateKeyPath, publicKey: key.publicKey },
+    makeHostKey: async (dir, name) => {
+      const pair = await ensureKeyPair({ dir, name: IDENTITY_FILES.hostKey, comment: name });
+      return { privateKey: await readFile(pair.privateKeyPath, 'utf8'), publicKey: pair.publicKey };
+    },
     allocatePort: freeLoopbackPort,
     instancesDir,
     accel: detect,

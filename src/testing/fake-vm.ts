@@ -132,5 +132,6 @@ export class FakeSeed implements SeedWriter {
   }
   async write(request: SeedRequest) {
     this.written.push(request);
+    return { hostPublicKey: request.hostKey.publicKey };
   }
 }

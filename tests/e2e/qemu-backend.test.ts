@@ -98,7 +98,13 @@ describe('QemuBackend end to end', { skip: why ?? false, timeout: 15 * 60_000 },
       mac: '52:54:00:5c:1f:01',
       accel: accel.accel,
     };
-    target = { host: '127.0.0.1', port: spec.sshPort, user: 'ubuntu', keyPath: keys.privateKeyPath };
+    target = {
+      host: '127.0.0.1',
+      port: spec.sshPort,
+      user: 'ubuntu',
+      keyPath: keys.privateKeyPath,
+      hostKey: { knownHostsFile: join(root, 'known_hosts'), alias: 'e2e', learn: true },
+    };
     await timed('create disk + seed', async () => {
       await backend.createDisk({ dir, baseImage: (image as { path: string }).path, diskBytes: 2 * GIB });
       const files = cloudInitFiles({

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { readMultipart } from '../../testing/mime-reader.js';
-import { cloudInitFiles, parseUserCloudConfig, readUserData, SKIFF_MERGE_TYPE } from './cloud-init.js';
+import {
+  cloudInitFiles,
+  guestHostPublicKey,
+  parseUserCloudConfig,
+  readUserData,
+  SKIFF_MERGE_TYPE,
+} from './cloud-init.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDaemonKeyDaemonKeyDaemonKeyDaemonKeyDaemonKe skiff';
 const base = { instanceId: 'iid-primary-1', hostname: 'primary', sshAuthorizedKeys: [KEY] };
@@ -203,3 +209,23 @@ for (const [name, text, message] of rejects) {
     );
   });
 }
+
+test("the guest's host key goes into skiff's part (ssh_keys), multi-line as a literal block; it is the pin", () => {
+  const hostKey = {
+    privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\nBBBB\n-----END OPENSSH PRIVATE KEY-----\n',
+    publicKey: 'ssh-ed25519 AAAAhost vm\n',
+  };
+  const files = cloudInitFiles({ ...base, hostKey });
+  const ours = readMultipart(files['user-data']).parts.at(-1)!.body;
+  assert.match(ours, /ed25519_private: \|\n {4}-----BEGIN OPENSSH PRIVATE KEY-----\n {4}AAAA\n/);
+  assert.deepEqual((read11(ours) as Record<string, unknown>).ssh_keys, {
+    ed25519_private: hostKey.privateKey,
+    ed25519_public: 'ssh-ed25519 AAAAhost vm',
+  });
+  assert.equal(guestHostPublicKey({ ...base, hostKey }), 'ssh-ed25519 AAAAhost vm');
+  // A user who brings their own host key wins, as with every key they set: then theirs is the pin.
+  const theirs =
+    '#cloud-config\nssh_keys:\n  ed25519_private: x\n  ed25519_public: ssh-ed25519 AAAAtheirs me\n';
+  assert.equal(guestHostPublicKey({ ...base, hostKey, userData: theirs }), 'ssh-ed25519 AAAAtheirs me');
+  assert.equal(guestHostPublicKey(base), null);
+});

@@ -32,6 +32,8 @@ export interface CloudInitSpec {
   userData?: string;
   /** When given, network-config pins DHCP to the NIC with this MAC (Ubuntu names NICs unpredictably). */
   macAddress?: string;
+  /** The guest's SSH host key pair (OpenSSH formats), which cloud-init installs (`ssh_keys`). */
+  hostKey?: { privateKey: string; publicKey: string };
 }
 
 /** The files of a NoCloud seed, by file name. */
@@ -39,6 +41,17 @@ export interface CloudInitFiles {
   'meta-data': string;
   'user-data': string;
   'network-config'?: string;
+}
+
+/**
+ * The ed25519 host key the guest will present: skiff's, unless the user's #cloud-config brings its own
+ * (`ssh_keys.ed25519_public`), which then wins as every key the user sets does. Null when neither is known.
+ */
+export function guestHostPublicKey(spec: CloudInitSpec): string | null {
+  const user = spec.userData === undefined ? null : readUserData(spec.userData);
+  const theirs = user?.kind === 'cloud-config' ? user.config.ssh_keys : undefined;
+  if (isMapping(theirs) && typeof theirs.ed25519_public === 'string') return theirs.ed25519_public.trim();
+  return spec.hostKey?.publicKey.trim() ?? null;
 }
 
 const LOGIN_DEFAULTS = { sudo: 'ALL=(ALL) NOPASSWD:ALL', shell: '/bin/bash', lock_passwd: true };
@@ -65,12 +78,19 @@ function loginUser(config: CloudConfig | null, daemonKeys: string[]): Record<str
   return entry;
 }
 
-/** skiff's #cloud-config: its login user, and /etc/hosts naming the instance (else `sudo` cannot resolve it). */
-function skiffConfig(user: UserData | null, daemonKeys: string[]): string {
+/**
+ * skiff's #cloud-config: its login user, /etc/hosts naming the instance (else `sudo` cannot resolve it), and the
+ * guest's host key, which the daemon pins.
+ */
+function skiffConfig(user: UserData | null, daemonKeys: string[], hostKey: CloudInitSpec['hostKey']): string {
   const config = user?.kind === 'cloud-config' ? user.config : null;
   // Without a `users` key cloud-init would create the distribution's default user: keep it so.
   const users = config?.users === undefined ? ['default'] : [];
-  return `#cloud-config\n${yaml11({ users: [...users, loginUser(config, daemonKeys)], manage_etc_hosts: true })}`;
+  const keys =
+    hostKey === undefined
+      ? {}
+      : { ssh_keys: { ed25519_private: hostKey.privateKey, ed25519_public: hostKey.publicKey.trim() } };
+  return `#cloud-config\n${yaml11({ users: [...users, loginUser(config, daemonKeys)], manage_etc_hosts: true, ...keys })}`;
 }
 
 function userPart(user: UserData): MimePart | { nested: string } {
@@ -93,7 +113,7 @@ export function cloudInitFiles(spec: CloudInitSpec): CloudInitFiles {
     contentType: 'text/cloud-config',
     headers: { 'Merge-Type': SKIFF_MERGE_TYPE },
     filename: 'skiff.cfg',
-    body: skiffConfig(user, daemonKeys),
+    body: skiffConfig(user, daemonKeys, spec.hostKey),
   };
   const files: CloudInitFiles = {
     'meta-data': yaml11({ 'instance-id': spec.instanceId, 'local-hostname': spec.hostname }),

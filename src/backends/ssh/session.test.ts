@@ -57,6 +57,7 @@ const targetOn = (port: number): SshTarget => ({
   port,
   user: 'ubuntu',
   keyPath: '/nonexistent',
+  hostKey: { knownHostsFile: '/nonexistent/known_hosts', alias: 'test', learn: true },
 });
 
 test('probeSshBanner: a banner, a connection closed at once (slirp, nothing listening), silence, refusal', async () => {

@@ -17,9 +17,17 @@ export async function runSsh(
 ): Promise<number> {
   const dir = await mkdtemp(join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), 'skiff-ssh-'));
   const keyPath = join(dir, 'id');
+  const knownHostsFile = join(dir, 'known_hosts');
   try {
     await writeFile(keyPath, info.private_key, { mode: 0o600 });
-    const target = { host: info.host, port: info.port, user: info.user, keyPath };
+    await writeFile(knownHostsFile, info.known_hosts, { mode: 0o600 });
+    const target = {
+      host: info.host,
+      port: info.port,
+      user: info.user,
+      keyPath,
+      hostKey: { knownHostsFile, alias: info.host_key_alias, learn: info.known_hosts.trim() === '' },
+    };
     const argv =
       options.command === undefined
         ? sshShellArgs(target)
@@ -40,7 +48,15 @@ export async function runSsh(
             ),
           ),
         );
-        child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 2 : 255)));
+        child.once('exit', (code, signal) => {
+          // 255 is ssh's own failure; its message is above. Say what a host key mismatch means here.
+          if (code === 255)
+            process.stderr.write(
+              `skiff: ssh exited with 255 (its own failures use that code). If it said "Host key verification ` +
+                `failed", something other than the instance answers on ${info.host}:${info.port}; it was sent nothing.\n`,
+            );
+          resolve(code ?? (signal ? 128 + 2 : 255));
+        });
       });
     } finally {
       process.off('SIGINT', ignore);

@@ -187,11 +187,20 @@ export function registerInstanceRoutes(app: FastifyInstance, { instances }: Serv
     `${PATHS.instances}/:name/ssh`,
     { schema: { summary: 'SSH coordinates for exec and shell', params: nameParams } },
     async (request): Promise<SshInfoResponse> => {
-      const target = instances.sshTarget(request.params.name);
+      const target = await instances.sshTarget(request.params.name);
       const privateKey = await readFile(target.keyPath, 'utf8').catch((error: unknown) => {
         throw new SkiffError('internal', `cannot read the SSH key ${target.keyPath}`, { cause: error });
       });
-      return { host: target.host, port: target.port, user: target.user, private_key: privateKey };
+      // What the daemon pinned (or learnt, for an instance from before pinning); empty: not known yet.
+      const knownHosts = await readFile(target.hostKey.knownHostsFile, 'utf8').catch(() => '');
+      return {
+        host: target.host,
+        port: target.port,
+        user: target.user,
+        private_key: privateKey,
+        host_key_alias: target.hostKey.alias,
+        known_hosts: knownHosts,
+      };
     },
   );
 }

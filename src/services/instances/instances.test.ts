@@ -71,6 +71,10 @@ async function setup() {
     shell,
     seed,
     identity: { user: 'ubuntu', privateKeyPath: '/k', publicKey: 'ssh-ed25519 AAAA skiff' },
+    makeHostKey: async (_dir: string, name: string) => ({
+      privateKey: 'PRIVATE',
+      publicKey: `ssh-ed25519 AAAAhost${name} ${name}`,
+    }),
     allocatePort: async () => port++,
     instancesDir: join(dataDir, 'instances'),
     accel: async () => 'tcg' as const,

@@ -9,6 +9,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { SshTarget } from '../../backends/vm.js';
 import { cloudInitFinished, cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
+import { pinnedHostKey } from './guest-identity.js';
 import { GUEST_FACTS_COMMAND, parseGuestFacts, type GuestFacts } from './guest-facts.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { NamedTimers } from './named-timers.js';
@@ -99,10 +100,13 @@ export class InstancesService {
     return { record, state, facts, disk };
   }
 
-  /** SSH coordinates for `exec` and `shell`, which the CLI runs itself. */
-  sshTarget(name: string): SshTarget {
+  /**
+   * SSH coordinates for `exec` and `shell`, which the CLI runs itself, once the VM is seen really running: a
+   * record that says Running while QEMU is gone must not send the caller to a port anyone could now hold.
+   */
+  async sshTarget(name: string): Promise<SshTarget> {
     const record = this.record(name);
-    checkOperation(name, record.state, 'exec');
+    checkOperation(name, await this.liveState(record), 'exec');
     return this.target(record);
   }
 
@@ -328,6 +332,7 @@ export class InstancesService {
       port: record.sshPort,
       user: this.deps.identity.user,
       keyPath: this.deps.identity.privateKeyPath,
+      hostKey: pinnedHostKey(this.dir(record.name), record.name, record.hostKey ?? null),
     };
   }
 

@@ -9,9 +9,11 @@ import { SkiffError } from '../../core/errors.js';
 import type { GuestShell, VmBackend } from '../../backends/vm.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
+import { pinnedHostKey, writeKnownHosts } from './guest-identity.js';
 import { resolveImageSource } from './image-resolution.js';
 import type {
   DownloadProgress,
+  HostKeyMaker,
   ImageSource,
   ImageStore,
   PortAllocator,
@@ -40,6 +42,7 @@ export interface LaunchDeps {
   shell: GuestShell;
   seed: SeedWriter;
   identity: SshIdentity;
+  makeHostKey: HostKeyMaker;
   allocatePort: PortAllocator;
   instancesDir: string;
   accel: () => Promise<'kvm' | 'tcg'>;
@@ -120,14 +123,19 @@ export async function launchInstance(
     ctx.progress('Preparing image');
     await mkdir(dir, { recursive: true, mode: 0o750 });
     await deps.backend.createDisk({ dir, baseImage: image.path, diskBytes: sizes.diskBytes });
-    await deps.seed.write({
+    const hostKey = await deps.makeHostKey(dir, name);
+    const { hostPublicKey } = await deps.seed.write({
       dir,
       instanceId: `${name}-${randomBytes(4).toString('hex')}`,
       hostname: name,
       authorizedKeys: [deps.identity.publicKey],
       userData: request.cloudInit ?? null,
       mac: record.mac,
+      hostKey,
     });
+    if (hostPublicKey !== null) await writeKnownHosts(dir, name, hostPublicKey);
+    record.hostKey = hostPublicKey;
+    await deps.store.put(record);
     ctx.progress('Starting');
     await deps.backend.start(
       {
@@ -147,6 +155,7 @@ export async function launchInstance(
       port: record.sshPort,
       user: deps.identity.user,
       keyPath: deps.identity.privateKeyPath,
+      hostKey: pinnedHostKey(dir, name, hostPublicKey),
     };
     // `signal` carries the launch deadline, so this wait needs no timeout of its own beyond it.
     await deps.shell.waitReady(target, { timeoutMs: (request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000, signal });

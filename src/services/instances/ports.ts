@@ -36,13 +36,26 @@ export interface SeedRequest {
   userData: string | null;
   /** The MAC of the instance's NIC, which the seed's network-config matches. */
   mac: string;
+  /** The guest's SSH host key pair, which cloud-init installs. */
+  hostKey: GuestHostKey;
 }
+
+/** An SSH host key pair for a guest (OpenSSH formats). */
+export interface GuestHostKey {
+  privateKey: string;
+  /** One line, `ssh-ed25519 AAAA... comment`. */
+  publicKey: string;
+}
+
+/** Makes a fresh host key pair for the guest of `name`, kept in `dir`. */
+export type HostKeyMaker = (dir: string, name: string) => Promise<GuestHostKey>;
 
 /** Writes the NoCloud seed ISO of an instance. */
 export interface SeedWriter {
   /** @throws SkiffError('invalid-argument') when the user-data would fail in the guest. */
   validate(userData: string): Promise<void>;
-  write(request: SeedRequest): Promise<void>;
+  /** @returns the host key the guest will present (`ssh-ed25519 AAAA...`), to pin; null when unknown. */
+  write(request: SeedRequest): Promise<{ hostPublicKey: string | null }>;
 }
 
 /** The daemon's SSH identity for guests. */

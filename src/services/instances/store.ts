@@ -38,6 +38,11 @@ export interface InstanceRecord {
   shutdownAtMs: number | null;
   /** False until launch finished (cloud-init done); a daemon restart cleans up unfinished launches. */
   launched: boolean;
+  /**
+   * The guest's pinned SSH host key (`ssh-ed25519 AAAA...`); null or absent for instances launched before
+   * skiff pinned keys (their first contact learns it).
+   */
+  hostKey?: string | null;
 }
 
 export class InstanceStore {

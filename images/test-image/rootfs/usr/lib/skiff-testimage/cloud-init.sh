@@ -414,6 +414,19 @@ ci_host_keys() { # (re)makes missing host keys in the background; ci_wait_host_k
     : >/run/skiff/hostkeys.done
   ) &
 }
+ci_given_host_keys() { # ssh_keys: {ed25519_private: OpenSSH PEM}: installed as dropbear's ed25519 host key
+  local v tmp=/run/skiff/ed25519.openssh
+  ci_get v ssh_keys_ed25519_private
+  [ -n "$v" ] || return 0
+  mkdir -p /etc/dropbear /run/skiff
+  (umask 077 && printf '%s\n' "$v" >"$tmp")
+  if dropbearconvert openssh dropbear "$tmp" /etc/dropbear/dropbear_ed25519_host_key >/dev/null 2>&1; then
+    ci_log "host key ed25519 from ssh_keys"
+  else
+    ci_error "ssh_keys.ed25519_private: not an OpenSSH ed25519 key dropbear can read"
+  fi
+  rm -f "$tmp"
+}
 ci_wait_host_keys() {
   local i=0
   while [ ! -e /run/skiff/hostkeys.done ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
@@ -456,6 +469,7 @@ ci_init() {
   # host keys: new ones for a new instance (cloud-init's ssh_deletekeys), made while the rest goes on
   if ci_sem config_ssh_host_keys; then
     rm -f /etc/dropbear/dropbear_*_host_key
+    ci_given_host_keys
     ci_mark config_ssh_host_keys
   fi
   ci_host_keys
