@@ -10,7 +10,7 @@ import { LinuxNetworkWatcher } from '../backends/host/network-watcher.js';
 import { CatalogService } from '../services/catalog/catalog-service.js';
 import { CatalogStore } from '../services/catalog/store.js';
 import { remoteSpecs } from '../services/catalog/remotes.js';
-import { hostArch } from '../services/catalog/arch.js';
+import { hostArch } from '../core/arch.js';
 import { SettingsService } from '../services/settings/settings-service.js';
 import type { Services } from './services.js';
 import { composeInstances } from './compose-instances.js';

@@ -3,7 +3,7 @@
  * The OpenAPI document is generated from these same routes at build time (openapi-build.ts) and served as a
  * file: loading @fastify/swagger and its YAML library in every daemon cost about 10 MB of resident memory.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installRoot } from '../core/install-root.js';
@@ -33,7 +33,8 @@ export async function buildServer(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // skiff logs each request itself (onResponse, debug level); fastify's own lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
   await options.beforeRoutes?.(app);

@@ -4,7 +4,7 @@
  * daemon should not write into), and `serve` lives exactly as long as the command.
  */
 import { resolve } from 'node:path';
-import { hostArch } from '../../services/catalog/arch.js';
+import { hostArch } from '../../core/arch.js';
 import type { CliContext } from '../context.js';
 import type { RawPublishOptions } from '../../mirror/publish-options.js';
 
