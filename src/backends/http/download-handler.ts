@@ -90,6 +90,11 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     options.request.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
+  /** True once a response (status and headers) arrived: a failure after that is not a dead connection. */
+  get responded(): boolean {
+    return this.#plan !== null;
+  }
+
   /** Forgets a handler that will get no response (its request went another way); its promise never settles. */
   discard(): void {
     this.#settled = true;
