@@ -8,11 +8,12 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Clock } from '../../core/clock.js';
 import { SkiffError } from '../../core/errors.js';
+import { assertSelfContained } from '../../core/image-safety.js';
 import { FetchError } from '../../core/fetch-error.js';
 import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
 import { syncDir } from '../persist/atomic-file.js';
 import { compressionOf, type VaultLayout } from './layout.js';
-import type { Compression, DownloadProgress, Downloader, FetchResult } from './ports.js';
+import type { Compression, DownloadProgress, Downloader, FetchResult, ImageInspector } from './ports.js';
 import { decodeSidecar, ifRangeOf, SIDECAR_SCHEMA, type ImageRecord, type Sidecar } from './records.js';
 import type { ImageOrigin, ImageSource, VaultLog } from './types.js';
 import {
@@ -26,6 +27,7 @@ import {
 export interface InstallDeps {
   layout: VaultLayout;
   downloader: Downloader;
+  inspector: ImageInspector;
   clock: Clock;
   log: VaultLog;
 }
@@ -75,6 +77,7 @@ export async function installImage(
     compression === null ? fetched : await unpack(deps, key, part, compression, url, options, true);
   const record = await finalize(
     deps,
+    key,
     final.sha256,
     final.sizeBytes,
     compression === null ? part : deps.layout.unpack(key),
@@ -157,12 +160,12 @@ async function importFile(
   deps.log.info({ path, compression }, 'importing image file');
   if (compression !== null) {
     const result = await unpack(deps, key, path, compression, path, options, false);
-    return finalize(deps, result.sha256, result.sizeBytes, deps.layout.unpack(key), origin);
+    return finalize(deps, key, result.sha256, result.sizeBytes, deps.layout.unpack(key), origin);
   }
   const part = deps.layout.part(key);
   try {
     const copied = await deps.downloader.fetch({ url: pathToFileURL(path).href, dest: part, ...options });
-    return await finalize(deps, copied.sha256, copied.sizeBytes, part, origin);
+    return await finalize(deps, key, copied.sha256, copied.sizeBytes, part, origin);
   } catch (error) {
     await removePartial(deps.layout, key);
     if (isDiskFull(error)) throw diskFullError(deps.layout.dir, `copying ${path}`, error);
@@ -192,14 +195,26 @@ async function unpack(
   }
 }
 
-/** fsync, then rename under the final name. A file already there has the same bytes (same sha256): kept. */
+/**
+ * Inspects the image, then fsyncs and renames it under the final name. A file already there has the same
+ * bytes (same sha256): kept. An image that names other host files never enters: it and the partial go.
+ */
 async function finalize(
   deps: InstallDeps,
+  key: string,
   id: string,
   sizeBytes: number,
   temp: string,
   source: ImageOrigin,
 ): Promise<ImageRecord> {
+  try {
+    assertSelfContained(await deps.inspector.inspect(temp), describeOrigin(source));
+  } catch (error) {
+    await rm(temp, { force: true });
+    await removePartial(deps.layout, key);
+    deps.log.warn({ source, err: error }, 'image refused');
+    throw error;
+  }
   const target = deps.layout.image(id);
   const existing = await stat(target).catch(() => null);
   if (existing !== null && existing.size === sizeBytes) {
@@ -217,6 +232,23 @@ async function finalize(
   }
   const now = deps.clock.now();
   return { id, sizeBytes, source, fetchedAtMs: now, lastUsedMs: now, usedBy: [] };
+}
+
+function describeOrigin(origin: ImageOrigin): string {
+  switch (origin.kind) {
+    case 'catalog':
+      return `image ${origin.release} (${origin.version}) of remote ${origin.remote} from ${origin.url}`;
+    case 'url':
+      return `image downloaded from ${origin.url}`;
+    case 'file':
+      return `image file ${origin.path}`;
+    case 'unknown':
+      return 'image';
+    default: {
+      const unknown: never = origin;
+      return String(unknown);
+    }
+  }
 }
 
 async function ensureSpace(dir: string, url: string, imageBytes: number): Promise<void> {

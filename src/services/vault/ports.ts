@@ -1,8 +1,17 @@
 /**
  * @module What the vault needs from the outside world: a downloader that streams a URL (or a local file) into a
- * file with sha256 computed inline, and decompresses `.xz`/`.gz`. `backends/http/downloader.ts` implements it;
- * unit tests fake it.
+ * file with sha256 computed inline, and decompresses `.xz`/`.gz` (`backends/http/downloader.ts`); an inspector
+ * that says what an image file is (`backends/qemu/img.ts`). Unit tests fake both.
  */
+import type { ImageFacts } from '../../core/image-safety.js';
+
+export type { ImageFacts } from '../../core/image-safety.js';
+
+/** Reads an image file's format and the files it names (`qemu-img info`), without opening those files. */
+export interface ImageInspector {
+  /** @throws SkiffError('internal') when the file cannot be read as an image at all. */
+  inspect(path: string): Promise<ImageFacts>;
+}
 
 /** Progress of one transfer; `bytes` includes bytes resumed from a partial file, `rateBytesPerS` does not. */
 export interface DownloadProgress {
