@@ -111,6 +111,7 @@ async function download(
       url,
       dest: part,
       resume: resumable && ifRange !== null ? { ifRange } : null,
+      maxBytes: source.kind === 'catalog' ? source.image.sizeBytes : null,
       signal: options.signal,
       onProgress: options.onProgress,
       onStart: (start) => {
@@ -129,6 +130,11 @@ async function download(
     if (isDiskFull(error)) {
       await removePartial(layout, key);
       throw diskFullError(layout.dir, `downloading ${url}`, error);
+    }
+    if (error instanceof FetchError && error.failure.cause === 'too-large') {
+      // Not the file the catalog describes: nothing of it is worth resuming.
+      await removePartial(layout, key);
+      throw error;
     }
     if (error instanceof FetchError) {
       const partial = await readSidecar(layout.sidecar(key));

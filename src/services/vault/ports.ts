@@ -43,6 +43,11 @@ export interface FetchRequest {
    */
   resume?: { ifRange: string } | null;
   signal?: AbortSignal;
+  /**
+   * The most bytes the whole file may have (the size a catalog states for it). A response that announces
+   * more fails before any byte is written, and one that sends more is cut there: FetchError `too-large`.
+   */
+  maxBytes?: number | null;
   onProgress?: (progress: DownloadProgress) => void;
   /**
    * Awaited once the response headers arrived, after `dest` was truncated for a fresh start and before any
