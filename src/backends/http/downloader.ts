@@ -16,14 +16,16 @@ import { EnvHttpProxyAgent, redirectInterceptor } from './undici-lite.js';
 import { SkiffError } from '../../core/errors.js';
 import { FetchError } from '../../core/fetch-error.js';
 import type {
+  Compression,
   DecompressRequest,
   DecompressResult,
   Downloader,
+  ExpandedSize,
   FetchRequest,
   FetchResult,
 } from '../../services/vault/ports.js';
 import { DownloadHandler, type HandlerOutcome } from './download-handler.js';
-import { copyLocalFile, decompressFile, type LocalOptions } from './local-source.js';
+import { copyLocalFile, decompressFile, expandedSize, type LocalOptions } from './local-source.js';
 import { canUsePlainHttp, dispatchPlain } from './plain-http.js';
 import { WriterThread } from './writer-thread.js';
 
@@ -111,6 +113,11 @@ export class UndiciDownloader implements Downloader {
   decompress(request: DecompressRequest): Promise<DecompressResult> {
     request.signal?.throwIfAborted();
     return decompressFile(request, this.#local);
+  }
+
+  /** @see Downloader.expandedSize */
+  expandedSize(src: string, format: Compression): Promise<ExpandedSize> {
+    return expandedSize(src, format, this.#local.xzPath);
   }
 
   /** Drops pooled connections (e.g. after a network change, when their path may be dead). */

@@ -7,7 +7,7 @@ import { open, rename, rm, stat, statfs } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Clock } from '../../core/clock.js';
-import { SkiffError } from '../../core/errors.js';
+import { isSkiffError, SkiffError } from '../../core/errors.js';
 import { assertSelfContained } from '../../core/image-safety.js';
 import { FetchError } from '../../core/fetch-error.js';
 import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
@@ -21,6 +21,8 @@ import {
   diskFullError,
   interruptedError,
   isDiskFull,
+  isNoSpace,
+  noRoomError,
   notEnoughSpaceError,
 } from './vault-errors.js';
 
@@ -103,7 +105,8 @@ async function download(
     sidecar !== null && ifRange !== null && sidecar.url === url && sidecar.expectedSha256 === expectedSha256;
   if (!resumable) await removePartial(layout, key);
   const kept = resumable ? await sizeOf(part) : 0;
-  if (source.kind === 'catalog') await ensureSpace(layout.dir, url, source.image.sizeBytes - kept);
+  if (source.kind === 'catalog')
+    await ensureSpace(layout.dir, `download ${url}`, source.image.sizeBytes - kept);
   if (kept > 0) log.info({ url, keptBytes: kept }, 'resuming image download');
   else log.info({ url }, 'downloading image');
   try {
@@ -191,11 +194,19 @@ async function unpack(
 ): Promise<{ sha256: string; sizeBytes: number }> {
   const dest = deps.layout.unpack(key);
   try {
-    return await deps.downloader.decompress({ src, dest, format, ...options });
+    const expanded = await deps.downloader.expandedSize(src, format);
+    // The expanded copy must fit next to the download; the cap stops a stream that expands beyond what its
+    // archive records (a lying gzip trailer, a bomb) before the disk fills.
+    const room = await ensureSpace(deps.layout.dir, `decompress ${what}`, expanded.bytes);
+    deps.log.info({ what, expandedBytes: expanded.bytes, exact: expanded.exact }, 'decompressing image');
+    return await deps.downloader.decompress({ src, dest, format, ...options, maxBytes: room });
   } catch (error) {
     await rm(dest, { force: true });
     const corrupt = (error as { code?: unknown }).code === 'invalid-argument';
-    if (downloaded && (corrupt || isDiskFull(error))) await removePartial(deps.layout, key);
+    const tooLarge = isSkiffError(error) && error.details?.reason === 'too-large';
+    const full = isDiskFull(error) || tooLarge || isNoSpace(error);
+    if (downloaded && (corrupt || full)) await removePartial(deps.layout, key);
+    if (tooLarge) throw noRoomError(deps.layout.dir, `decompressing ${what}`, error);
     if (isDiskFull(error)) throw diskFullError(deps.layout.dir, `decompressing ${what}`, error);
     throw error;
   }
@@ -257,11 +268,16 @@ function describeOrigin(origin: ImageOrigin): string {
   }
 }
 
-async function ensureSpace(dir: string, url: string, imageBytes: number): Promise<void> {
+/**
+ * Checks that `imageBytes` fit in `dir` with a margin to spare. @returns the bytes that may be written
+ * (free space less the margin). @throws SkiffError internal, reason disk-full
+ */
+async function ensureSpace(dir: string, what: string, imageBytes: number): Promise<number> {
   const stats = await statfs(dir);
   const free = stats.bavail * stats.bsize;
   const needed = Math.max(0, imageBytes) + SPACE_MARGIN_BYTES;
-  if (free < needed) throw notEnoughSpaceError(dir, url, needed, free);
+  if (free < needed) throw notEnoughSpaceError(dir, what, needed, free);
+  return free - SPACE_MARGIN_BYTES;
 }
 
 /** The sidecar of `key`, or null when absent or unreadable (then the partial cannot be trusted). */

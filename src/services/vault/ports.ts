@@ -78,6 +78,21 @@ export interface DecompressRequest {
   signal?: AbortSignal;
   /** Progress counts compressed bytes read out of `src`. */
   onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * The most bytes the output may have (the room left on the disk): past it, decompression stops with a
+   * SkiffError whose details.reason is `too-large`, before the disk fills.
+   */
+  maxBytes?: number;
+}
+
+/** How big a compressed file becomes, as its format records it. */
+export interface ExpandedSize {
+  bytes: number;
+  /**
+   * False when the format cannot say for sure (gzip records the size modulo 4 GiB, and only of its last
+   * member): `bytes` is then the smallest size consistent with the file, and `maxBytes` is the real guard.
+   */
+  exact: boolean;
 }
 
 export interface DecompressResult {
@@ -94,4 +109,6 @@ export interface DecompressResult {
 export interface Downloader {
   fetch(request: FetchRequest): Promise<FetchResult>;
   decompress(request: DecompressRequest): Promise<DecompressResult>;
+  /** The size `src` decompresses to, read from the file without decompressing it. */
+  expandedSize(src: string, format: Compression): Promise<ExpandedSize>;
 }

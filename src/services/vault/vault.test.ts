@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { SkiffError } from '../../core/errors.js';
+import { SkiffError } from '../../core/errors.js';
 import { FetchError } from '../../core/fetch-error.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import type { ImageInfo } from '../catalog/types.js';
@@ -46,8 +46,14 @@ class FakeDownloader implements Downloader {
     };
   }
 
+  async expandedSize(src: string) {
+    return { bytes: gunzipSync(await readFile(src)).length, exact: true };
+  }
+
   async decompress(req: DecompressRequest) {
     const data = gunzipSync(await readFile(req.src));
+    if (req.maxBytes !== undefined && data.length > req.maxBytes)
+      throw new SkiffError('internal', 'expands too much', { details: { reason: 'too-large' } });
     await writeFile(req.dest, data);
     return { sha256: sha(data), sizeBytes: data.length };
   }
