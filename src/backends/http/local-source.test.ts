@@ -36,7 +36,10 @@ describe('expandedSize', () => {
     assert.deepEqual(await expandedSize(join(dir, 'img.xz'), 'xz'), { bytes: data.length, exact: true });
     assert.deepEqual(await expandedSize(join(dir, 'img.gz'), 'gz'), { bytes: data.length, exact: false });
     // 1 KiB from 2 MiB of deflate is impossible: the smallest consistent size is a wrap of the 32-bit field.
-    assert.deepEqual(await expandedSize(join(dir, 'lying.gz'), 'gz'), { bytes: 2 ** 32 + 1024, exact: false });
+    assert.deepEqual(await expandedSize(join(dir, 'lying.gz'), 'gz'), {
+      bytes: 2 ** 32 + 1024,
+      exact: false,
+    });
   });
 
   test('a file that is no archive is a SkiffError naming it', async () => {
