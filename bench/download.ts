@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { UndiciDownloader } from '../src/backends/http/downloader.js';
+import { inspectImage } from '../src/backends/qemu/img.js';
 import { systemClock } from '../src/core/clock.js';
 import { Vault } from '../src/services/vault/vault.js';
 import type { MirrorCommand } from '../tests/harness/mirror-main.js';
@@ -156,7 +157,13 @@ async function resumeAtHalf(mirror: MirrorProcess, work: string, url: string, di
   const source = { kind: 'catalog' as const, remote: 'bench', image };
   try {
     mirror.requests.length = 0;
-    const first = new Vault({ dir, downloader, clock: systemClock, log });
+    const first = new Vault({
+      dir,
+      downloader,
+      inspector: { inspect: inspectImage },
+      clock: systemClock,
+      log,
+    });
     await first.init();
     const failed = await first.acquire(source, 'bench').then(
       () => null,
@@ -164,7 +171,13 @@ async function resumeAtHalf(mirror: MirrorProcess, work: string, url: string, di
     );
     if (failed === null) throw new Error('the truncate fault did not interrupt the download');
     // A new Vault on the same directory, as after a daemon restart.
-    const second = new Vault({ dir, downloader, clock: systemClock, log });
+    const second = new Vault({
+      dir,
+      downloader,
+      inspector: { inspect: inspectImage },
+      clock: systemClock,
+      log,
+    });
     await second.init();
     const started = performance.now();
     const acquired = await second.acquire(source, 'bench');

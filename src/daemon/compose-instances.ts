@@ -10,6 +10,7 @@ import { UndiciDownloader } from '../backends/http/downloader.js';
 import { freeLoopbackPort } from '../backends/host/free-port.js';
 import { writeSeedIso } from '../backends/iso/seed-iso.js';
 import { QemuBackend } from '../backends/qemu/backend.js';
+import { inspectImage } from '../backends/qemu/img.js';
 import { ensureKeyPair } from '../backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../backends/ssh/session.js';
 import type { Accelerator } from '../backends/vm.js';
@@ -37,6 +38,7 @@ export async function composeInstances(options: {
   const vault = new Vault({
     dir: join(dataDir, 'vault'),
     downloader,
+    inspector: { inspect: inspectImage },
     clock: systemClock,
     log: logger.child({ component: 'vault' }),
   });

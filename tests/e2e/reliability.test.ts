@@ -241,7 +241,7 @@ describe('failures end cleanly', { timeout: 15 * 60_000 }, () => {
       const daemon = await SkiffDaemon.start({ mirror: mirror.url, dataDir: join(mount, 'data') });
       try {
         const launch = await daemon.cli(['launch', 'noble', '-n', 'full', '-m', '512M']);
-        assert.equal(launch.code, 1, launch.stderr);
+        assert.equal(launch.code, 2, launch.stderr);
         assert.match(launch.stderr, /not enough free disk space .* MiB free, about \d+ MiB needed/);
         assert.deepEqual(await names(daemon), []);
         assert.deepEqual(await listDir(join(mount, 'data', 'instances')), []);

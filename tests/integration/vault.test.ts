@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { UndiciDownloader } from '../../src/backends/http/downloader.js';
+import { inspectImage } from '../../src/backends/qemu/img.js';
 import { systemClock } from '../../src/core/clock.js';
 import { FetchError } from '../../src/core/fetch-error.js';
 import type { ImageInfo } from '../../src/services/catalog/types.js';
@@ -66,7 +67,7 @@ async function vaultIn(dir: string, progressIntervalMs = 100, plainHttp = true):
     info: (_o: object, m: string) => logs.push(m),
     warn: (_o: object, m: string) => logs.push(m),
   };
-  const vault = new Vault({ dir, downloader, clock: systemClock, log });
+  const vault = new Vault({ dir, downloader, inspector: { inspect: inspectImage }, clock: systemClock, log });
   await vault.init();
   return { dir, vault, downloader, logs };
 }
@@ -245,9 +246,10 @@ describe('vault with the real downloader on a loopback mirror', () => {
       `import { UndiciDownloader } from ${JSON.stringify(moduleUrl('src/backends/http/downloader.js'))};
          import { Vault } from ${JSON.stringify(moduleUrl('src/services/vault/vault.js'))};
          import { systemClock } from ${JSON.stringify(moduleUrl('src/core/clock.js'))};
+         import { inspectImage } from ${JSON.stringify(moduleUrl('src/backends/qemu/img.js'))};
          import { statSync } from 'node:fs';
          const log = { info() {}, warn() {} };
-         const vault = new Vault({ dir: ${JSON.stringify(dir)}, downloader: new UndiciDownloader({ progressIntervalMs: 0 }), clock: systemClock, log });
+         const vault = new Vault({ dir: ${JSON.stringify(dir)}, downloader: new UndiciDownloader({ progressIntervalMs: 0 }), inspector: { inspect: inspectImage }, clock: systemClock, log });
          await vault.init();
          await vault.acquire(${JSON.stringify(source)}, 'vm1', {
            onProgress: () => statSync(${JSON.stringify(join(dir, 'partial', expect.part(big)))}, { throwIfNoEntry: false })?.size > 0 && process.kill(process.pid, 'SIGKILL'),

@@ -90,6 +90,11 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     options.request.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
+  /** True once a response (status and headers) arrived: a failure after that is not a dead connection. */
+  get responded(): boolean {
+    return this.#plan !== null;
+  }
+
   /** Forgets a handler that will get no response (its request went another way); its promise never settles. */
   discard(): void {
     this.#settled = true;
@@ -116,6 +121,11 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     if (plan.kind === 'restart') {
       this.#settle({ restart: true });
       controller.abort(new Error('restarting from zero'));
+      return;
+    }
+    const { maxBytes } = this.#options.request;
+    if (maxBytes != null && plan.totalBytes !== null && plan.totalBytes > maxBytes) {
+      this.#fail(this.#tooLarge(`the server announces ${plan.totalBytes} bytes`));
       return;
     }
     const etag = header(headers, 'etag');
@@ -195,6 +205,10 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
 
   #write(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const sink = this.#sink!;
+    const { maxBytes } = this.#options.request;
+    if (maxBytes != null && sink.bytes + chunk.length > maxBytes) {
+      return this.#fail(this.#tooLarge(`the transfer was cut there`));
+    }
     this.#received += chunk.length;
     this.#meter!.add(chunk.length);
     let more: boolean;
@@ -251,6 +265,13 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     const sink = this.#sink;
     const stop = sink === null ? Promise.resolve() : local ? sink.abort() : sink.close();
     void stop.then(() => this.#reject(this.#describe(error)));
+  }
+
+  /** The body is longer than the size the caller was told (a catalog's `size`): never written past it. */
+  #tooLarge(detail: string): FetchError {
+    const { url, maxBytes } = this.#options.request;
+    const message = `too large: the image is stated to have ${maxBytes} bytes, but ${detail}`;
+    return new FetchError({ cause: 'too-large', url, message });
   }
 
   #settle(outcome: HandlerOutcome): void {

@@ -14,15 +14,18 @@ import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { EnvHttpProxyAgent, redirectInterceptor } from './undici-lite.js';
 import { SkiffError } from '../../core/errors.js';
+import { FetchError } from '../../core/fetch-error.js';
 import type {
+  Compression,
   DecompressRequest,
   DecompressResult,
   Downloader,
+  ExpandedSize,
   FetchRequest,
   FetchResult,
 } from '../../services/vault/ports.js';
 import { DownloadHandler, type HandlerOutcome } from './download-handler.js';
-import { copyLocalFile, decompressFile, type LocalOptions } from './local-source.js';
+import { copyLocalFile, decompressFile, expandedSize, type LocalOptions } from './local-source.js';
 import { canUsePlainHttp, dispatchPlain } from './plain-http.js';
 import { WriterThread } from './writer-thread.js';
 
@@ -45,15 +48,17 @@ export interface DownloaderOptions {
    * False sends everything through undici.
    */
   plainHttp?: boolean;
+  /** The thread that writes files; default a new WriterThread (tests pass one whose thread fails). */
+  writer?: WriterThread;
 }
 
 /** Downloads into files with sha256 inline. One instance shares a connection pool across downloads. */
 export class UndiciDownloader implements Downloader {
   #dispatcher: Dispatcher;
-  readonly #options: Required<Omit<DownloaderOptions, 'now' | 'xzPath'>>;
+  readonly #options: Required<Omit<DownloaderOptions, 'now' | 'xzPath' | 'writer'>>;
   readonly #local: LocalOptions;
   readonly #now: (() => number) | undefined;
-  readonly #writer = new WriterThread();
+  readonly #writer: WriterThread;
 
   constructor(options: DownloaderOptions = {}) {
     this.#options = {
@@ -66,6 +71,7 @@ export class UndiciDownloader implements Downloader {
       plainHttp: options.plainHttp ?? true,
     };
     this.#now = options.now;
+    this.#writer = options.writer ?? new WriterThread();
     this.#local = {
       writer: this.#writer,
       now: options.now,
@@ -109,6 +115,11 @@ export class UndiciDownloader implements Downloader {
     return decompressFile(request, this.#local);
   }
 
+  /** @see Downloader.expandedSize */
+  expandedSize(src: string, format: Compression): Promise<ExpandedSize> {
+    return expandedSize(src, format, this.#local.xzPath);
+  }
+
   /** Drops pooled connections (e.g. after a network change, when their path may be dead). */
   resetConnections(): void {
     const old = this.#dispatcher;
@@ -145,19 +156,31 @@ export class UndiciDownloader implements Downloader {
       if (route === 'done') return handler.promise;
       handler.discard();
     }
-    const handler = new DownloadHandler(options);
-    this.#dispatcher.dispatch(
-      {
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        headers,
-        headersTimeout: this.#options.headersTimeoutMs,
-        bodyTimeout: this.#options.bodyIdleTimeoutMs,
-      },
-      handler,
-    );
-    return handler.promise;
+    const dispatch = (): DownloadHandler => {
+      const handler = new DownloadHandler(options);
+      this.#dispatcher.dispatch(
+        {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: 'GET',
+          headers,
+          headersTimeout: this.#options.headersTimeoutMs,
+          bodyTimeout: this.#options.bodyIdleTimeoutMs,
+        },
+        handler,
+      );
+      return handler;
+    };
+    const handler = dispatch();
+    try {
+      return await handler.promise;
+    } catch (error) {
+      // A pooled keep-alive connection the server closed while idle fails the next request on it with a
+      // reset before any answer (a race HTTP/1.1 allows, RFC 9112 9.3.1). The GET is idempotent and nothing
+      // was written: send it once more, which takes a fresh connection.
+      if (handler.responded || !isReset(error) || request.signal?.aborted) throw error;
+      return dispatch().promise;
+    }
   }
 
   #timeouts() {
@@ -170,6 +193,8 @@ export class UndiciDownloader implements Downloader {
     return agent.compose(redirectInterceptor({ maxRedirections: this.#options.maxRedirections }));
   }
 }
+
+const isReset = (error: unknown): boolean => error instanceof FetchError && error.failure.cause === 'reset';
 
 async function sizeOf(path: string): Promise<number> {
   try {

@@ -1,5 +1,5 @@
 /**
- * @module HTTP GET over undici with proxies from the environment, per-phase timeouts, a size cap and
+ * @module HTTP GET over undici with proxies from the environment, per-phase timeouts, a size cap per request and
  * conditional requests. Every failure becomes a FetchError naming the URL and the cause class.
  */
 import type { Dispatcher } from 'undici';
@@ -13,7 +13,6 @@ export interface HttpGetterOptions {
   headersTimeoutMs?: number;
   /** Longest silence between two body chunks. */
   bodyIdleTimeoutMs?: number;
-  maxBytes?: number;
   userAgent?: string;
 }
 
@@ -27,7 +26,6 @@ export class UndiciHttpGetter implements HttpGetter {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       headersTimeoutMs: options.headersTimeoutMs ?? 15_000,
       bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? 30_000,
-      maxBytes: options.maxBytes ?? 512 * 1024 * 1024,
       userAgent: options.userAgent ?? 'skiff',
     };
     this.dispatcher = this.newDispatcher();
@@ -60,7 +58,7 @@ export class UndiciHttpGetter implements HttpGetter {
         message: `server answered HTTP ${response.statusCode}`,
       });
     }
-    const body = await this.readBody(url, response);
+    const body = await this.readBody(url, response, options.maxBytes);
     return {
       notModified: false,
       body,
@@ -86,20 +84,20 @@ export class UndiciHttpGetter implements HttpGetter {
     return agent.compose(redirectInterceptor({ maxRedirections: 5 }));
   }
 
-  private async readBody(url: string, response: Dispatcher.ResponseData): Promise<Buffer> {
+  private async readBody(url: string, response: Dispatcher.ResponseData, maxBytes: number): Promise<Buffer> {
     const declared = Number(response.headers['content-length']);
-    if (declared > this.options.maxBytes) {
-      await response.body.dump().catch(() => undefined);
-      throw tooLarge(url, this.options.maxBytes);
+    if (declared > maxBytes) {
+      response.body.destroy();
+      throw tooLarge(url, maxBytes, `it says ${declared} bytes`);
     }
     const chunks: Buffer[] = [];
     let total = 0;
     try {
       for await (const chunk of response.body) {
         total += (chunk as Buffer).length;
-        if (total > this.options.maxBytes) {
+        if (total > maxBytes) {
           response.body.destroy();
-          throw tooLarge(url, this.options.maxBytes);
+          throw tooLarge(url, maxBytes, 'the transfer was stopped there');
         }
         chunks.push(chunk as Buffer);
       }
@@ -116,8 +114,9 @@ function networkFailure(url: string, error: unknown): FetchError {
   return new FetchError({ cause, url, message }, { cause: error });
 }
 
-function tooLarge(url: string, maxBytes: number): FetchError {
-  return new FetchError({ cause: 'too-large', url, message: `response larger than ${maxBytes} bytes` });
+function tooLarge(url: string, maxBytes: number, detail: string): FetchError {
+  const cap = maxBytes >= 2 ** 20 ? `${maxBytes / 2 ** 20} MiB` : `${maxBytes} bytes`;
+  return new FetchError({ cause: 'too-large', url, message: `too large: over the ${cap} cap (${detail})` });
 }
 
 function header(response: Dispatcher.ResponseData, name: string): string | null {

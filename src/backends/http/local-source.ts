@@ -3,12 +3,13 @@
  * child process: it is faster than any JavaScript port and multi-threaded) or `.gz` (node:zlib). Both hash the
  * bytes they write inline and report progress in bytes read from the source.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { SkiffError } from '../../core/errors.js';
+import { isSkiffError, SkiffError } from '../../core/errors.js';
 import type {
   DecompressRequest,
   DecompressResult,
@@ -20,6 +21,7 @@ import { HashingFileSink } from './hashing-sink.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { WriterThread } from './writer-thread.js';
 
+const run = promisify(execFile);
 const READ_CHUNK_BYTES = 1024 * 1024;
 const STDERR_LIMIT = 4096;
 
@@ -75,7 +77,8 @@ export async function decompressFile(
       ? startXz(input, request.src, options.xzPath ?? 'xz')
       : startGunzip(input, request.src);
   try {
-    await Promise.all([pump(tool.output, sink, null, request.signal), tool.done]);
+    const limit = request.maxBytes === undefined ? null : { maxBytes: request.maxBytes, src: request.src };
+    await Promise.all([pump(tool.output, sink, null, request.signal, limit), tool.done]);
     const result = await sink.finish();
     meter.report();
     return result;
@@ -83,13 +86,53 @@ export async function decompressFile(
     tool.stop();
     input.destroy();
     await sink.abort();
-    // The tool's own account (bad data, not installed) says more than the broken pipe the copy saw.
+    if (request.signal?.aborted) throw request.signal.reason;
+    // A full disk or the output cap stopped the copy: the tool then only saw its output closed
+    // ("gzip: The operation was aborted", a broken pipe), which says nothing true about the archive.
+    if (isSkiffError(error) || (error as { code?: unknown }).code === 'ENOSPC') throw error;
+    // Otherwise the tool's own account (bad data, not installed) says more than the broken pipe the copy saw.
     const toolError = await tool.done.then(
       () => null,
       (e: unknown) => e,
     );
-    if (request.signal?.aborted) throw request.signal.reason;
     throw toolError instanceof SkiffError ? toolError : error;
+  }
+}
+
+/**
+ * The size `src` decompresses to. xz records it exactly in its index (`xz --robot --list`). gzip records it
+ * modulo 4 GiB in its last 4 bytes (and for its last member only): the smallest size consistent with that and
+ * with the compressed size (deflate never shrinks data to less than ~1/1032, nor stored data by more than a
+ * few bytes) is returned as an estimate, and decompression is capped anyway.
+ * @throws SkiffError invalid-argument when the file is not a readable archive
+ */
+export async function expandedSize(
+  src: string,
+  format: 'xz' | 'gz',
+  xzPath = 'xz',
+): Promise<{ bytes: number; exact: boolean }> {
+  if (format === 'xz') {
+    const { stdout } = await run(xzPath, ['--robot', '--list', src]).catch((error: unknown) => {
+      const e = error as NodeJS.ErrnoException & { stderr?: string };
+      if (e.code === 'ENOENT') throw xzMissing(src, e);
+      throw corrupt(src, `xz --list: ${(e.stderr ?? e.message).trim()}`, error);
+    });
+    const totals = stdout.split('\n').find((line) => line.startsWith('totals\t'));
+    const bytes = Number(totals?.split('\t')[4]);
+    if (!Number.isSafeInteger(bytes)) throw corrupt(src, 'xz --list gave no uncompressed size');
+    return { bytes, exact: true };
+  }
+  const handle = await open(src, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size < 18) throw corrupt(src, 'too short to be a gzip file');
+    const trailer = Buffer.alloc(4);
+    await handle.read(trailer, 0, 4, size - 4);
+    let bytes = trailer.readUInt32LE(0);
+    while (bytes < size / 1032) bytes += 2 ** 32;
+    return { bytes, exact: false };
+  } finally {
+    await handle.close();
   }
 }
 
@@ -147,18 +190,29 @@ function startGunzip(input: Readable, src: string): Decompressor {
   return { output: gunzip, done, stop: () => gunzip.destroy() };
 }
 
-/** Moves a stream into the sink, waiting for the sink when it is full; aborts on the signal. */
+/**
+ * Moves a stream into the sink, waiting for the sink when it is full; aborts on the signal, and stops once
+ * more than `limit.maxBytes` came out (SkiffError, details.reason `too-large`).
+ */
 async function pump(
   input: Readable,
   sink: HashingFileSink,
   meter: ProgressMeter | null,
   signal?: AbortSignal,
+  limit: { maxBytes: number; src: string } | null = null,
 ): Promise<void> {
   const onAbort = (): void => void input.destroy(signal?.reason as Error);
   signal?.throwIfAborted();
   signal?.addEventListener('abort', onAbort, { once: true });
+  let total = 0;
   try {
     for await (const chunk of input) {
+      total += (chunk as Buffer).length;
+      if (limit !== null && total > limit.maxBytes) {
+        throw new SkiffError('internal', `${limit.src} expands to more than ${limit.maxBytes} bytes`, {
+          details: { reason: 'too-large', path: limit.src, maxBytes: limit.maxBytes },
+        });
+      }
       meter?.add((chunk as Buffer).length);
       if (!sink.write(chunk as Buffer)) await sink.drained();
     }

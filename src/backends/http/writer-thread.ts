@@ -9,6 +9,7 @@
 import { close } from 'node:fs';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { SkiffError } from '../../core/errors.js';
 
 /** Bytes per write call (see the module comment). */
 const WRITE_PIECE_BYTES = 128 * 1024;
@@ -18,7 +19,7 @@ const closeDescriptor = promisify(close);
 // Evaluated from a string: nothing to resolve on disk, so it also works from a bundle. Dynamic imports work
 // whether the worker inherits CommonJS or ESM evaluation (e.g. a parent run with --input-type=module);
 // messages wait in the port until the listener is attached.
-const WORKER_SOURCE = `
+export const WRITER_THREAD_SOURCE = `
 (async () => {
 const { parentPort } = await import('node:worker_threads');
 const { writeSync } = await import('node:fs');
@@ -52,6 +53,8 @@ type Reply =
   | { op: 'error'; id: number; code: string | undefined; message: string };
 
 interface JobHandlers {
+  /** The thread this job's writes were sent to: only its failure concerns the job. */
+  worker: Worker;
   onWritten: (seq: number, buffer: ArrayBuffer) => void;
   onFlushed: () => void;
   onError: (error: Error) => void;
@@ -77,8 +80,15 @@ export class WriterThread {
   readonly #idleMs: number;
 
   /** @param options.idleMs how long an idle thread is kept for the next file; default 5 s (a thread costs ~4 MB). */
-  constructor(options: { idleMs?: number } = {}) {
+  readonly #source: string;
+
+  /**
+   * @param options.idleMs how long an idle thread is kept for the next file; default 5 s (a thread costs ~4 MB).
+   * @param options.source the thread's code; tests swap in one that fails, to check how failures are contained.
+   */
+  constructor(options: { idleMs?: number; source?: string } = {}) {
     this.#idleMs = options.idleMs ?? 5_000;
+    this.#source = options.source ?? WRITER_THREAD_SOURCE;
   }
 
   /**
@@ -96,6 +106,7 @@ export class WriterThread {
     let wake: (() => void) | null = null;
     let closing: Promise<void> | null = null;
     this.#jobs.set(id, {
+      worker,
       onWritten,
       onError,
       onFlushed: () => {
@@ -130,7 +141,7 @@ export class WriterThread {
 
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(this.#source, { eval: true });
     worker.on('message', (reply: Reply) => {
       const job = this.#jobs.get(reply.id);
       if (job === undefined) return;
@@ -139,15 +150,31 @@ export class WriterThread {
       else job.onError(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
     });
     const failAll = (error: Error) => {
-      // No thread, so no write can still land: report, and let close() go on to close the descriptor.
+      if (this.#worker === worker) this.#worker = null;
+      // No thread, so no write can still land: report, and let close() go on to close the descriptor. Only
+      // this thread's jobs: an idle thread stopped by the timer exits (code 1) after a new file may already
+      // have started on its successor, and that file must not fail for it.
       for (const job of [...this.#jobs.values()]) {
+        if (job.worker !== worker) continue;
         job.onError(error);
         job.onFlushed();
       }
-      if (this.#worker === worker) this.#worker = null;
     };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`writer thread exited with code ${code}`)));
+    worker.on('error', (error) =>
+      failAll(
+        new SkiffError('internal', `the file writer thread failed: ${error.message}`, {
+          cause: error,
+          details: { reason: 'writer-thread' },
+        }),
+      ),
+    );
+    worker.on('exit', (code) =>
+      failAll(
+        new SkiffError('internal', `the file writer thread stopped unexpectedly (exit code ${code})`, {
+          details: { reason: 'writer-thread', exitCode: code },
+        }),
+      ),
+    );
     this.#worker = worker;
     return worker;
   }

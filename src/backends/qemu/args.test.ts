@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { VmLaunchSpec } from '../vm.js';
-import { qemuArgs, qemuOptValue, validateLaunchSpec } from './args.js';
+import { diskArgs, qemuArgs, qemuOptValue, validateLaunchSpec } from './args.js';
 
 const spec: VmLaunchSpec = {
   name: 'primary',
@@ -14,11 +14,35 @@ const spec: VmLaunchSpec = {
 };
 const D = spec.dir;
 
+const BASE = { base: { path: '/var/lib/skiff/vault/images/abc.img', format: 'qcow2' as const } };
+const blockdev = (options: object) => ['-blockdev', JSON.stringify(options)];
+
 test('qemuArgs: the full argv for a TCG launch', () => {
-  assert.deepEqual(qemuArgs(spec), [
+  assert.deepEqual(qemuArgs(spec, BASE), [
     ...['-name', 'guest=primary', '-nodefaults', '-no-user-config'],
     ...['-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024M', '-display', 'none'],
-    ...['-drive', `file=${D}/disk.qcow2,format=qcow2,if=virtio,discard=unmap`],
+    ...blockdev({
+      driver: 'file',
+      filename: '/var/lib/skiff/vault/images/abc.img',
+      'node-name': 'base-file',
+      'read-only': true,
+    }),
+    ...blockdev({
+      driver: 'qcow2',
+      file: 'base-file',
+      'node-name': 'base',
+      'read-only': true,
+      backing: null,
+    }),
+    ...blockdev({ driver: 'file', filename: `${D}/disk.qcow2`, 'node-name': 'disk-file', discard: 'unmap' }),
+    ...blockdev({
+      driver: 'qcow2',
+      file: 'disk-file',
+      'node-name': 'disk',
+      discard: 'unmap',
+      backing: 'base',
+    }),
+    ...['-device', 'virtio-blk-pci,drive=disk'],
     ...['-drive', `file=${D}/seed.iso,format=raw,if=virtio,readonly=on`],
     ...['-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:40022-:22'],
     ...['-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:ab:cd:ef'],
@@ -29,34 +53,57 @@ test('qemuArgs: the full argv for a TCG launch', () => {
   ]);
 });
 
+test('diskArgs: a raw base has no backing option; a disk without a base has backing null', () => {
+  const raw = diskArgs('/d/disk.qcow2', { path: '/b.img', format: 'raw' });
+  assert.equal(
+    raw[3],
+    JSON.stringify({ driver: 'raw', file: 'base-file', 'node-name': 'base', 'read-only': true }),
+  );
+  const alone = diskArgs('/d/disk.qcow2', null);
+  assert.equal(alone.length, 4);
+  assert.equal(JSON.parse(alone[3]!).backing, null);
+});
+
 test('qemuArgs: KVM uses the host CPU model', () => {
-  const args = qemuArgs({ ...spec, accel: 'kvm' });
+  const args = qemuArgs({ ...spec, accel: 'kvm' }, BASE);
   assert.equal(args[args.indexOf('-machine') + 1], 'q35,accel=kvm');
   assert.equal(args[args.indexOf('-cpu') + 1], 'host');
 });
 
 test('qemuArgs: resuming adds -loadvm with the suspend snapshot, last', () => {
-  assert.deepEqual(qemuArgs({ ...spec, resumeFromSuspend: true }).slice(-2), ['-loadvm', 'skiff-suspend']);
-  assert.equal(qemuArgs({ ...spec, resumeFromSuspend: false }).includes('-loadvm'), false);
+  assert.deepEqual(qemuArgs({ ...spec, resumeFromSuspend: true }, BASE).slice(-2), [
+    '-loadvm',
+    'skiff-suspend',
+  ]);
+  assert.equal(qemuArgs({ ...spec, resumeFromSuspend: false }, BASE).includes('-loadvm'), false);
 });
 
 test('qemuArgs: no -daemonize (QEMU is spawned detached instead)', () => {
-  assert.equal(qemuArgs(spec).includes('-daemonize'), false);
+  assert.equal(qemuArgs(spec, BASE).includes('-daemonize'), false);
 });
 
 test('qemuArgs: memory is whole MiB, rounded down', () => {
-  const args = qemuArgs({ ...spec, memoryBytes: 512 * 1024 * 1024 + 1234 });
+  const args = qemuArgs({ ...spec, memoryBytes: 512 * 1024 * 1024 + 1234 }, BASE);
   assert.equal(args[args.indexOf('-m') + 1], '512M');
 });
 
 test('qemuArgs: the SSH forward is bound to loopback only', () => {
-  const netdev = qemuArgs(spec)[qemuArgs(spec).indexOf('-netdev') + 1];
+  const netdev = qemuArgs(spec, BASE)[qemuArgs(spec, BASE).indexOf('-netdev') + 1];
   assert.match(netdev ?? '', /hostfwd=tcp:127\.0\.0\.1:40022-:22$/);
 });
 
 test('qemuArgs: commas in paths are doubled in option values, not in -pidfile or -serial file:', () => {
-  const args = qemuArgs({ ...spec, dir: '/data/a,b', name: 'x,y' });
-  assert.ok(args.includes('file=/data/a,,b/disk.qcow2,format=qcow2,if=virtio,discard=unmap'));
+  const args = qemuArgs({ ...spec, dir: '/data/a,b', name: 'x,y' }, BASE);
+  assert.ok(
+    args.includes(
+      JSON.stringify({
+        driver: 'file',
+        filename: '/data/a,b/disk.qcow2',
+        'node-name': 'disk-file',
+        discard: 'unmap',
+      }),
+    ),
+  );
   assert.ok(args.includes('unix:/data/a,,b/qmp.sock,server=on,wait=off'));
   assert.ok(args.includes('guest=x,,y'));
   assert.ok(args.includes('/data/a,b/qemu.pid'));

@@ -55,11 +55,51 @@ export function validateLaunchSpec(spec: VmLaunchSpec): void {
   }
 }
 
+/** The base image under an instance disk, as the disk's qcow2 header names it. */
+export interface BaseImage {
+  path: string;
+  format: 'qcow2' | 'raw';
+}
+
 /**
- * The argv (without the binary) that runs `spec`. QEMU is spawned detached by the backend, so there is no
+ * The instance disk as an explicit -blockdev chain: overlay -> base, and nothing after. With `-drive`, QEMU
+ * would open whatever each image names (the base's own backing file, say `/root/secret.raw`); here the base
+ * node is given with `backing: null` and the overlay's backing is that node, so no name recorded in an image
+ * is ever followed. JSON syntax: paths need no comma escaping.
+ */
+export function diskArgs(diskPath: string, base: BaseImage | null): string[] {
+  const node = (options: Record<string, unknown>) => ['-blockdev', JSON.stringify(options)];
+  const args: string[] = [];
+  if (base !== null) {
+    args.push(
+      ...node({ driver: 'file', filename: base.path, 'node-name': 'base-file', 'read-only': true }),
+      ...node({
+        driver: base.format,
+        file: 'base-file',
+        'node-name': 'base',
+        'read-only': true,
+        ...(base.format === 'qcow2' ? { backing: null } : {}),
+      }),
+    );
+  }
+  args.push(
+    ...node({ driver: 'file', filename: diskPath, 'node-name': 'disk-file', discard: 'unmap' }),
+    ...node({
+      driver: 'qcow2',
+      file: 'disk-file',
+      'node-name': 'disk',
+      discard: 'unmap',
+      backing: base === null ? null : 'base',
+    }),
+  );
+  return args;
+}
+
+/**
+ * The argv (without the binary) that runs `spec` on its disk over `disk.base`. QEMU is spawned detached by the backend, so there is no
  * `-daemonize` here: see backend.ts for why. @throws SkiffError invalid-argument (validateLaunchSpec)
  */
-export function qemuArgs(spec: VmLaunchSpec): string[] {
+export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): string[] {
   validateLaunchSpec(spec);
   const file = (name: string): string => join(spec.dir, name);
   const kvm = spec.accel === 'kvm';
@@ -80,8 +120,9 @@ export function qemuArgs(spec: VmLaunchSpec): string[] {
     `${Math.floor(spec.memoryBytes / MIB)}M`,
     '-display',
     'none',
-    '-drive',
-    `file=${qemuOptValue(file(VM_FILES.disk))},format=qcow2,if=virtio,discard=unmap`,
+    ...diskArgs(file(VM_FILES.disk), disk.base),
+    '-device',
+    'virtio-blk-pci,drive=disk',
     // The seed is a read-only virtio disk rather than a cdrom: q35's cdrom sits on AHCI, which some cloud
     // kernels lack, and savevm skips read-only drives (a writable raw ISO would block suspend).
     '-drive',

@@ -6,14 +6,15 @@
  * disk and memory are captured together and cannot drift apart; start with resumeFromSuspend passes
  * `-loadvm`, then deletes the snapshot (`delvm`) so a later resume can never roll the disk back.
  */
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
+import { assertSelfContained } from '../../core/image-safety.js';
 import { VM_FILES } from '../vm.js';
 import type { Accelerator, VmBackend, VmLaunchSpec, VmPower } from '../vm.js';
 import { detectAccelerator, qemuKvmProbe } from './accel.js';
-import { QEMU_BINARY, SUSPEND_SNAPSHOT, qemuArgs } from './args.js';
-import { createOverlay, deleteSnapshot, growImage, imageInfo } from './img.js';
+import { QEMU_BINARY, SUSPEND_SNAPSHOT, qemuArgs, validateLaunchSpec, type BaseImage } from './args.js';
+import { createOverlay, deleteSnapshot, growImage, imageInfo, inspectImage } from './img.js';
 import { findExecutable, livePidFor, waitForExit } from './process.js';
 import { withQmp } from './qmp-client.js';
 import type { QmpClient } from './qmp-client.js';
@@ -105,13 +106,14 @@ export class QemuBackend implements VmBackend {
    * and resuming later would roll the disk back. @throws SkiffError conflict, internal, timeout
    */
   async start(spec: VmLaunchSpec, signal?: AbortSignal): Promise<{ pid: number }> {
-    const args = qemuArgs(spec);
+    validateLaunchSpec(spec);
     const binary = await this.resolveBinary();
     if (this.starting.has(spec.dir)) {
       throw new SkiffError('conflict', `a VM is already starting in ${spec.dir}`);
     }
     this.starting.add(spec.dir);
     try {
+      const args = qemuArgs(spec, { base: await baseImageOf(files(spec.dir).disk) });
       return await this.startGuarded(spec, args, binary, signal);
     } finally {
       this.starting.delete(spec.dir);
@@ -292,4 +294,20 @@ export class QemuBackend implements VmBackend {
 async function quit(client: QmpClient): Promise<void> {
   await client.execute('quit', undefined, { timeoutMs: 5_000 }).catch(() => undefined);
   await Promise.race([client.closed, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+}
+
+/**
+ * The base under an instance disk, checked again before every start: images cached before skiff inspected
+ * them, or a vault file swapped since, must not reach QEMU naming other files. The format is the one the
+ * overlay recorded at creation (never probed). @throws SkiffError invalid-argument naming the field
+ */
+async function baseImageOf(disk: string): Promise<BaseImage | null> {
+  // No disk: QEMU says so itself, in its own words.
+  if ((await stat(disk).catch(() => null)) === null) return null;
+  const overlay = await imageInfo(disk);
+  if (overlay.backingFile === null) return null;
+  const facts = await inspectImage(overlay.backingFile);
+  const format = overlay.backingFormat ?? facts.format;
+  assertSelfContained({ ...facts, format }, `base image ${overlay.backingFile} of ${disk}`);
+  return { path: overlay.backingFile, format: format === 'raw' ? 'raw' : 'qcow2' };
 }

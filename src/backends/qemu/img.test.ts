@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import type { SkiffError } from '../../core/errors.js';
 import { findExecutable } from './process.js';
 import {
   createOverlay,
   deleteSnapshotArgs,
   growImage,
   imageInfo,
+  inspectImage,
   overlayCreateArgs,
   parseImageInfo,
   resizeArgs,
@@ -22,7 +24,7 @@ const MIB = 1024 * 1024;
 test('argv builders', () => {
   assert.deepEqual(
     overlayCreateArgs({ path: '/i/disk.qcow2', baseImage: '/c/base.img', baseFormat: 'raw', sizeBytes: 5 }),
-    [...['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', '/c/base.img', '/i/disk.qcow2', '5']],
+    [...['create', '-q', '-u', '-f', 'qcow2', '-F', 'raw', '-b', '/c/base.img', '/i/disk.qcow2', '5']],
   );
   assert.deepEqual(resizeArgs('/i/disk.qcow2', 2048), [
     'resize',
@@ -56,6 +58,7 @@ test('parseImageInfo: an overlay with a suspend snapshot (qemu-img 7.2 output)',
     actualBytes: 9_900_032,
     backingFile: '/c/base.qcow2',
     backingFormat: 'qcow2',
+    dataFile: null,
     snapshots: [{ name: 'skiff-suspend', vmStateBytes: 9_052_160 }],
   });
   assert.throws(() => parseImageInfo('{}', '/x'), /qemu-img info \/x: missing format/);
@@ -121,6 +124,56 @@ describe('with the real qemu-img', { skip: qemuImg === null ? 'qemu-img is not i
     await assert.rejects(growImage({ path, sizeBytes: 512 * MIB }), { code: 'invalid-argument' });
     assert.equal((await imageInfo(path)).virtualBytes, 1024 * MIB);
     assert.equal((await imageInfo(path)).backingFile, join(dir, 'base.qcow2'));
+  });
+
+  test('inspectImage reports a backing file and an external data file; createOverlay refuses such a base', async () => {
+    const secret = join(dir, 'secret.raw');
+    await run('qemu-img', ['create', '-q', '-f', 'raw', secret, String(MIB)]);
+    const backed = join(dir, 'backed.qcow2');
+    const external = join(dir, 'external.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', secret, backed]);
+    await run('qemu-img', [
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      '-o',
+      `data_file=${secret}`,
+      external,
+      String(MIB),
+    ]);
+    assert.deepEqual(await inspectImage(backed), {
+      format: 'qcow2',
+      backingFile: secret,
+      dataFile: null,
+      virtualBytes: MIB,
+    });
+    assert.deepEqual(await inspectImage(external), {
+      format: 'qcow2',
+      backingFile: null,
+      dataFile: secret,
+      virtualBytes: MIB,
+    });
+    assert.deepEqual(await inspectImage(join(dir, 'base.qcow2')), {
+      format: 'qcow2',
+      backingFile: null,
+      dataFile: null,
+      virtualBytes: 64 * MIB,
+    });
+    for (const [base, field] of [
+      [backed, 'backing-filename'],
+      [external, 'format-specific.data.data-file'],
+    ] as const) {
+      const path = join(dir, 'on-hostile.qcow2');
+      await assert.rejects(
+        createOverlay({ path, baseImage: base, sizeBytes: 64 * MIB }),
+        (error: SkiffError) => {
+          assert.equal(error.details?.field, field);
+          return true;
+        },
+      );
+      await assert.rejects(stat(path), { code: 'ENOENT' });
+    }
   });
 
   test('imageInfo lists internal snapshots', async () => {

@@ -8,6 +8,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { SkiffError } from '../../core/errors.js';
+import { assertSelfContained, type ImageFacts } from '../../core/image-safety.js';
 
 const run = promisify(execFile);
 
@@ -23,6 +24,8 @@ export interface ImageInfo {
   /** The backing file as recorded in the image (absolute for overlays skiff creates), or null. */
   backingFile: string | null;
   backingFormat: string | null;
+  /** qcow2's external data file (`format-specific.data.data-file`), or null. */
+  dataFile: string | null;
   /** Internal snapshots; a suspend state has vmStateBytes > 0. */
   snapshots: Array<{ name: string; vmStateBytes: number }>;
 }
@@ -43,12 +46,15 @@ export function parseImageInfo(json: string, path = 'image'): ImageInfo {
   }
   const backing = raw['full-backing-filename'] ?? raw['backing-filename'];
   const snapshots = Array.isArray(raw.snapshots) ? raw.snapshots.filter(isObject) : [];
+  const specific = isObject(raw['format-specific']) ? raw['format-specific'] : {};
+  const data = isObject(specific.data) ? specific.data : {};
   return {
     format: raw.format,
     virtualBytes: raw['virtual-size'],
     actualBytes: typeof raw['actual-size'] === 'number' ? raw['actual-size'] : 0,
     backingFile: typeof backing === 'string' ? backing : null,
     backingFormat: typeof raw['backing-filename-format'] === 'string' ? raw['backing-filename-format'] : null,
+    dataFile: typeof data['data-file'] === 'string' ? data['data-file'] : null,
     snapshots: snapshots.map((s) => ({
       name: String(s.name),
       vmStateBytes: typeof s['vm-state-size'] === 'number' ? s['vm-state-size'] : 0,
@@ -61,7 +67,10 @@ export function imageInfoArgs(path: string): string[] {
   return ['info', '-U', '--output=json', path];
 }
 
-/** argv creating a qcow2 overlay of `baseImage` with an explicit backing format (never probed by QEMU). */
+/**
+ * argv creating a qcow2 overlay of `baseImage` with an explicit backing format (never probed by QEMU). `-u`:
+ * the size is given, so qemu-img need not open the base (and so never follows whatever the base names).
+ */
 export function overlayCreateArgs(options: {
   path: string;
   baseImage: string;
@@ -71,6 +80,7 @@ export function overlayCreateArgs(options: {
   return [
     'create',
     '-q',
+    '-u',
     '-f',
     'qcow2',
     '-F',
@@ -109,6 +119,17 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
   return parseImageInfo(await qemuImg(imageInfoArgs(path), `reading image info of ${path}`), path);
 }
 
+/** The facts that decide whether an image may be a base (core/image-safety.ts). @throws SkiffError internal */
+export async function inspectImage(path: string): Promise<ImageFacts> {
+  const info = await imageInfo(path);
+  return {
+    format: info.format,
+    backingFile: info.backingFile,
+    dataFile: info.dataFile,
+    virtualBytes: info.virtualBytes,
+  };
+}
+
 /**
  * Creates the qcow2 overlay `path` on `baseImage` (absolute), detecting the base's format, with virtual size
  * `sizeBytes`. Written under a temp name and renamed, so `path` exists only when complete.
@@ -120,6 +141,7 @@ export async function createOverlay(options: {
   sizeBytes: number;
 }): Promise<void> {
   const base = await imageInfo(options.baseImage);
+  assertSelfContained(base, `base image ${options.baseImage}`);
   if (options.sizeBytes < base.virtualBytes) {
     throw new SkiffError(
       'invalid-argument',

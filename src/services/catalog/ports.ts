@@ -8,6 +8,11 @@ export interface ConditionalGetOptions {
   /** Validators of the copy we hold: the server may answer 304 instead of the body. */
   etag?: string | null;
   lastModified?: string | null;
+  /**
+   * The most bytes the body may have: a larger Content-Length fails at once, and a body that grows past it is
+   * cut off there (FetchError cause `too-large`), so a hostile server costs at most this much memory.
+   */
+  maxBytes: number;
 }
 
 export type GetResult =

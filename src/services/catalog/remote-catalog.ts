@@ -12,6 +12,15 @@ import type { HttpGetter, SnapshotStore } from './ports.js';
 import { parseIndex, parseProducts } from './simplestreams.js';
 import type { CatalogSnapshot } from './types.js';
 
+/**
+ * Caps on what one remote may make the daemon hold in memory. Ubuntu's `index.json` lists a few dozen
+ * products files in tens of KB: 4 MiB is a hundred times that. Its largest products file
+ * (`com.ubuntu.cloud:released:download.json`) is about 20 MB: 64 MiB leaves three times that, while a
+ * hostile server can no longer push hundreds of MB into the daemon (a 200 MB index took it to 869 MB).
+ */
+export const MAX_INDEX_BYTES = 4 * 2 ** 20;
+export const MAX_PRODUCTS_BYTES = 64 * 2 ** 20;
+
 export type RemoteState = 'fresh' | 'stale' | 'unreachable' | 'pending';
 
 export interface RefreshPolicy {
@@ -180,7 +189,7 @@ export class RemoteCatalog extends EventEmitter {
 
   private async fetchSnapshot(signal: AbortSignal): Promise<CatalogSnapshot> {
     const { http, clock, arch } = this.deps;
-    const index = await http.get(this.indexUrl, { signal });
+    const index = await http.get(this.indexUrl, { signal, maxBytes: MAX_INDEX_BYTES });
     if (index.notModified)
       throw dataFailure('malformed', this.indexUrl, 'unexpected 304 for an unconditional request');
     const { productsUrl } = parseAt(this.indexUrl, () =>
@@ -189,6 +198,7 @@ export class RemoteCatalog extends EventEmitter {
     const previous = this.snapshot?.productsUrl === productsUrl ? this.snapshot : null;
     const products = await http.get(productsUrl, {
       signal,
+      maxBytes: MAX_PRODUCTS_BYTES,
       etag: previous?.etag ?? null,
       lastModified: previous?.lastModified ?? null,
     });

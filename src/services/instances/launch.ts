@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, statfs } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import type { GuestShell, VmBackend } from '../../backends/vm.js';
@@ -59,10 +60,15 @@ export interface LaunchContext {
 const DEFAULT_TIMEOUT_S = 600;
 /** Headroom kept free on the data dir's filesystem beyond what the launch itself needs. */
 const FREE_SPACE_MARGIN_BYTES = 256 * 2 ** 20;
+/** Assumed expansion of a compressed cloud image before its archive can be read (qcow2 images: ~1-3x). */
+const COMPRESSED_EXPANSION = 4;
 
 /** Validates the request completely before anything is made. @returns the checked values. */
 export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store' | 'seed'>) {
-  const sizes = launchSizes({ cpus: request.cpus, memory: request.memory, disk: request.disk });
+  const sizes = launchSizes(
+    { cpus: request.cpus, memory: request.memory, disk: request.disk },
+    { memoryBytes: totalmem() },
+  );
   const name = request.name === undefined || request.name === '' ? null : checkInstanceName(request.name);
   if (name !== null && deps.store.has(name)) {
     throw new SkiffError('conflict', `an instance named "${name}" already exists`, {
@@ -195,17 +201,26 @@ function describeImage(source: ImageSource): Partial<InstanceRecord['image']> {
   return { releaseTitle: '', os: '', remote: null, version: '' };
 }
 
+/**
+ * Whether the data dir's filesystem can take the image and the disk's first growth. A compressed catalog
+ * image (`.xz`/`.gz`) needs its download and its expanded copy at once; the expanded size is not known
+ * before the download, so it counts as COMPRESSED_EXPANSION times the download here (the vault checks again
+ * with the size the archive records, before decompressing). @throws SkiffError internal, reason disk-full
+ */
 async function checkFreeSpace(dir: string, source: ImageSource, diskBytes: number): Promise<void> {
   await mkdir(dir, { recursive: true });
   const stats = await statfs(dir);
   const free = stats.bavail * stats.bsize;
-  const image = source.kind === 'catalog' ? source.image.sizeBytes : 0;
+  const download = source.kind === 'catalog' ? source.image.sizeBytes : 0;
+  const compressed = source.kind === 'catalog' && /\.(xz|gz)$/i.test(source.image.url);
+  const image = compressed ? download * (1 + COMPRESSED_EXPANSION) : download;
   // The overlay grows lazily, so the full disk size is not reserved; a tenth of it is a floor for the first boot.
   const needed = image + Math.min(diskBytes / 10, 2 ** 30) + FREE_SPACE_MARGIN_BYTES;
   if (free < needed) {
     throw new SkiffError(
-      'invalid-argument',
+      'internal',
       `not enough free disk space in ${dir}: ${mib(free)} MiB free, about ${mib(needed)} MiB needed`,
+      { details: { reason: 'disk-full', dir, neededBytes: needed, freeBytes: free } },
     );
   }
 }

@@ -10,6 +10,13 @@ export const LIMITS = {
   defaultMemoryBytes: 2 ** 30,
   minDiskBytes: 2 ** 30,
   defaultDiskBytes: 5 * 2 ** 30,
+  maxCpus: 512,
+  /**
+   * The largest disk: 4 TiB. Disks are thin (a qcow2 overlay grows as the guest writes), so this is not
+   * reserved on the host; it only keeps a typo (`-d 5000T`) from making a disk no host could ever back,
+   * while staying far above what a development VM uses and below qcow2's own 64 TiB limit.
+   */
+  maxDiskBytes: 4 * 2 ** 40,
 } as const;
 
 const NAME = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
@@ -55,7 +62,13 @@ export function parseSize(option: string, value: string): number {
       details: { field: option },
     });
   }
-  return Math.floor(Number(match[1]) * unit);
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes)) {
+    throw new SkiffError('invalid-argument', `${option}: "${value}" is far too large`, {
+      details: { field: option },
+    });
+  }
+  return bytes;
 }
 
 export interface LaunchSizes {
@@ -64,33 +77,66 @@ export interface LaunchSizes {
   diskBytes: number;
 }
 
-/** Applies defaults and minimums. @throws SkiffError('invalid-argument') listing every problem. */
-export function launchSizes(input: { cpus?: string | number; memory?: string; disk?: string }): LaunchSizes {
+/** What the host allows: memory is checked against it, since QEMU would start and then be killed for it. */
+export interface HostLimits {
+  memoryBytes: number;
+}
+
+/**
+ * Applies defaults, minimums and maximums (memory at most the host's, disk at most LIMITS.maxDiskBytes).
+ * @throws SkiffError('invalid-argument') listing every problem, each naming its option.
+ */
+export function launchSizes(
+  input: { cpus?: string | number; memory?: string; disk?: string },
+  host: HostLimits,
+): LaunchSizes {
   const problems: string[] = [];
-  const attempt = <T>(fn: () => T, fallback: T): T => {
+  const attempt = (fn: () => number): number | null => {
     try {
       return fn();
     } catch (error) {
       problems.push((error as Error).message);
-      return fallback;
+      return null;
     }
   };
   const cpus = input.cpus === undefined ? LIMITS.defaultCpus : Number(input.cpus);
-  if (!Number.isInteger(cpus) || cpus < LIMITS.minCpus || cpus > 512)
-    problems.push(`--cpus: "${input.cpus}" is not a whole number from 1 to 512`);
+  if (!Number.isInteger(cpus) || cpus < LIMITS.minCpus || cpus > LIMITS.maxCpus)
+    problems.push(`--cpus: "${input.cpus}" is not a whole number from 1 to ${LIMITS.maxCpus}`);
   const memoryBytes =
     input.memory === undefined
       ? LIMITS.defaultMemoryBytes
-      : attempt(() => parseSize('--memory', input.memory!), 0);
-  if (memoryBytes > 0 && memoryBytes < LIMITS.minMemoryBytes)
-    problems.push(`--memory: ${input.memory} is below the minimum of 512M`);
+      : attempt(() => parseSize('--memory', input.memory!));
+  if (memoryBytes !== null) {
+    if (memoryBytes < LIMITS.minMemoryBytes)
+      problems.push(`--memory: ${input.memory} is below the minimum of 512M`);
+    else if (memoryBytes > host.memoryBytes)
+      problems.push(
+        `--memory: ${input.memory} is more than this host's ${formatSize(host.memoryBytes)} of memory`,
+      );
+  }
   const diskBytes =
-    input.disk === undefined ? LIMITS.defaultDiskBytes : attempt(() => parseSize('--disk', input.disk!), 0);
-  if (diskBytes > 0 && diskBytes < LIMITS.minDiskBytes)
-    problems.push(`--disk: ${input.disk} is below the minimum of 1G`);
-  if (problems.length > 0)
+    input.disk === undefined ? LIMITS.defaultDiskBytes : attempt(() => parseSize('--disk', input.disk!));
+  if (diskBytes !== null) {
+    if (diskBytes < LIMITS.minDiskBytes) problems.push(`--disk: ${input.disk} is below the minimum of 1G`);
+    else if (diskBytes > LIMITS.maxDiskBytes)
+      problems.push(`--disk: ${input.disk} is above the maximum of ${formatSize(LIMITS.maxDiskBytes)}`);
+  }
+  if (problems.length > 0 || memoryBytes === null || diskBytes === null)
     throw new SkiffError('invalid-argument', problems.join('; '), { details: { problems } });
   return { cpus, memoryBytes, diskBytes };
+}
+
+/** A size in the largest binary unit that keeps one decimal, e.g. `15.6G`, `4T`. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [
+    ['T', 2 ** 40],
+    ['G', 2 ** 30],
+    ['M', 2 ** 20],
+    ['K', 2 ** 10],
+  ] as const) {
+    if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10}${unit}`;
+  }
+  return `${bytes}B`;
 }
 
 const ADJECTIVES = [

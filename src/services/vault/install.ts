@@ -7,12 +7,13 @@ import { open, rename, rm, stat, statfs } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Clock } from '../../core/clock.js';
-import { SkiffError } from '../../core/errors.js';
+import { isSkiffError, SkiffError } from '../../core/errors.js';
+import { assertSelfContained } from '../../core/image-safety.js';
 import { FetchError } from '../../core/fetch-error.js';
 import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
 import { syncDir } from '../persist/atomic-file.js';
 import { compressionOf, type VaultLayout } from './layout.js';
-import type { Compression, DownloadProgress, Downloader, FetchResult } from './ports.js';
+import type { Compression, DownloadProgress, Downloader, FetchResult, ImageInspector } from './ports.js';
 import { decodeSidecar, ifRangeOf, SIDECAR_SCHEMA, type ImageRecord, type Sidecar } from './records.js';
 import type { ImageOrigin, ImageSource, VaultLog } from './types.js';
 import {
@@ -20,12 +21,15 @@ import {
   diskFullError,
   interruptedError,
   isDiskFull,
+  isNoSpace,
+  noRoomError,
   notEnoughSpaceError,
 } from './vault-errors.js';
 
 export interface InstallDeps {
   layout: VaultLayout;
   downloader: Downloader;
+  inspector: ImageInspector;
   clock: Clock;
   log: VaultLog;
 }
@@ -75,6 +79,7 @@ export async function installImage(
     compression === null ? fetched : await unpack(deps, key, part, compression, url, options, true);
   const record = await finalize(
     deps,
+    key,
     final.sha256,
     final.sizeBytes,
     compression === null ? part : deps.layout.unpack(key),
@@ -100,7 +105,8 @@ async function download(
     sidecar !== null && ifRange !== null && sidecar.url === url && sidecar.expectedSha256 === expectedSha256;
   if (!resumable) await removePartial(layout, key);
   const kept = resumable ? await sizeOf(part) : 0;
-  if (source.kind === 'catalog') await ensureSpace(layout.dir, url, source.image.sizeBytes - kept);
+  if (source.kind === 'catalog')
+    await ensureSpace(layout.dir, `download ${url}`, source.image.sizeBytes - kept);
   if (kept > 0) log.info({ url, keptBytes: kept }, 'resuming image download');
   else log.info({ url }, 'downloading image');
   try {
@@ -108,6 +114,7 @@ async function download(
       url,
       dest: part,
       resume: resumable && ifRange !== null ? { ifRange } : null,
+      maxBytes: source.kind === 'catalog' ? source.image.sizeBytes : null,
       signal: options.signal,
       onProgress: options.onProgress,
       onStart: (start) => {
@@ -126,6 +133,11 @@ async function download(
     if (isDiskFull(error)) {
       await removePartial(layout, key);
       throw diskFullError(layout.dir, `downloading ${url}`, error);
+    }
+    if (error instanceof FetchError && error.failure.cause === 'too-large') {
+      // Not the file the catalog describes: nothing of it is worth resuming.
+      await removePartial(layout, key);
+      throw error;
     }
     if (error instanceof FetchError) {
       const partial = await readSidecar(layout.sidecar(key));
@@ -157,12 +169,12 @@ async function importFile(
   deps.log.info({ path, compression }, 'importing image file');
   if (compression !== null) {
     const result = await unpack(deps, key, path, compression, path, options, false);
-    return finalize(deps, result.sha256, result.sizeBytes, deps.layout.unpack(key), origin);
+    return finalize(deps, key, result.sha256, result.sizeBytes, deps.layout.unpack(key), origin);
   }
   const part = deps.layout.part(key);
   try {
     const copied = await deps.downloader.fetch({ url: pathToFileURL(path).href, dest: part, ...options });
-    return await finalize(deps, copied.sha256, copied.sizeBytes, part, origin);
+    return await finalize(deps, key, copied.sha256, copied.sizeBytes, part, origin);
   } catch (error) {
     await removePartial(deps.layout, key);
     if (isDiskFull(error)) throw diskFullError(deps.layout.dir, `copying ${path}`, error);
@@ -182,24 +194,44 @@ async function unpack(
 ): Promise<{ sha256: string; sizeBytes: number }> {
   const dest = deps.layout.unpack(key);
   try {
-    return await deps.downloader.decompress({ src, dest, format, ...options });
+    const expanded = await deps.downloader.expandedSize(src, format);
+    // The expanded copy must fit next to the download; the cap stops a stream that expands beyond what its
+    // archive records (a lying gzip trailer, a bomb) before the disk fills.
+    const room = await ensureSpace(deps.layout.dir, `decompress ${what}`, expanded.bytes);
+    deps.log.info({ what, expandedBytes: expanded.bytes, exact: expanded.exact }, 'decompressing image');
+    return await deps.downloader.decompress({ src, dest, format, ...options, maxBytes: room });
   } catch (error) {
     await rm(dest, { force: true });
     const corrupt = (error as { code?: unknown }).code === 'invalid-argument';
-    if (downloaded && (corrupt || isDiskFull(error))) await removePartial(deps.layout, key);
+    const tooLarge = isSkiffError(error) && error.details?.reason === 'too-large';
+    const full = isDiskFull(error) || tooLarge || isNoSpace(error);
+    if (downloaded && (corrupt || full)) await removePartial(deps.layout, key);
+    if (tooLarge) throw noRoomError(deps.layout.dir, `decompressing ${what}`, error);
     if (isDiskFull(error)) throw diskFullError(deps.layout.dir, `decompressing ${what}`, error);
     throw error;
   }
 }
 
-/** fsync, then rename under the final name. A file already there has the same bytes (same sha256): kept. */
+/**
+ * Inspects the image, then fsyncs and renames it under the final name. A file already there has the same
+ * bytes (same sha256): kept. An image that names other host files never enters: it and the partial go.
+ */
 async function finalize(
   deps: InstallDeps,
+  key: string,
   id: string,
   sizeBytes: number,
   temp: string,
   source: ImageOrigin,
 ): Promise<ImageRecord> {
+  try {
+    assertSelfContained(await deps.inspector.inspect(temp), describeOrigin(source));
+  } catch (error) {
+    await rm(temp, { force: true });
+    await removePartial(deps.layout, key);
+    deps.log.warn({ source, err: error }, 'image refused');
+    throw error;
+  }
   const target = deps.layout.image(id);
   const existing = await stat(target).catch(() => null);
   if (existing !== null && existing.size === sizeBytes) {
@@ -219,11 +251,33 @@ async function finalize(
   return { id, sizeBytes, source, fetchedAtMs: now, lastUsedMs: now, usedBy: [] };
 }
 
-async function ensureSpace(dir: string, url: string, imageBytes: number): Promise<void> {
+function describeOrigin(origin: ImageOrigin): string {
+  switch (origin.kind) {
+    case 'catalog':
+      return `image ${origin.release} (${origin.version}) of remote ${origin.remote} from ${origin.url}`;
+    case 'url':
+      return `image downloaded from ${origin.url}`;
+    case 'file':
+      return `image file ${origin.path}`;
+    case 'unknown':
+      return 'image';
+    default: {
+      const unknown: never = origin;
+      return String(unknown);
+    }
+  }
+}
+
+/**
+ * Checks that `imageBytes` fit in `dir` with a margin to spare. @returns the bytes that may be written
+ * (free space less the margin). @throws SkiffError internal, reason disk-full
+ */
+async function ensureSpace(dir: string, what: string, imageBytes: number): Promise<number> {
   const stats = await statfs(dir);
   const free = stats.bavail * stats.bsize;
   const needed = Math.max(0, imageBytes) + SPACE_MARGIN_BYTES;
-  if (free < needed) throw notEnoughSpaceError(dir, url, needed, free);
+  if (free < needed) throw notEnoughSpaceError(dir, what, needed, free);
+  return free - SPACE_MARGIN_BYTES;
 }
 
 /** The sidecar of `key`, or null when absent or unreadable (then the partial cannot be trusted). */

@@ -1,8 +1,17 @@
 /**
  * @module What the vault needs from the outside world: a downloader that streams a URL (or a local file) into a
- * file with sha256 computed inline, and decompresses `.xz`/`.gz`. `backends/http/downloader.ts` implements it;
- * unit tests fake it.
+ * file with sha256 computed inline, and decompresses `.xz`/`.gz` (`backends/http/downloader.ts`); an inspector
+ * that says what an image file is (`backends/qemu/img.ts`). Unit tests fake both.
  */
+import type { ImageFacts } from '../../core/image-safety.js';
+
+export type { ImageFacts } from '../../core/image-safety.js';
+
+/** Reads an image file's format and the files it names (`qemu-img info`), without opening those files. */
+export interface ImageInspector {
+  /** @throws SkiffError('internal') when the file cannot be read as an image at all. */
+  inspect(path: string): Promise<ImageFacts>;
+}
 
 /** Progress of one transfer; `bytes` includes bytes resumed from a partial file, `rateBytesPerS` does not. */
 export interface DownloadProgress {
@@ -34,6 +43,11 @@ export interface FetchRequest {
    */
   resume?: { ifRange: string } | null;
   signal?: AbortSignal;
+  /**
+   * The most bytes the whole file may have (the size a catalog states for it). A response that announces
+   * more fails before any byte is written, and one that sends more is cut there: FetchError `too-large`.
+   */
+  maxBytes?: number | null;
   onProgress?: (progress: DownloadProgress) => void;
   /**
    * Awaited once the response headers arrived, after `dest` was truncated for a fresh start and before any
@@ -64,6 +78,21 @@ export interface DecompressRequest {
   signal?: AbortSignal;
   /** Progress counts compressed bytes read out of `src`. */
   onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * The most bytes the output may have (the room left on the disk): past it, decompression stops with a
+   * SkiffError whose details.reason is `too-large`, before the disk fills.
+   */
+  maxBytes?: number;
+}
+
+/** How big a compressed file becomes, as its format records it. */
+export interface ExpandedSize {
+  bytes: number;
+  /**
+   * False when the format cannot say for sure (gzip records the size modulo 4 GiB, and only of its last
+   * member): `bytes` is then the smallest size consistent with the file, and `maxBytes` is the real guard.
+   */
+  exact: boolean;
 }
 
 export interface DecompressResult {
@@ -80,4 +109,6 @@ export interface DecompressResult {
 export interface Downloader {
   fetch(request: FetchRequest): Promise<FetchResult>;
   decompress(request: DecompressRequest): Promise<DecompressResult>;
+  /** The size `src` decompresses to, read from the file without decompressing it. */
+  expandedSize(src: string, format: Compression): Promise<ExpandedSize>;
 }

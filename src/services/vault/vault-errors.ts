@@ -11,11 +11,27 @@ export function isDiskFull(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
+/** A vault error about a full (or too small) filesystem, raised here or by a pre-check. */
+export function isNoSpace(error: unknown): boolean {
+  return (error as { details?: { reason?: unknown } } | null)?.details?.reason === 'disk-full';
+}
+
 /** The disk filled up while writing an image; nothing half-written is left. */
 export function diskFullError(dir: string, what: string, cause: unknown): SkiffError {
   return new SkiffError(
     'internal',
-    `no space left on the device holding ${dir} while ${what}; the unfinished file was removed`,
+    `the filesystem holding ${dir} is full (no space left on device) while ${what}; the unfinished file was removed`,
+    { cause, details: { reason: 'disk-full', dir } },
+  );
+}
+
+/** An image expands to more than the room left: stopped before the filesystem filled up. */
+export function noRoomError(dir: string, what: string, cause: unknown): SkiffError {
+  const maxBytes = (cause as { details?: { maxBytes?: number } }).details?.maxBytes ?? 0;
+  return new SkiffError(
+    'internal',
+    `the filesystem holding ${dir} is too small while ${what}: the image expands to more than the ` +
+      `${mib(maxBytes)} MiB free; stopped before the disk filled, and the unfinished file was removed`,
     { cause, details: { reason: 'disk-full', dir } },
   );
 }
@@ -23,13 +39,13 @@ export function diskFullError(dir: string, what: string, cause: unknown): SkiffE
 /** Not enough free space to start: nothing was written. */
 export function notEnoughSpaceError(
   dir: string,
-  url: string,
+  what: string,
   neededBytes: number,
   freeBytes: number,
 ): SkiffError {
   return new SkiffError(
     'internal',
-    `not enough free disk space in ${dir} to download ${url}: ${mib(freeBytes)} MiB free, ${mib(neededBytes)} MiB needed`,
+    `not enough free disk space in ${dir} to ${what}: ${mib(freeBytes)} MiB free, ${mib(neededBytes)} MiB needed`,
     { details: { reason: 'disk-full', dir, neededBytes, freeBytes } },
   );
 }

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { SkiffError } from '../../core/errors.js';
 import { FetchError } from '../../core/fetch-error.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import type { ImageInfo } from '../catalog/types.js';
 import { writeJsonAtomic } from '../persist/atomic-json.js';
-import type { DecompressRequest, Downloader, FetchRequest, FetchResult } from './ports.js';
+import type { DecompressRequest, Downloader, FetchRequest, FetchResult, ImageInspector } from './ports.js';
 import { INDEX_SCHEMA, SIDECAR_SCHEMA } from './records.js';
 import type { ImageSource } from './types.js';
 import { Vault } from './vault.js';
@@ -45,12 +46,35 @@ class FakeDownloader implements Downloader {
     };
   }
 
+  async expandedSize(src: string) {
+    return { bytes: gunzipSync(await readFile(src)).length, exact: true };
+  }
+
   async decompress(req: DecompressRequest) {
     const data = gunzipSync(await readFile(req.src));
+    if (req.maxBytes !== undefined && data.length > req.maxBytes)
+      throw new SkiffError('internal', 'expands too much', { details: { reason: 'too-large' } });
     await writeFile(req.dest, data);
     return { sha256: sha(data), sizeBytes: data.length };
   }
 }
+
+/**
+ * Says every file is raw, except those whose text starts with `backing:PATH` or `data-file:PATH`, which it
+ * reports as qcow2 naming that file (as qemu-img would for such an image).
+ */
+const inspector: ImageInspector = {
+  async inspect(path) {
+    const text = (await readFile(path)).toString('latin1');
+    const named = /^(backing|data-file):(\S+)/.exec(text);
+    return {
+      format: named === null ? 'raw' : 'qcow2',
+      backingFile: named?.[1] === 'backing' ? named[2]! : null,
+      dataFile: named?.[1] === 'data-file' ? named[2]! : null,
+      virtualBytes: text.length,
+    };
+  },
+};
 
 function info(url: string, body: Buffer, version = '20260101', product = 'noble'): ImageInfo {
   return {
@@ -88,6 +112,7 @@ describe('Vault', () => {
     const vault = new Vault({
       dir,
       downloader,
+      inspector,
       clock,
       log: { info: (_o, m) => logs.push(m), warn: (_o, m) => logs.push(m) },
     });
@@ -105,9 +130,46 @@ describe('Vault', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   test('is unusable before init', async () => {
-    const vault = new Vault({ dir, downloader, clock, log: { info() {}, warn() {} } });
+    const vault = new Vault({ dir, downloader, inspector, clock, log: { info() {}, warn() {} } });
     await assert.rejects(vault.acquire(cat(V1), 'vm1'), /before init/);
   });
+
+  for (const [field, body] of [
+    ['backing-filename', Buffer.from('backing:/root/secret.raw')],
+    ['format-specific.data.data-file', Buffer.from('data-file:/dev/sda')],
+  ] as const) {
+    test(`an image naming a host file (${field}) is refused by every route and nothing is kept`, async () => {
+      const vault = await make();
+      const url = `http://m/${sha(body)}.img`;
+      downloader.bodies.set(url, body);
+      const local = join(dir, '..', `${sha(body).slice(0, 8)}-hostile.img`);
+      await writeFile(local, body);
+      const gz = `${local}.gz`;
+      await writeFile(gz, gzipSync(body));
+      try {
+        const sources: ImageSource[] = [
+          { kind: 'catalog', remote: 'release', image: info(url, body) },
+          { kind: 'url', url },
+          { kind: 'file', path: local },
+          { kind: 'file', path: gz },
+        ];
+        for (const source of sources) {
+          await assert.rejects(vault.acquire(source, 'vm1'), (error: SkiffError) => {
+            assert.equal(error.code, 'invalid-argument');
+            assert.equal(error.details?.field, field);
+            assert.match(error.message, new RegExp(`is refused: .*\\(${field.replaceAll('.', '\\.')}: `));
+            return true;
+          });
+        }
+        assert.deepEqual(vault.list(), []);
+        assert.deepEqual(await readdir(join(dir, 'images')), []);
+        assert.deepEqual(await readdir(join(dir, 'partial')), []);
+      } finally {
+        await rm(local, { force: true });
+        await rm(gz, { force: true });
+      }
+    });
+  }
 
   test('a cached image is returned without a download, and every user is recorded', async () => {
     const vault = await make();

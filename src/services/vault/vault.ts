@@ -10,7 +10,7 @@ import { FetchError } from '../../core/fetch-error.js';
 import { writeJsonAtomic } from '../persist/atomic-json.js';
 import { installImage } from './install.js';
 import { sourceKey, VaultLayout } from './layout.js';
-import type { DownloadProgress, Downloader } from './ports.js';
+import type { DownloadProgress, Downloader, ImageInspector } from './ports.js';
 import { DEFAULT_MAX_UNUSED_MS, isNewer, newestPerProduct, selectPrunable } from './prune.js';
 import { encodeIndex, INDEX_SCHEMA, type ImageRecord } from './records.js';
 import { loadIndex, reconcilePartials, removeIndexTemps } from './reconcile.js';
@@ -21,6 +21,8 @@ export interface VaultDeps {
   /** The vault's directory; it holds nothing else. */
   dir: string;
   downloader: Downloader;
+  /** Says what a downloaded image is: one that names other host files is refused. */
+  inspector: ImageInspector;
   clock: Clock;
   log: VaultLog;
 }
