@@ -44,7 +44,13 @@ class ScriptedShell implements Pick<GuestShell, 'run'> {
   }
 }
 
-const target = (port: number): SshTarget => ({ host: '127.0.0.1', port, user: 'ubuntu', keyPath: '/k' });
+const target = (port: number): SshTarget => ({
+  host: '127.0.0.1',
+  port,
+  user: 'ubuntu',
+  keyPath: '/k',
+  hostKey: { knownHostsFile: '/known_hosts', alias: 'vm' },
+});
 
 function setup() {
   const clock = new FakeClock();
