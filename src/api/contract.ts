@@ -159,9 +159,9 @@ export interface InstanceInfoJson {
 }
 
 /**
- * fresh: read within the last 15 s. stale: older, or the latest read failed (`error` says why); the fields
- * hold the last facts read. pending: the first read of this boot has not finished. unavailable: never read,
- * the latest read failed.
+ * fresh: read within the last 15 s. stale: older, or the latest read failed or is slow (`error` says why);
+ * the fields hold the last facts read. pending: the first read of this boot has not finished (`error` may
+ * say the guest is slow). unavailable: never read, and the latest read failed.
  */
 export interface GuestFactsJson {
   status: 'fresh' | 'stale' | 'pending' | 'unavailable';

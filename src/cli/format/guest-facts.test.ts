@@ -31,6 +31,15 @@ test('never-read facts say so, with the reason when there is one', () => {
   );
   assert.equal(
     guestFactsNote({
+      status: 'pending',
+      read_at: null,
+      age_s: null,
+      error: 'guest slow to answer: no reply after 3 s yet',
+    }),
+    'not read yet: guest slow to answer: no reply after 3 s yet',
+  );
+  assert.equal(
+    guestFactsNote({
       status: 'unavailable',
       read_at: null,
       age_s: null,

@@ -16,7 +16,7 @@ export function guestFactsNote(guest: GuestFactsJson | null | undefined): string
     case 'stale':
       return `read ${ago(guest.age_s)}${why}`;
     case 'pending':
-      return 'not read yet: the first read of this boot is still running';
+      return `not read yet${why || ': the first read of this boot is still running'}`;
     case 'unavailable':
       return `unavailable${why}`;
     default: {

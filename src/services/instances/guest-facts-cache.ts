@@ -51,7 +51,10 @@ export interface GuestFactsCacheOptions {
   keepWarmMs?: number;
   /** Budget of one read (ssh start to exit). Default 5 s. */
   timeoutMs?: number;
-  /** The longest a caller with nothing current waits for the read in flight. Default 1.5 s. */
+  /**
+   * The longest a caller with nothing current waits for the read in flight. Default 3 s: a healthy guest
+   * answers well within it even under TCG on a busy host, so the first `info` after a boot has its facts.
+   */
   coldWaitMs?: number;
   /** Facts (or a failure) older than this are not current. Default 15 s: three missed refreshes. */
   staleAfterMs?: number;
@@ -65,6 +68,8 @@ interface Entry {
   facts: GuestFacts | null;
   readAtMs: number | null;
   error: string | null;
+  /** When the read in flight started. */
+  startedAtMs: number | null;
   /** When the latest read ended, successful or not. */
   endedAtMs: number | null;
   /** When the latest failure happened. */
@@ -88,7 +93,7 @@ export class GuestFactsCache {
     this.refreshEveryMs = options.refreshEveryMs ?? 5_000;
     this.keepWarmMs = options.keepWarmMs ?? 60_000;
     this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.coldWaitMs = options.coldWaitMs ?? 1_500;
+    this.coldWaitMs = options.coldWaitMs ?? 3_000;
     this.staleAfterMs = options.staleAfterMs ?? 15_000;
   }
 
@@ -198,6 +203,7 @@ export class GuestFactsCache {
         entry.inFlight = null;
       });
     entry.inFlight = read;
+    entry.startedAtMs = this.now();
     return read;
   }
 
@@ -219,16 +225,24 @@ export class GuestFactsCache {
   }
 
   private reading(entry: Entry): GuestFactsReading {
-    const ageMs = entry.readAtMs === null ? null : this.now() - entry.readAtMs;
+    const now = this.now();
+    const ageMs = entry.readAtMs === null ? null : now - entry.readAtMs;
+    // A caller that waited in vain learns that the guest is slow, before the read's own timeout says more.
+    const waitedMs = entry.inFlight && entry.startedAtMs !== null ? now - entry.startedAtMs : 0;
+    const slow =
+      waitedMs >= this.coldWaitMs && !this.current(entry)
+        ? `guest slow to answer: no reply after ${formatSeconds(waitedMs)} yet`
+        : null;
+    const error = entry.error ?? slow;
     const status: GuestFactsStatus =
       entry.facts === null
-        ? entry.error === null
+        ? entry.endedAtMs === null
           ? 'pending'
           : 'unavailable'
-        : entry.error !== null || (ageMs ?? 0) > this.staleAfterMs
+        : error !== null || (ageMs ?? 0) > this.staleAfterMs
           ? 'stale'
           : 'fresh';
-    return { status, facts: entry.facts, readAtMs: entry.readAtMs, ageMs, error: entry.error };
+    return { status, facts: entry.facts, readAtMs: entry.readAtMs, ageMs, error };
   }
 }
 
@@ -238,6 +252,7 @@ function newEntry(boot: string): Entry {
     facts: null,
     readAtMs: null,
     error: null,
+    startedAtMs: null,
     endedAtMs: null,
     failedAtMs: null,
     inFlight: null,

@@ -107,7 +107,7 @@ export class InstancesService {
 
   /**
    * One instance with its live state and guest facts from the cache: never an ssh per call, and a wait of at
-   * most the cache's cold wait (1.5 s) when nothing current is known, e.g. right after a boot.
+   * most the cache's cold wait (3 s) when nothing current is known, e.g. right after a boot.
    */
   async info(name: string): Promise<InstanceInfo> {
     const record = this.record(name);

@@ -1,55 +1,74 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VmPower } from '../../backends/vm.js';
-import { FakeClock } from '../../testing/fake-clock.js';
+import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { PowerProbe } from './power-probe.js';
 
-/** A probe the test answers by hand, counting how often it was asked. */
-function manualProbe() {
+/** A probe the test answers by hand. */
+function setup() {
+  const clock = new FakeClock();
   const pending: Array<(power: VmPower) => void> = [];
-  return {
-    pending,
-    probe: (_dir: string) => new Promise<VmPower>((resolve) => pending.push(resolve)),
-  };
+  const power = new PowerProbe({
+    clock,
+    probe: () => new Promise<VmPower>((resolve) => pending.push(resolve)),
+  });
+  return { clock, pending, power };
+}
+
+/** The value of `promise` if it settles without time passing, else 'waiting'. */
+async function immediately<T>(promise: Promise<T>): Promise<T | 'waiting'> {
+  return Promise.race([promise, settle().then(() => 'waiting' as const)]);
+}
+
+const KEY = 'vm:1:4022';
+
+/** Reads once and answers the probe with `power`. */
+async function known(t: ReturnType<typeof setup>, power: VmPower): Promise<void> {
+  const read = t.power.read(KEY, '/vms/vm');
+  t.pending.at(-1)!(power);
+  await read;
 }
 
 test('concurrent readers share one probe', async () => {
-  const clock = new FakeClock();
-  const m = manualProbe();
-  const power = new PowerProbe({ clock, probe: m.probe });
-  const readers = Array.from({ length: 200 }, () => power.read('vm:1:4022', '/vms/vm'));
-  assert.equal(m.pending.length, 1);
-  m.pending[0]!('running');
+  const t = setup();
+  const readers = Array.from({ length: 200 }, () => t.power.read(KEY, '/vms/vm'));
+  assert.equal(t.pending.length, 1);
+  t.pending[0]!('running');
   assert.ok((await Promise.all(readers)).every((p) => p === 'running'));
 });
 
-test('an answer is reused for 1 s from when its probe started, then asked again', async () => {
-  const clock = new FakeClock();
-  const m = manualProbe();
-  const power = new PowerProbe({ clock, probe: m.probe });
-  const first = power.read('vm:1:4022', '/vms/vm');
-  await clock.advance(300);
-  m.pending[0]!('running');
-  assert.equal(await first, 'running');
-  await clock.advance(699);
-  assert.equal(await power.read('vm:1:4022', '/vms/vm'), 'running');
-  assert.equal(m.pending.length, 1);
-  await clock.advance(1);
-  const again = power.read('vm:1:4022', '/vms/vm');
-  assert.equal(m.pending.length, 2);
-  m.pending[1]!('stopped');
-  assert.equal(await again, 'stopped');
+test('an answer is served as is for 1 s, then at once while a new probe runs', async () => {
+  const t = setup();
+  await known(t, 'running');
+  await t.clock.advance(999);
+  assert.equal(await immediately(t.power.read(KEY, '/vms/vm')), 'running');
+  assert.equal(t.pending.length, 1);
+
+  await t.clock.advance(1);
+  // The guest was paused meanwhile: the old answer comes at once, the renewal brings the news.
+  assert.equal(await immediately(t.power.read(KEY, '/vms/vm')), 'running');
+  assert.equal(await immediately(t.power.read(KEY, '/vms/vm')), 'running');
+  assert.equal(t.pending.length, 2);
+  t.pending[1]!('paused');
+  await settle();
+  assert.equal(await immediately(t.power.read(KEY, '/vms/vm')), 'paused');
+});
+
+test('an answer 2 s old is never served: readers wait for the probe', async () => {
+  const t = setup();
+  await known(t, 'running');
+  await t.clock.advance(2_000);
+  const read = t.power.read(KEY, '/vms/vm');
+  assert.equal(await immediately(read), 'waiting');
+  t.pending[1]!('stopped');
+  assert.equal(await read, 'stopped');
 });
 
 test('an answer about one boot is never given for another', async () => {
-  const clock = new FakeClock();
-  const m = manualProbe();
-  const power = new PowerProbe({ clock, probe: m.probe });
-  const old = power.read('vm:1:4022', '/vms/vm');
-  m.pending[0]!('stopped');
-  await old;
-  const next = power.read('vm:1:5022', '/vms/vm');
-  assert.equal(m.pending.length, 2);
-  m.pending[1]!('running');
+  const t = setup();
+  await known(t, 'stopped');
+  const next = t.power.read('vm:1:5022', '/vms/vm');
+  assert.equal(t.pending.length, 2);
+  t.pending[1]!('running');
   assert.equal(await next, 'running');
 });
