@@ -10,7 +10,7 @@
 import { request } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestImage } from '../tests/harness/qemu-test-vm.js';
 import { publishImage, serveMirror } from '../tests/harness/local-mirror.js';
@@ -129,6 +129,7 @@ async function main(): Promise<void> {
     for (const name of INSTANCES) await timedGet(daemon.socket, `/1.0/instances/${name}`, 'info');
     await timedGet(daemon.socket, '/1.0/images', 'find');
 
+    const loadBefore = loadavg()[0]!;
     const loop = launchLoop(daemon);
     let background: Awaited<ReturnType<typeof loop.stop>> = { launches: 0, failures: [] };
     const samples: Sample[] = [];
@@ -171,6 +172,8 @@ async function main(): Promise<void> {
       label: process.env.SKIFF_BENCH_LABEL ?? null,
       date: new Date().toISOString(),
       node: process.version,
+      // The 1-minute load average of the host before and after the rounds: the floor moves with it.
+      hostLoad: { before: round(loadBefore), after: round(loadavg()[0]!) },
       runningInstances: INSTANCES.length,
       concurrent: CONCURRENT,
       rounds,
