@@ -151,6 +151,25 @@ export interface InstanceInfoJson {
   memory: { used?: number; total?: number };
   ipv4: string[];
   mounts: Record<string, unknown>;
+  /**
+   * skiff's addition (Multipass parsers ignore it): how current release, load, disks, memory and ipv4 are.
+   * Null when the instance is not running.
+   */
+  guest_facts?: GuestFactsJson | null;
+}
+
+/**
+ * fresh: read within the last 15 s. stale: older, or the latest read failed or is slow (`error` says why);
+ * the fields hold the last facts read. pending: the first read of this boot has not finished (`error` may
+ * say the guest is slow). unavailable: never read, and the latest read failed.
+ */
+export interface GuestFactsJson {
+  status: 'fresh' | 'stale' | 'pending' | 'unavailable';
+  /** When the guest fields were read (ISO 8601), or null. */
+  read_at: string | null;
+  /** Their age in seconds (one decimal) when this answer was made, or null. */
+  age_s: number | null;
+  error: string | null;
 }
 
 export interface StopBody {

@@ -81,11 +81,12 @@ export interface GuestShell {
   waitReady(target: SshTarget, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   /**
    * Runs a command, collecting output (for short daemon-side commands like reading /etc/os-release). `signal`
-   * ends the session at once (rejecting with its reason).
+   * ends the session at once (rejecting with its reason). Implementations bound how many run at once;
+   * `timeoutMs` counts from the start of the command, and output past `maxOutputBytes` fails the run.
    */
   run(
     target: SshTarget,
     command: string,
-    options?: { timeoutMs?: number; input?: string; signal?: AbortSignal },
+    options?: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutputBytes?: number },
   ): Promise<{ code: number; stdout: string; stderr: string }>;
 }

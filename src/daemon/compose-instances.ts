@@ -25,6 +25,8 @@ import type { ImageSource, VaultImage } from '../services/vault/types.js';
 import { Vault } from '../services/vault/vault.js';
 
 const REFRESH_EVERY_MS = 6 * 60 * 60_000;
+/** ssh processes the daemon runs at once (guest facts, readiness checks); 4 keep 2 cores responsive. */
+const MAX_SSH_SESSIONS = 4;
 
 export async function composeInstances(options: {
   dataDir: string;
@@ -78,7 +80,8 @@ export async function composeInstances(options: {
     catalog,
     images: vault,
     backend,
-    shell: new OpenSshGuestShell(),
+    // A burst of guest reads queues for these sessions instead of forking one ssh per request.
+    shell: new OpenSshGuestShell({ maxSessions: MAX_SSH_SESSIONS }),
     seed,
     identity: { user: 'ubuntu', privateKeyPath: key.privateKeyPath, publicKey: key.publicKey },
     makeHostKey: async (dir, name) => {

@@ -10,6 +10,7 @@ import { installRoot } from '../core/install-root.js';
 import { SkiffError } from '../core/errors.js';
 import type { Logger } from 'pino';
 import { PATHS } from '../api/contract.js';
+import { installBodyDeadline } from './body-deadline.js';
 import { errorBody } from './errors.js';
 import { registerDaemonRoutes } from './routes/daemon.js';
 import { registerImageRoutes } from './routes/images.js';
@@ -20,6 +21,9 @@ import type { Services } from './services.js';
 
 /** Where the build writes the OpenAPI document. */
 export const OPENAPI_FILE = 'dist/openapi.json';
+
+/** A request body must be complete this long after its headers (bodies are at most 1 MiB, sent at once). */
+const BODY_DEADLINE_MS = 15_000;
 
 export interface BuildServerOptions {
   /** Called after the app exists and before routes are added (the OpenAPI build registers swagger here). */
@@ -38,6 +42,7 @@ export async function buildServer(
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   });
   await options.beforeRoutes?.(app);
+  installBodyDeadline(app, { timeoutMs: BODY_DEADLINE_MS });
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorBody(error, request.log);
     void reply.status(status).send(body);

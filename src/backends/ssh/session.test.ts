@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,37 @@ test('run: a timeout kills ssh and says so', async () => {
 test('run: a missing ssh names the apt package', async () => {
   const shell = new OpenSshGuestShell({ sshBinary: join(dir, 'no-ssh') });
   await assert.rejects(shell.run(targetOn(1), 'true'), /install the openssh-client package/);
+});
+
+test('run: output past maxOutputBytes kills ssh and fails, keeping a chatty guest from filling memory', async () => {
+  const shell = new OpenSshGuestShell({ sshBinary: fakeSsh });
+  await assert.rejects(shell.run(targetOn(1), 'yes', { maxOutputBytes: 1_000, timeoutMs: 10_000 }), {
+    code: 'internal',
+    message: /wrote more than 1000 bytes/,
+  });
+  assert.equal((await shell.run(targetOn(1), 'head -c 1000 /dev/zero', { maxOutputBytes: 1_000 })).code, 0);
+});
+
+test('run: at most maxSessions ssh processes at once, the rest wait their turn', async () => {
+  const shell = new OpenSshGuestShell({ sshBinary: fakeSsh, maxSessions: 2 });
+  const gate = join(dir, 'gate');
+  const marks = await mkdtemp(join(dir, 'marks-'));
+  // Each command marks that it started, then blocks until the gate file exists.
+  const command = `touch ${marks}/$$; while [ ! -e ${gate} ]; do sleep 0.05; done; echo done`;
+  const runs = Array.from({ length: 5 }, () => shell.run(targetOn(1), command, { timeoutMs: 30_000 }));
+  while ((await readdir(marks)).length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(shell.sessions(), { active: 2, waiting: 3 });
+  // Give a (wrongly) unlimited shell every chance to start a third.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal((await readdir(marks)).length, 2);
+  await writeFile(gate, '');
+  const results = await Promise.all(runs);
+  assert.deepEqual(
+    results.map((r) => r.stdout),
+    Array.from({ length: 5 }, () => 'done\n'),
+  );
+  assert.equal((await readdir(marks)).length, 5);
+  assert.deepEqual(shell.sessions(), { active: 0, waiting: 0 });
 });
 
 test('waitReady: waits past early closes and auth failures, then resolves', async () => {

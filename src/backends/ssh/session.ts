@@ -1,9 +1,11 @@
 /**
  * @module GuestShell over the OpenSSH client. Readiness is the guest's `SSH-` banner, then a trivial command:
  * QEMU's user-mode networking accepts the forwarded TCP connection before anything listens in the guest, so
- * a successful connect proves nothing (and ssh would sit in the handshake until its timeout).
+ * a successful connect proves nothing (and ssh would sit in the handshake until its timeout). At most
+ * `maxSessions` ssh processes run at once: a burst of guest reads queues instead of forking a hundred clients.
  */
 import { spawn } from 'node:child_process';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { createConnection } from 'node:net';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,16 +48,28 @@ export interface OpenSshGuestShellOptions {
   sshBinary?: string;
   /** Pause between readiness attempts. Default 250 ms. */
   retryDelayMs?: number;
+  /** ssh processes this shell runs at once; further runs wait their turn. Default 4. */
+  maxSessions?: number;
 }
+
+/** Output kept from one command unless the caller says otherwise: a guest is not trusted to be brief. */
+const DEFAULT_MAX_OUTPUT_BYTES = 16 * 2 ** 20;
 
 /** GuestShell using the OpenSSH client with the daemon's key. */
 export class OpenSshGuestShell implements GuestShell {
   private readonly sshBinary: string;
   private readonly retryDelayMs: number;
+  private readonly limit: LimitFunction;
 
   constructor(options: OpenSshGuestShellOptions = {}) {
     this.sshBinary = options.sshBinary ?? SSH_BINARY;
     this.retryDelayMs = options.retryDelayMs ?? 250;
+    this.limit = pLimit(options.maxSessions ?? 4);
+  }
+
+  /** ssh processes running now and runs waiting for a session slot. */
+  sessions(): { active: number; waiting: number } {
+    return { active: this.limit.activeCount, waiting: this.limit.pendingCount };
   }
 
   /**
@@ -91,15 +105,26 @@ export class OpenSshGuestShell implements GuestShell {
   }
 
   /**
-   * Runs a shell command line in the guest; exit code 255 is ssh's own failure.
-   * @throws SkiffError timeout (the ssh process is killed); internal when ssh cannot be run
+   * Runs a shell command line in the guest once a session slot is free; exit code 255 is ssh's own failure.
+   * `timeoutMs` counts from the start of ssh, not from the wait for a slot.
+   * @throws SkiffError timeout (the ssh process is killed); internal when ssh cannot be run or the output
+   * passes `maxOutputBytes` (default 16 MiB); the abort reason when `signal` fires
    */
   run(
     target: SshTarget,
     command: string,
-    options: { timeoutMs?: number; input?: string; signal?: AbortSignal } = {},
+    options: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutputBytes?: number } = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    return this.limit(() => this.runNow(target, command, options));
+  }
+
+  private runNow(
+    target: SshTarget,
+    command: string,
+    options: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutputBytes?: number },
   ): Promise<{ code: number; stdout: string; stderr: string }> {
     const timeoutMs = options.timeoutMs ?? 60_000;
+    const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     if (options.signal?.aborted) return Promise.reject(options.signal.reason as Error);
     const connectTimeoutSec = Math.max(1, Math.min(10, Math.floor(timeoutMs / 1000)));
     return new Promise((resolve, reject) => {
@@ -108,33 +133,44 @@ export class OpenSshGuestShell implements GuestShell {
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      let outputBytes = 0;
       let settled = false;
-      const timer = setTimeout(() => {
-        // Settle now rather than on 'close': a remote-side helper could keep the pipes open.
-        settled = true;
-        child.kill('SIGKILL');
-        child.stdout.destroy();
-        child.stderr.destroy();
-        reject(
-          new SkiffError(
-            'timeout',
-            `ssh ${target.user}@${target.host}:${target.port} "${command}" timed out after ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
-      const onAbort = (): void => {
+      // Settle now rather than on 'close': a remote-side helper could keep the pipes open.
+      const abandon = (error: Error): void => {
         clearTimeout(timer);
         if (settled) return;
         settled = true;
         child.kill('SIGKILL');
         child.stdout.destroy();
         child.stderr.destroy();
-        reject(options.signal?.reason as Error);
+        reject(error);
       };
+      const timer = setTimeout(
+        () =>
+          abandon(
+            new SkiffError(
+              'timeout',
+              `ssh ${target.user}@${target.host}:${target.port} "${command}" timed out after ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+      const onAbort = (): void => abandon(options.signal?.reason as Error);
       options.signal?.addEventListener('abort', onAbort, { once: true });
       child.once('close', () => options.signal?.removeEventListener('abort', onAbort));
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      const collect = (into: Buffer[]) => (chunk: Buffer) => {
+        outputBytes += chunk.length;
+        if (outputBytes > maxOutputBytes) {
+          abandon(
+            new SkiffError(
+              'internal',
+              `ssh ${target.user}@${target.host}:${target.port} "${command}" wrote more than ${maxOutputBytes} bytes`,
+            ),
+          );
+        } else into.push(chunk);
+      };
+      child.stdout.on('data', collect(out));
+      child.stderr.on('data', collect(err));
       child.stdin.on('error', () => undefined); // the command may exit without reading its input
       child.stdin.end(options.input ?? '');
       child.once('error', (error: NodeJS.ErrnoException) => {

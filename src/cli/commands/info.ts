@@ -5,6 +5,7 @@ import type { InstanceInfoJson } from '../../api/contract.js';
 import { isSkiffError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { humanBytes } from '../format/bytes.js';
+import { guestFactsNote } from '../format/guest-facts.js';
 import { renderCsv } from '../format/csv.js';
 import { parseFormat, renderJson, renderYaml } from '../format/formats.js';
 import { EXIT } from '../exit-codes.js';
@@ -99,5 +100,7 @@ function table(name: string, i: InstanceInfoJson): string {
     ],
     ['Mounts', '--'],
   ];
+  const note = guestFactsNote(i.guest_facts);
+  if (note) rows.push(['Guest facts', note]);
   return `${rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${v}`).join('\n')}\n`;
 }

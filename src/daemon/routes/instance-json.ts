@@ -17,7 +17,8 @@ export function summaryJson(view: InstanceView): InstanceSummaryJson {
 }
 
 export function infoJson(info: InstanceInfo): InstanceInfoJson {
-  const { record, facts } = info;
+  const { record, guest } = info;
+  const facts = guest?.facts ?? null;
   return {
     state: info.state,
     image_hash: record.image.id,
@@ -32,5 +33,11 @@ export function infoJson(info: InstanceInfo): InstanceInfoJson {
     memory: facts?.memory ? { used: facts.memory.usedBytes, total: facts.memory.totalBytes } : {},
     ipv4: facts?.ipv4 ?? [],
     mounts: {},
+    guest_facts: guest && {
+      status: guest.status,
+      read_at: guest.readAtMs === null ? null : new Date(guest.readAtMs).toISOString(),
+      age_s: guest.ageMs === null ? null : Math.round(guest.ageMs / 100) / 10,
+      error: guest.error,
+    },
   };
 }

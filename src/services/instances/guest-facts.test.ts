@@ -32,3 +32,16 @@ test('ip -o addr output gives the addresses, not the broadcast', () => {
 test('missing sections give nulls, not errors', () => {
   assert.deepEqual(parseGuestFacts(''), { release: null, load: null, disk: null, memory: null, ipv4: [] });
 });
+
+test('control characters from the guest never reach the terminal', () => {
+  const output = [
+    'PRETTY_NAME="Evil\u001b[2J\u001b]0;owned\u0007 OS"',
+    '0 0 0 1/1 1',
+    '/dev/sd\u001ba1 100 50 50 50% /',
+    '',
+    '',
+  ].join('\n@@\n');
+  const facts = parseGuestFacts(output);
+  assert.equal(facts.release, 'Evil[2J]0;owned OS');
+  assert.equal(facts.disk?.device, 'sda1');
+});

@@ -25,7 +25,7 @@ export interface GuestFacts {
 
 export function parseGuestFacts(output: string): GuestFacts {
   const [osRelease = '', loadavg = '', df = '', meminfo = '', addresses = ''] = output.split(/^@@$/m);
-  const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1] ?? null;
+  const pretty = printable(/^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1]) || null;
   const loads = loadavg.trim().split(/\s+/).slice(0, 3).map(Number);
   const load =
     loads.length === 3 && loads.every((n) => Number.isFinite(n)) ? (loads as [number, number, number]) : null;
@@ -33,7 +33,7 @@ export function parseGuestFacts(output: string): GuestFacts {
   const disk =
     dfParts.length >= 4 && Number.isFinite(Number(dfParts[1]))
       ? {
-          device: dfParts[0]!.replace(/^\/dev\//, ''),
+          device: printable(dfParts[0]!.replace(/^\/dev\//, '')),
           totalBytes: Number(dfParts[1]),
           usedBytes: Number(dfParts[2]),
         }
@@ -52,4 +52,10 @@ export function parseGuestFacts(output: string): GuestFacts {
     : [...addresses.matchAll(/\b(\d{1,3}(?:\.\d{1,3}){3})\b/g)];
   const ipv4 = found.map((m) => m[1]!).filter((ip) => !ip.startsWith('127.'));
   return { release: pretty, load, disk, memory, ipv4: [...new Set(ipv4)] };
+}
+
+/** The text without control characters: it comes from the guest and ends up on the user's terminal. */
+function printable(text: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  return (text ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 256);
 }

@@ -253,8 +253,9 @@ test('list and info do not wait behind a long operation on another instance', as
       ],
     );
     const info = await t.service.info('idle');
-    assert.equal(info.facts?.release, 'Fake OS 1.0');
-    assert.deepEqual(info.facts?.load, [0.1, 0.2, 0.3]);
+    assert.equal(info.guest?.status, 'fresh');
+    assert.equal(info.guest?.facts?.release, 'Fake OS 1.0');
+    assert.deepEqual(info.guest?.facts?.load, [0.1, 0.2, 0.3]);
     open();
     assert.equal((await starting).state, 'Running');
   } finally {
@@ -346,6 +347,28 @@ test('start waits for cloud-init when the first boot did not finish it, within -
     assert.deepEqual(progress, ['Waiting for initialization to complete']);
     assert.ok(t.shell.commands.some((c) => c.includes('cloud-init status')));
   } finally {
+    await t.cleanup();
+  }
+});
+
+test('concurrent info calls share one guest read and one power probe; a stopped instance has no guest facts', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'web' }, t.ctx);
+    const factsReads = () => t.shell.commands.filter((c) => c.includes('/proc/loadavg')).length;
+    let probes = 0;
+    const power = t.backend.power.bind(t.backend);
+    t.backend.power = (dir: string) => (probes++, power(dir));
+    const infos = await Promise.all(Array.from({ length: 50 }, () => t.service.info('web')));
+    assert.ok(infos.every((i) => i.guest?.status === 'fresh' && i.guest.facts?.release === 'Fake OS 1.0'));
+    assert.equal(factsReads(), 1);
+    assert.equal(probes, 1);
+    await t.service.stop('web');
+    const stopped = await t.service.info('web');
+    assert.equal(stopped.state, 'Stopped');
+    assert.equal(stopped.guest, null);
+  } finally {
+    t.service.stopTimers();
     await t.cleanup();
   }
 });

@@ -1,7 +1,7 @@
 /**
  * @module The instances service: Multipass's lifecycle verbs over a VM backend. Each instance has its own
  * operation queue, so a long operation on one never delays another, and read-only calls (list, info) take
- * no lock at all.
+ * no lock at all: they answer from the record, one shared power probe per instance and cached guest facts.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,9 +10,10 @@ import type { Clock } from '../../core/clock.js';
 import type { SshTarget } from '../../backends/vm.js';
 import { cloudInitFinished, cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { pinnedHostKey } from './guest-identity.js';
-import { GUEST_FACTS_COMMAND, parseGuestFacts, type GuestFacts } from './guest-facts.js';
+import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } from './guest-facts-cache.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { NamedTimers } from './named-timers.js';
+import { PowerProbe } from './power-probe.js';
 import { checkOperation, type InstanceState } from './state.js';
 import type { InstanceRecord } from './store.js';
 
@@ -21,6 +22,11 @@ export interface InstancesDeps extends Omit<LaunchDeps, 'now'> {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** How long a graceful stop may take before it is an error (or, with force, a kill). */
   stopTimeoutMs?: number;
+  /** Schedule of guest fact reads (defaults in guest-facts-cache.ts). */
+  guestFacts?: Pick<
+    GuestFactsCacheOptions,
+    'refreshEveryMs' | 'keepWarmMs' | 'timeoutMs' | 'coldWaitMs' | 'staleAfterMs'
+  >;
 }
 
 /** How long start and restart wait for the guest by default (Multipass's). */
@@ -39,16 +45,29 @@ export interface InstanceView {
 }
 
 export interface InstanceInfo extends InstanceView {
-  facts: GuestFacts | null;
-  disk: { virtualBytes: number; actualBytes: number } | null;
+  /** What the guest last said about itself, with its age; null when the instance is not running. */
+  guest: GuestFactsReading | null;
 }
 
 export class InstancesService {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly shutdownTimers: NamedTimers;
+  private readonly guestFacts: GuestFactsCache;
+  private readonly power: PowerProbe;
 
   constructor(private readonly deps: InstancesDeps) {
     this.shutdownTimers = new NamedTimers(deps.clock);
+    this.guestFacts = new GuestFactsCache({
+      ...deps.guestFacts,
+      clock: deps.clock,
+      shell: deps.shell,
+      locate: (name) => {
+        const record = deps.store.get(name);
+        if (!record || (record.state !== 'Running' && record.state !== 'Delayed Shutdown')) return null;
+        return { target: this.target(record), boot: bootOf(record) };
+      },
+    });
+    this.power = new PowerProbe({ clock: deps.clock, probe: (dir) => deps.backend.power(dir) });
   }
 
   private dir(name: string): string {
@@ -86,18 +105,16 @@ export class InstancesService {
     );
   }
 
+  /**
+   * One instance with its live state and guest facts from the cache: never an ssh per call, and a wait of at
+   * most the cache's cold wait (3 s) when nothing current is known, e.g. right after a boot.
+   */
   async info(name: string): Promise<InstanceInfo> {
     const record = this.record(name);
     const state = await this.liveState(record);
-    const disk = await this.deps.backend.diskInfo(this.dir(name)).catch(() => null);
-    let facts: GuestFacts | null = null;
-    if (state === 'Running' || state === 'Delayed Shutdown') {
-      const result = await this.deps.shell
-        .run(this.target(record), GUEST_FACTS_COMMAND, { timeoutMs: 5_000 })
-        .catch(() => null);
-      if (result?.code === 0) facts = parseGuestFacts(result.stdout);
-    }
-    return { record, state, facts, disk };
+    const running = state === 'Running' || state === 'Delayed Shutdown';
+    if (!running) this.guestFacts.forget(name);
+    return { record, state, guest: running ? await this.guestFacts.read(name) : null };
   }
 
   /**
@@ -106,7 +123,7 @@ export class InstancesService {
    */
   async sshTarget(name: string): Promise<SshTarget> {
     const record = this.record(name);
-    checkOperation(name, await this.liveState(record), 'exec');
+    checkOperation(name, await this.liveState(record, { exact: true }), 'exec');
     return this.target(record);
   }
 
@@ -261,6 +278,7 @@ export class InstancesService {
 
   stopTimers(): void {
     this.shutdownTimers.clearAll();
+    this.guestFacts.stop();
   }
 
   private async powerOff(record: InstanceRecord, force: boolean): Promise<InstanceRecord> {
@@ -336,11 +354,22 @@ export class InstancesService {
     };
   }
 
-  /** The recorded state, corrected by what QEMU is really doing for states that claim a running VM. */
-  private async liveState(record: InstanceRecord): Promise<InstanceState> {
+  /**
+   * The recorded state, corrected by what QEMU is really doing for states that claim a running VM. Readers
+   * share a probe whose answer may be up to 2 s old; `exact` asks QEMU now (before connecting to a guest).
+   */
+  private async liveState(record: InstanceRecord, options: { exact?: boolean } = {}): Promise<InstanceState> {
     if (record.state !== 'Running' && record.state !== 'Delayed Shutdown') return record.state;
-    const power = await this.deps.backend.power(this.dir(record.name));
+    const dir = this.dir(record.name);
+    const power = options.exact
+      ? await this.deps.backend.power(dir)
+      : await this.power.read(bootOf(record), dir);
     if (power === 'running') return record.state;
     return power === 'stopped' ? 'Stopped' : power === 'suspended' ? 'Suspended' : 'Unknown';
   }
+}
+
+/** Names one boot of one instance: every boot gets a new SSH port, and a relaunched name a new creation time. */
+function bootOf(record: InstanceRecord): string {
+  return `${record.name}:${record.createdAtMs}:${record.sshPort}`;
 }
