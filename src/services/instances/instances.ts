@@ -4,7 +4,6 @@
  * no lock at all.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { SshTarget } from '../../backends/vm.js';
@@ -13,6 +12,7 @@ import { pinnedHostKey } from './guest-identity.js';
 import { GUEST_FACTS_COMMAND, parseGuestFacts, type GuestFacts } from './guest-facts.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { NamedTimers } from './named-timers.js';
+import { instanceDir } from './spec.js';
 import { checkOperation, type InstanceState } from './state.js';
 import type { InstanceRecord } from './store.js';
 
@@ -52,7 +52,7 @@ export class InstancesService {
   }
 
   private dir(name: string): string {
-    return join(this.deps.instancesDir, name);
+    return instanceDir(this.deps.instancesDir, name);
   }
 
   /** Runs `work` after every earlier operation on `name` finished. */

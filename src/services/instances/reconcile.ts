@@ -3,9 +3,9 @@
  * finish or undo operations a crash interrupted. After it, every record tells the truth.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { VmBackend } from '../../backends/vm.js';
 import type { ImageStore } from './ports.js';
+import { instanceDir } from './spec.js';
 import type { InstanceStore } from './store.js';
 import type { InstancesService } from './instances.js';
 
@@ -27,7 +27,7 @@ export interface ReconcileReport {
 export async function reconcileInstances(deps: ReconcileDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { adopted: [], stopped: [], removedUnfinished: [] };
   for (const record of deps.store.all()) {
-    const dir = join(deps.instancesDir, record.name);
+    const dir = instanceDir(deps.instancesDir, record.name);
     const power = await deps.backend.power(dir);
     if (!record.launched) {
       // A launch the daemon did not see through: it never became an instance, so nothing is lost by undoing it.
