@@ -23,6 +23,7 @@ import { InstanceStore } from '../services/instances/store.js';
 import type { SeedWriter } from '../services/instances/ports.js';
 import type { ImageSource, VaultImage } from '../services/vault/types.js';
 import { Vault } from '../services/vault/vault.js';
+import { reportStateLoad } from './state-report.js';
 
 const REFRESH_EVERY_MS = 6 * 60 * 60_000;
 
@@ -70,8 +71,8 @@ export async function composeInstances(options: {
       return { hostPublicKey: guestHostPublicKey(spec) };
     },
   };
-  const store = new InstanceStore(dataDir);
-  await store.load();
+  const store = new InstanceStore(dataDir, systemClock.now);
+  reportStateLoad(log, 'instances.json', await store.load());
   const instancesDir = join(dataDir, 'instances');
   const instances = new InstancesService({
     store,
