@@ -100,7 +100,13 @@ export async function composeInstances(options: {
       .filter((r) => r.image.id)
       .map((r) => ({ id: r.image.id, instance: r.name })),
   );
-  if (report.adopted.length + report.stopped.length + report.removedUnfinished.length > 0)
+  if (
+    report.adopted.length +
+      report.stopped.length +
+      report.removedUnfinished.length +
+      report.settlingSuspends.length >
+    0
+  )
     log.info(report, 'instances reconciled');
 
   const maintain = async () => {

@@ -200,6 +200,30 @@ export class InstancesService {
     });
   }
 
+  /**
+   * Finishes or undoes a suspend the daemon died during (VmBackend.settleSuspend decides which), queued like
+   * any operation, so commands given meanwhile wait for it rather than find a half-suspended VM.
+   */
+  settleInterruptedSuspend(name: string): Promise<InstanceRecord> {
+    return this.exclusive(name, async () => {
+      let state: InstanceState;
+      try {
+        const outcome = await this.deps.backend.settleSuspend(this.dir(name));
+        state = outcome === 'suspended' ? 'Suspended' : outcome === 'running' ? 'Running' : 'Stopped';
+        this.deps.log.info({ instance: name, now: state }, 'settled a suspend the daemon died during');
+      } catch (error) {
+        state = 'Unknown';
+        this.deps.log.warn({ instance: name, err: error }, 'could not settle an interrupted suspend');
+      }
+      return this.deps.store.update(name, (r) => ((r.state = state), (r.shutdownAtMs = null)));
+    });
+  }
+
+  /** Resolves once every operation queued on `name` so far has ended (whatever its outcome). */
+  async idle(name: string): Promise<void> {
+    await this.queues.get(name)?.catch(() => undefined);
+  }
+
   /** Soft delete (recoverable) or, with purge, removal of the instance and its disk. */
   delete(name: string, options: { purge?: boolean } = {}): Promise<void> {
     return this.exclusive(name, async () => {
