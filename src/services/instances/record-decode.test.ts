@@ -28,7 +28,12 @@ const good: InstanceRecord = {
 
 test('well-formed records are kept as they are', () => {
   const other = { ...good, name: 'db', image: { ...good.image, remote: null, id: '' } };
-  assert.deepEqual(decodeInstanceRecords([good, other]), { value: [good, other], dropped: [] });
+  const pinned = { ...good, name: 'pinned', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+b/9= root@vm' };
+  const unpinned = { ...good, name: 'unpinned', hostKey: null };
+  assert.deepEqual(decodeInstanceRecords([good, other, pinned, unpinned]), {
+    value: [good, other, pinned, unpinned],
+    dropped: [],
+  });
 });
 
 test('a name that is not an instance name is dropped: it would become a path', () => {
@@ -52,6 +57,8 @@ test('each wrong-typed field is named', () => {
     [{ launched: 'yes' }, /launched: expected true or false/],
     [{ createdAtMs: undefined }, /createdAtMs: expected a time in ms, got nothing/],
     [{ image: null }, /image: expected an object, got null/],
+    [{ hostKey: 'ssh-ed25519 AAAA\n* ssh-rsa BBBB' }, /hostKey: expected an SSH public key or null/],
+    [{ hostKey: 42 }, /hostKey: expected an SSH public key or null/],
     [{ image: { ...good.image, id: '../x' } }, /image\.id: expected a sha256/],
     [{ image: { ...good.image, version: 1 } }, /image\.version: expected a string/],
   ];

@@ -15,6 +15,8 @@ const isState = (v: unknown): v is InstanceState =>
   typeof v === 'string' && (INSTANCE_STATES as readonly string[]).includes(v);
 const isCount = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
   Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const isPublicKey = (v: unknown): v is string =>
+  typeof v === 'string' && /^ssh-[a-z0-9-]+ [A-Za-z0-9+/]+={0,3}(?: [^\r\n]*)?$/.test(v.trim());
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 /** @throws SkiffError('internal') when `data` is not a list at all (the whole file is unusable). */
@@ -61,6 +63,9 @@ function recordProblem(r: unknown): string | null {
   if (r.shutdownAtMs !== null && !isTime(r.shutdownAtMs))
     return field('shutdownAtMs', 'a time in ms or null', r.shutdownAtMs);
   if (typeof r.launched !== 'boolean') return field('launched', 'true or false', r.launched);
+  // It becomes a known_hosts line: one key, no line breaks (absent or null: not pinned yet).
+  if (r.hostKey !== undefined && r.hostKey !== null && !isPublicKey(r.hostKey))
+    return field('hostKey', 'an SSH public key or null', r.hostKey);
   return imageProblem(r.image);
 }
 
