@@ -44,7 +44,7 @@ export async function buildServer(
     // skiff logs each request itself (onResponse, debug level); fastify's own lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Errors fastify raises before routing (a path segment over the limit: 414, a malformed URL: 400) get
     // skiff's error shape too, with a sentence instead of the whole path echoed back.
     frameworkErrors: (error, _request, reply) => {
