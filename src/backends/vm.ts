@@ -69,6 +69,12 @@ export interface VmBackend {
   kill(dir: string): Promise<void>;
   /** Saves the VM's state into the disk image and ends QEMU; start with resumeFromSuspend restores it. */
   suspend(dir: string): Promise<void>;
+  /**
+   * Finishes or undoes a suspend that the daemon died during, so the VM is never left paused: a complete
+   * saved state ends QEMU (`suspended`); a VM still in QEMU without one is resumed (`running`); without QEMU,
+   * `suspended` or `stopped` by what was saved. Waits for a save still in progress.
+   */
+  settleSuspend(dir: string): Promise<'suspended' | 'running' | 'stopped'>;
   /** Whether `dir` holds a saved suspend state. */
   hasSuspendState(dir: string): Promise<boolean>;
   /** Restarts the guest (ACPI reset is not graceful: this is `system_reset`), used by `restart --force`. */

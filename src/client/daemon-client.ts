@@ -1,6 +1,7 @@
 /**
  * @module The typed client of skiffd's API over its Unix socket (node:http: no extra start-up cost for the CLI).
- * Error bodies become SkiffErrors again; a socket nobody answers on is `daemon-unreachable`.
+ * Error bodies become SkiffErrors again; a socket nobody answers on, or a daemon that dies mid-answer, is
+ * `daemon-unreachable` with a sentence saying so (never a Node stack trace).
  */
 import { request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
@@ -101,10 +102,9 @@ export class DaemonClient {
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
-    const text = await readAll(response);
-    const parsed = parseJson(text, path) as T | ErrorBody;
-    if ((response.statusCode ?? 500) >= 400) throw fromErrorBody(parsed as ErrorBody, response.statusCode);
-    return parsed as T;
+    const text = await lostMidAnswer(readAll(response));
+    if ((response.statusCode ?? 500) >= 400) throw fromErrorBody(errorBodyOf(text), response.statusCode);
+    return parseJson(text, path) as T;
   }
 
   /** Reads an NDJSON operation: progress lines go to the handler, the last line is the result or an error. */
@@ -115,8 +115,21 @@ export class DaemonClient {
     body?: unknown,
   ): Promise<T> {
     const response = await this.send(method, path, body, NDJSON);
-    if ((response.statusCode ?? 500) >= 400)
-      throw fromErrorBody(parseJson(await readAll(response), path) as ErrorBody, response.statusCode);
+    if ((response.statusCode ?? 500) >= 400) {
+      const text = await lostMidAnswer(readAll(response));
+      throw fromErrorBody(errorBodyOf(text), response.statusCode);
+    }
+    const result = await lostMidAnswer(this.readStream<T>(response, path, onProgress));
+    if (result !== NO_RESULT) return result as T;
+    throw lostConnection('the connection closed');
+  }
+
+  /** The result line of an NDJSON answer, NO_RESULT when it ended without one. Throws an error line as is. */
+  private async readStream<T>(
+    response: IncomingMessage,
+    path: string,
+    onProgress: ProgressHandler,
+  ): Promise<T | typeof NO_RESULT> {
     let buffered = '';
     for await (const chunk of response.setEncoding('utf8')) {
       buffered += chunk as string;
@@ -129,9 +142,7 @@ export class DaemonClient {
         else throw fromErrorBody({ error: line.error }, undefined);
       }
     }
-    throw new SkiffError('daemon-unreachable', 'skiffd closed the connection before the operation finished', {
-      details: { connected: true },
-    });
+    return NO_RESULT;
   }
 
   private send(
@@ -142,12 +153,13 @@ export class DaemonClient {
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
+      let connected = false;
       const req = request(
         {
           socketPath: this.socketPath,
           // Our own connection, without http's Agent: the Agent checks the host with net.isIP, whose IPv6 regex
           // compiles on first use for ~3 ms of every CLI run (see bench:find); one request needs no pooling.
-          createConnection: () => connect(this.socketPath),
+          createConnection: () => connect(this.socketPath).once('connect', () => (connected = true)),
           method,
           path,
           headers: {
@@ -163,11 +175,13 @@ export class DaemonClient {
       );
       req.on('error', (error: NodeJS.ErrnoException) => {
         reject(
-          new SkiffError(
-            'daemon-unreachable',
-            `cannot connect to skiffd at ${this.socketPath}: ${error.code ?? error.message}`,
-            { cause: error },
-          ),
+          connected
+            ? lostConnection(error.code ?? error.message, error)
+            : new SkiffError(
+                'daemon-unreachable',
+                `cannot connect to skiffd at ${this.socketPath}: ${error.code ?? error.message}`,
+                { cause: error },
+              ),
         );
       });
       req.end(payload);
@@ -195,9 +209,50 @@ function parseJson(text: string, path: string): unknown {
   }
 }
 
-function fromErrorBody(body: ErrorBody, status: number | undefined): SkiffError {
+/** The error body of a failed answer, or undefined when it has none (Node's own 414/431 have no body). */
+function errorBodyOf(text: string): ErrorBody | undefined {
+  try {
+    return JSON.parse(text) as ErrorBody;
+  } catch {
+    return undefined;
+  }
+}
+
+const NO_RESULT = Symbol('no result');
+
+/** skiffd went away after the request was sent: it stopped, crashed or was restarted. */
+function lostConnection(how: string, cause?: unknown): SkiffError {
+  return new SkiffError(
+    'daemon-unreachable',
+    `lost the connection to skiffd before the operation finished (${how}): the daemon stopped or restarted; ` +
+      'check its log, then see where the operation got to with "skiff list"',
+    { cause, details: { connected: true } },
+  );
+}
+
+/** Turns a socket error while reading an answer into lostConnection; SkiffErrors pass as they are. */
+async function lostMidAnswer<T>(reading: Promise<T>): Promise<T> {
+  try {
+    return await reading;
+  } catch (error) {
+    if (error instanceof SkiffError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw lostConnection(code ?? (error instanceof Error ? error.message : String(error)), error);
+  }
+}
+
+/** What a bare status (one without skiff's error body, from Node's HTTP parser) means for a user. */
+const BARE_STATUS: Record<number, string> = {
+  413: 'the request is too large for skiffd',
+  414: 'the request is too long for skiffd: an argument (a name or a query) is too long',
+  431: 'the request is too long for skiffd: an argument (a name or a query) is too long',
+};
+
+function fromErrorBody(body: ErrorBody | undefined, status: number | undefined): SkiffError {
   const error = body?.error;
   if (!error || typeof error.message !== 'string') {
+    const sentence = status === undefined ? undefined : BARE_STATUS[status];
+    if (sentence) return new SkiffError('invalid-argument', `${sentence} (HTTP ${status})`);
     return new SkiffError('internal', `skiffd answered HTTP ${status ?? '?'} without an error message`);
   }
   return new SkiffError(error.code as ErrorCode, error.message, { details: error.details });

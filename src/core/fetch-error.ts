@@ -5,7 +5,8 @@ import { SkiffError } from './errors.js';
 
 /**
  * Cause classes. `http-<status>` for any non-success status; `malformed` and `empty` for bad data;
- * `reset` for a connection the peer dropped; `network` only when nothing more specific is known.
+ * `reset` for a connection the peer dropped; `redirect-loop` for redirects that lead back to a URL already
+ * visited or go on past the limit; `network` only when nothing more specific is known.
  */
 export type FailureCause =
   | 'dns'
@@ -19,6 +20,7 @@ export type FailureCause =
   | 'malformed'
   | 'empty'
   | 'too-large'
+  | 'redirect-loop'
   | 'network';
 
 /** What went wrong, in the shape the API and `skiff remotes` show. */

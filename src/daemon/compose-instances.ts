@@ -23,6 +23,7 @@ import { InstanceStore } from '../services/instances/store.js';
 import type { SeedWriter } from '../services/instances/ports.js';
 import type { ImageSource, VaultImage } from '../services/vault/types.js';
 import { Vault } from '../services/vault/vault.js';
+import { reportStateLoad } from './state-report.js';
 
 const REFRESH_EVERY_MS = 6 * 60 * 60_000;
 /** ssh processes the daemon runs at once (guest facts, readiness checks); 4 keep 2 cores responsive. */
@@ -72,8 +73,8 @@ export async function composeInstances(options: {
       return { hostPublicKey: guestHostPublicKey(spec) };
     },
   };
-  const store = new InstanceStore(dataDir);
-  await store.load();
+  const store = new InstanceStore(dataDir, systemClock.now);
+  reportStateLoad(log, 'instances.json', await store.load());
   const instancesDir = join(dataDir, 'instances');
   const instances = new InstancesService({
     store,
@@ -102,7 +103,13 @@ export async function composeInstances(options: {
       .filter((r) => r.image.id)
       .map((r) => ({ id: r.image.id, instance: r.name })),
   );
-  if (report.adopted.length + report.stopped.length + report.removedUnfinished.length > 0)
+  if (
+    report.adopted.length +
+      report.stopped.length +
+      report.removedUnfinished.length +
+      report.settlingSuspends.length >
+    0
+  )
     log.info(report, 'instances reconciled');
 
   const maintain = async () => {

@@ -13,6 +13,7 @@ import { remoteSpecs } from '../services/catalog/remotes.js';
 import { hostArch } from '../core/arch.js';
 import { SettingsService } from '../services/settings/settings-service.js';
 import type { Services } from './services.js';
+import { reportStateLoad } from './state-report.js';
 import { composeInstances } from './compose-instances.js';
 
 export interface CatalogTuning {
@@ -49,8 +50,9 @@ export async function compose(
   const settings = new SettingsService(
     dataDir,
     options.imageMirror ? { 'local.image.mirror': options.imageMirror } : {},
+    systemClock.now,
   );
-  await settings.load();
+  reportStateLoad(logger, 'settings.json', await settings.load());
   const log = logger.child({ component: 'catalog' });
   const catalog = new CatalogService({
     clock: systemClock,

@@ -2,14 +2,14 @@
  * @module skiffd entry point: options, logger, composition, socket, signals.
  */
 import { homedir } from 'node:os';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { pino } from 'pino';
 import { isSkiffError } from '../core/errors.js';
 import { skiffVersion } from '../core/install-root.js';
 import { compose } from './compose.js';
 import { DAEMON_USAGE, parseDaemonOptions } from './options.js';
 import { buildServer } from './server.js';
-import { clearStaleSocket, restrictSocket } from './socket.js';
+import { clearStaleSocket, removeSocket, restrictSocket } from './socket.js';
 
 async function main(): Promise<number> {
   const options = parseDaemonOptions(process.argv.slice(2), {
@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     logger.info({ signal }, 'shutting down');
     await app.close();
     await stop();
-    await rm(options.socket, { force: true });
+    await removeSocket(options.socket);
     logger.flush();
     process.exit(0);
   };

@@ -3,13 +3,18 @@
  * The OpenAPI document is generated from these same routes at build time (openapi-build.ts) and served as a
  * file: loading @fastify/swagger and its YAML library in every daemon cost about 10 MB of resident memory.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installRoot } from '../core/install-root.js';
 import { SkiffError } from '../core/errors.js';
 import type { Logger } from 'pino';
-import { PATHS } from '../api/contract.js';
+import { PATHS, type ErrorBody } from '../api/contract.js';
 import { installBodyDeadline } from './body-deadline.js';
 import { errorBody } from './errors.js';
 import { registerDaemonRoutes } from './routes/daemon.js';
@@ -18,6 +23,9 @@ import { registerInstanceRoutes } from './routes/instances.js';
 import { registerCacheRoutes } from './routes/cache.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import type { Services } from './services.js';
+
+/** Longest path segment (an instance name, an image query) routed; longer ones get a 414 in skiff's shape. */
+const MAX_PARAM_LENGTH = 256;
 
 /** Where the build writes the OpenAPI document. */
 export const OPENAPI_FILE = 'dist/openapi.json';
@@ -40,6 +48,17 @@ export async function buildServer(
     // skiff logs each request itself (onResponse, debug level); fastify's own lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors fastify raises before routing (a path segment over the limit: 414, a malformed URL: 400) get
+    // skiff's error shape too, with a sentence instead of the whole path echoed back.
+    frameworkErrors: (error, _request, reply) => {
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? `a name in the request is longer than ${MAX_PARAM_LENGTH} characters (instance names have at most 63)`
+          : `the request URL is malformed (${error.code})`;
+      const body: ErrorBody = { error: { code: 'invalid-argument', message } };
+      void (reply as FastifyReply).status(error.statusCode ?? 400).send(body);
+    },
   });
   await options.beforeRoutes?.(app);
   installBodyDeadline(app, { timeoutMs: BODY_DEADLINE_MS });

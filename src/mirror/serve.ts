@@ -1,12 +1,15 @@
 /**
  * @module `skiff mirror serve`: a static HTTP server for a simplestreams tree. `send` (the library behind
- * Express's static files) does Range, ETag, Last-Modified, conditional requests and path safety; this module
- * adds the listener and one log line per request.
+ * Express's static files) does Range, ETag, Last-Modified and conditional requests; this module adds the
+ * listener, one log line per request, and keeps every request inside the tree (served-path.ts). Error bodies
+ * carry the status only, never a path on the host.
  */
-import { createServer, type Server } from 'node:http';
+import { realpath, stat } from 'node:fs/promises';
+import { createServer, STATUS_CODES, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { SkiffError } from '../core/errors.js';
+import { resolveServedPath } from './served-path.js';
 
 export interface ServeOptions {
   dir: string;
@@ -28,11 +31,30 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: (match[1] ?? match[2])!, port };
 }
 
+/** The tree's realpath. @throws SkiffError('invalid-argument') when it is missing or not a directory. */
+async function servedRoot(dir: string): Promise<string> {
+  const root = resolve(dir);
+  const found = await stat(root).catch(() => null);
+  if (!found?.isDirectory()) {
+    throw new SkiffError(
+      'invalid-argument',
+      `mirror serve: ${root} ${found ? 'is not a directory' : 'does not exist'} (give the directory \`skiff mirror build\` wrote)`,
+      { details: { field: 'dir' } },
+    );
+  }
+  return realpath(root);
+}
+
+function sendStatus(res: ServerResponse, status: number): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { 'content-type': 'text/plain' }).end(`${status} ${STATUS_CODES[status] ?? ''}\n`);
+}
+
 /** Starts serving; resolves to the server and its base URL once listening. */
 export async function serveMirror(options: ServeOptions): Promise<{ server: Server; url: string }> {
   // Loaded here, not at the top: the bundled CLI would otherwise load it (and its dependencies) on every start.
   const { default: send } = await import('send');
-  const root = resolve(options.dir);
+  const root = await servedRoot(options.dir);
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
     let bytes = 0;
@@ -56,22 +78,27 @@ export async function serveMirror(options: ServeOptions): Promise<{ server: Serv
     // (RFC 9110 §13.2.1); `send` would skip them on `no-cache`, which fetch() adds to conditional requests.
     delete req.headers['cache-control'];
     delete req.headers.pragma;
-    // send decodes the path itself (and answers 400 to a malformed one).
-    send(req, new URL(req.url ?? '/', 'http://mirror').pathname, {
-      root,
-      dotfiles: 'ignore',
-      index: false,
-      etag: true,
-      lastModified: true,
-      acceptRanges: true,
-      cacheControl: false,
-    })
-      .on('error', (error: { status?: number; message: string }) => {
-        res
-          .writeHead(error.status ?? 500, { 'content-type': 'text/plain' })
-          .end(`${error.status ?? 500} ${error.message}\n`);
+    void resolveServedPath(root, new URL(req.url ?? '/', 'http://mirror').pathname).then((target) => {
+      if (target.kind === 'refused') {
+        options.log(`refused "${req.url}": ${target.reason}`);
+        return sendStatus(res, target.status);
+      }
+      // The resolved path, not the requested one: send opens a path with no symlink left to follow.
+      send(req, target.urlPath, {
+        root,
+        dotfiles: 'ignore',
+        index: false,
+        etag: true,
+        lastModified: true,
+        acceptRanges: true,
+        cacheControl: false,
       })
-      .pipe(res);
+        // send's messages name absolute paths (ENOENT, stat '/srv/...'): the client gets the status only.
+        .on('error', (error: { status?: number }) => sendStatus(res, error.status ?? 500))
+        // A mirror has no directory listings (send would otherwise redirect to the resolved path).
+        .on('directory', () => sendStatus(res, 404))
+        .pipe(res);
+    });
   });
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

@@ -56,7 +56,7 @@ export class FakeVmBackend implements VmBackend {
   }
   async pid(dir: string) {
     const vm = this.vms.get(dir);
-    return vm?.power === 'running' ? vm.pid : null;
+    return vm?.power === 'running' || vm?.power === 'paused' ? vm.pid : null;
   }
   async powerdown(dir: string) {
     this.calls.push(`powerdown ${dir}`);
@@ -74,10 +74,30 @@ export class FakeVmBackend implements VmBackend {
     vm.power = 'stopped';
     vm.saved = true;
   }
+  async settleSuspend(dir: string) {
+    this.calls.push(`settleSuspend ${dir}`);
+    const vm = this.vm(dir);
+    if (vm.power === 'stopped') return vm.saved ? ('suspended' as const) : ('stopped' as const);
+    if (vm.power === 'paused' && vm.saved) {
+      vm.power = 'stopped';
+      return 'suspended' as const;
+    }
+    vm.power = 'running';
+    return 'running' as const;
+  }
   async hasSuspendState(dir: string) {
     return this.vms.get(dir)?.saved ?? false;
   }
   async reset() {}
+  /**
+   * Simulates a daemon that died during suspend: QEMU is left paused, with the state saved (the save
+   * completed) or not (it had not started), or gone after saving (`exited`).
+   */
+  interruptSuspend(dir: string, at: 'before-save' | 'after-save' | 'exited') {
+    const vm = this.vm(dir);
+    vm.power = at === 'exited' ? 'stopped' : 'paused';
+    vm.saved = at !== 'before-save';
+  }
   /** Simulates the guest powering itself off. */
   crash(dir: string) {
     this.vm(dir).power = 'stopped';

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runSkiff, SkiffDaemon } from '../harness/skiff-process.js';
@@ -237,5 +237,63 @@ describe('skiff mirror build + serve', () => {
     } finally {
       await daemon.stop();
     }
+  });
+});
+
+describe('skiff mirror serve never leaves its tree', () => {
+  let work: string;
+  let tree: string;
+  let serve: ServedMirror;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'skiff-mirror-escape-'));
+    tree = join(work, 'tree');
+    await mkdir(join(tree, 'releases/2026'), { recursive: true });
+    await writeFile(join(tree, 'releases/2026/image.img'), 'image bytes');
+    await writeFile(join(work, 'secret'), 'host secret');
+    await mkdir(join(work, 'private'));
+    await writeFile(join(work, 'private/key'), 'private key');
+    await symlink(join(work, 'secret'), join(tree, 'releases/x'));
+    await symlink('../../secret', join(tree, 'releases/relative'));
+    await symlink(join(work, 'private'), join(tree, 'releases/dir'));
+    await symlink('/etc/passwd', join(tree, 'releases/passwd'));
+    await symlink('2026', join(tree, 'releases/current'));
+    serve = await serveMirror(tree);
+  });
+  after(async () => {
+    serve?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('symlinks to files or directories outside are refused; ones inside still work', async () => {
+    for (const path of ['releases/x', 'releases/relative', 'releases/dir/key', 'releases/passwd']) {
+      const response = await fetch(`${serve.url}${path}`);
+      const body = await response.text();
+      assert.equal(response.status, 404, path);
+      assert.doesNotMatch(body, /host secret|private key|root:/, path);
+    }
+    const inside = await fetch(`${serve.url}releases/current/image.img`);
+    assert.equal(inside.status, 200);
+    assert.equal(await inside.text(), 'image bytes');
+    assert.match(serve.log(), /refused "\/releases\/x": symlink leads outside the tree/);
+  });
+
+  test('error bodies name no path on the host', async () => {
+    for (const path of ['releases/none.img', 'releases/dir', '..%2f..%2fsecret', 'releases/2026/']) {
+      const response = await fetch(`${serve.url}${path}`, { redirect: 'manual' });
+      const body = await response.text();
+      assert.ok(response.status >= 400, `${path}: ${response.status}`);
+      assert.ok(!body.includes(work) && !body.includes('/tmp'), `${path}: ${body}`);
+      assert.match(body, /^\d{3} [A-Za-z ]+\n$/, path);
+    }
+  });
+
+  test('a missing or non-directory tree fails at start with a clear error', async () => {
+    const missing = await runSkiff(['mirror', 'serve', join(work, 'nope'), '--listen', '127.0.0.1:0']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^mirror serve: .*nope does not exist/);
+    const file = await runSkiff(['mirror', 'serve', join(work, 'secret'), '--listen', '127.0.0.1:0']);
+    assert.equal(file.code, 1);
+    assert.match(file.stderr, /secret is not a directory/);
   });
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyNetworkError } from './classify.js';
+import { classifyHttpStatus, classifyNetworkError } from './classify.js';
 
 function err(code: string, message = code, cause?: unknown): Error {
   return Object.assign(new Error(message, cause ? { cause } : undefined), { code });
@@ -55,3 +55,28 @@ for (const [name, error, cause, message] of cases) {
     assert.match(got.message, message);
   });
 }
+
+test('a redirect loop is a cause class of its own, whichever way undici reports it', () => {
+  // What undici's redirect interceptor throws (an InvalidArgumentError with a generic code).
+  const loop = err(
+    'UND_ERR_INVALID_ARG',
+    'Redirect loop detected. Cannot redirect to http://127.0.0.1:8080. This typically happens when using a Client or Pool with cross-origin redirects. Use an Agent for cross-origin redirects.',
+  );
+  assert.deepEqual(classifyNetworkError(loop), {
+    cause: 'redirect-loop',
+    message: 'redirect loop: the server redirects back to a URL already visited',
+  });
+  assert.equal(classifyNetworkError(new Error('max redirects')).cause, 'redirect-loop');
+});
+
+test('a 3xx that reaches the caller means too many redirects; a 414 gets a sentence', () => {
+  assert.deepEqual(classifyHttpStatus(302), {
+    cause: 'redirect-loop',
+    message: 'too many redirects: the server was still redirecting (HTTP 302) at the limit',
+  });
+  assert.deepEqual(classifyHttpStatus(414), {
+    cause: 'http-414',
+    message: 'server answered HTTP 414: the URL is longer than the server accepts',
+  });
+  assert.deepEqual(classifyHttpStatus(503), { cause: 'http-503', message: 'server answered HTTP 503' });
+});

@@ -28,6 +28,7 @@ const TLS = new Set([
 ]);
 
 const WORDS: Record<string, string> = {
+  'redirect-loop': 'redirect loop: the server redirects back to a URL already visited',
   dns: 'DNS lookup failed',
   'no-route': 'no route to host',
   refused: 'connection refused',
@@ -41,12 +42,14 @@ const WORDS: Record<string, string> = {
 export function classifyNetworkError(error: unknown): Classified {
   const code = findCode(error);
   const cause = causeOf(error, code);
-  const detail = code ?? messageOf(error);
+  const detail = cause === 'redirect-loop' ? undefined : (code ?? messageOf(error));
   const words = cause === 'proxy' ? `proxy error: ${messageOf(error)}` : (WORDS[cause] ?? cause);
   return { cause, message: detail && cause !== 'proxy' ? `${words} (${detail})` : words };
 }
 
 function causeOf(error: unknown, code: string | undefined): FailureCause {
+  // undici's redirect interceptor says so only in words (its code, UND_ERR_INVALID_ARG, is generic).
+  if (/redirect loop|max redirects/i.test(messageOf(error))) return 'redirect-loop';
   if (code !== undefined) {
     if (DNS.has(code)) return 'dns';
     if (NO_ROUTE.has(code)) return 'no-route';
@@ -60,6 +63,26 @@ function causeOf(error: unknown, code: string | undefined): FailureCause {
   if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
   if (/proxy/i.test(messageOf(error))) return 'proxy';
   return 'network';
+}
+
+/**
+ * Classify a non-success status that reached the caller. A 3xx means the redirect interceptor stopped
+ * following (past its limit), which is a redirect loop too; 414 gets a sentence, as few know the number.
+ */
+export function classifyHttpStatus(status: number): Classified {
+  if (status >= 300 && status < 400 && status !== 304) {
+    return {
+      cause: 'redirect-loop',
+      message: `too many redirects: the server was still redirecting (HTTP ${status}) at the limit`,
+    };
+  }
+  if (status === 414) {
+    return {
+      cause: 'http-414',
+      message: 'server answered HTTP 414: the URL is longer than the server accepts',
+    };
+  }
+  return { cause: `http-${status}`, message: `server answered HTTP ${status}` };
 }
 
 /** The most specific errno-like code in the error's cause chain (undici nests the socket error). */

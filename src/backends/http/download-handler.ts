@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { FetchError } from '../../core/fetch-error.js';
 import type { FetchRequest, FetchResult, FetchStart } from '../../services/vault/ports.js';
-import { classifyNetworkError } from './classify.js';
+import { classifyHttpStatus, classifyNetworkError } from './classify.js';
 import { HashingFileSink } from './hashing-sink.js';
 import { ProgressMeter } from './progress-meter.js';
 import type { WriterThread } from './writer-thread.js';
@@ -114,8 +114,7 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     const plan = planResponse(status, headers, this.#options.offset);
     this.#plan = plan;
     if (plan.kind === 'fail') {
-      const message = `server answered HTTP ${status}`;
-      this.#fail(new FetchError({ cause: `http-${status}`, url: this.#options.request.url, message }));
+      this.#fail(new FetchError({ ...classifyHttpStatus(status), url: this.#options.request.url }));
       return;
     }
     if (plan.kind === 'restart') {

@@ -6,7 +6,9 @@ import type { Dispatcher } from 'undici';
 import { EnvHttpProxyAgent, redirectInterceptor, request } from './undici-lite.js';
 import { FetchError } from '../../core/fetch-error.js';
 import type { ConditionalGetOptions, GetResult, HttpGetter } from '../../services/catalog/ports.js';
-import { classifyNetworkError } from './classify.js';
+import { classifyHttpStatus, classifyNetworkError } from './classify.js';
+
+const MAX_REDIRECTIONS = 5;
 
 export interface HttpGetterOptions {
   connectTimeoutMs?: number;
@@ -52,11 +54,7 @@ export class UndiciHttpGetter implements HttpGetter {
     }
     if (response.statusCode < 200 || response.statusCode >= 300) {
       await response.body.dump().catch(() => undefined);
-      throw new FetchError({
-        cause: `http-${response.statusCode}`,
-        url,
-        message: `server answered HTTP ${response.statusCode}`,
-      });
+      throw new FetchError({ ...classifyHttpStatus(response.statusCode), url });
     }
     const body = await this.readBody(url, response, options.maxBytes);
     return {
@@ -81,7 +79,7 @@ export class UndiciHttpGetter implements HttpGetter {
 
   private newDispatcher(): Dispatcher {
     const agent = new EnvHttpProxyAgent({ connect: { timeout: this.options.connectTimeoutMs } });
-    return agent.compose(redirectInterceptor({ maxRedirections: 5 }));
+    return agent.compose(redirectInterceptor({ maxRedirections: MAX_REDIRECTIONS }));
   }
 
   private async readBody(url: string, response: Dispatcher.ResponseData, maxBytes: number): Promise<Buffer> {

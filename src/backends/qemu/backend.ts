@@ -19,6 +19,7 @@ import { findExecutable, livePidFor, waitForExit } from './process.js';
 import { withQmp } from './qmp-client.js';
 import type { QmpClient } from './qmp-client.js';
 import { spawnQemu } from './spawn.js';
+import { settleOverQmp } from './suspend-settle.js';
 
 export interface QemuBackendOptions {
   /** Binary name (looked up on PATH) or path. Default qemu-system-x86_64. */
@@ -204,6 +205,32 @@ export class QemuBackend implements VmBackend {
       this.options.saveTimeoutMs,
     );
     if (!(await waitForExit(pid, 30_000))) await this.kill(dir);
+  }
+
+  /**
+   * Finishes or undoes a suspend the daemon died during (see suspend-settle.ts for the rule).
+   * @throws SkiffError timeout when QEMU stays busy beyond the save budget
+   */
+  async settleSuspend(dir: string): Promise<'suspended' | 'running' | 'stopped'> {
+    const pid = await this.pid(dir);
+    if (pid === null) return (await this.hasSuspendState(dir)) ? 'suspended' : 'stopped';
+    // QEMU writes its pidfile as it starts: a snapshot older than that was not made by this process.
+    const startedMs = (await stat(files(dir).pid)).mtimeMs;
+    const action = await this.qmp(
+      dir,
+      async (c) => {
+        const decided = await settleOverQmp(c, {
+          processStartSec: Math.floor(startedMs / 1000),
+          timeoutMs: this.options.saveTimeoutMs,
+        });
+        if (decided === 'finish') await quit(c);
+        return decided;
+      },
+      this.options.saveTimeoutMs,
+    );
+    if (action !== 'finish') return 'running';
+    if (!(await waitForExit(pid, 30_000))) await this.kill(dir);
+    return 'suspended';
   }
 
   /** Whether the disk holds a suspend snapshot with RAM state. Never throws (false without a disk). */

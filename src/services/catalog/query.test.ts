@@ -165,3 +165,14 @@ test('splitRemote separates an optional remote prefix', () => {
   assert.deepEqual(splitRemote('noble'), { remote: null, name: 'noble' });
   assert.deepEqual(splitRemote(''), { remote: null, name: '' });
 });
+
+test('splitRemote refuses an empty remote: never `remote "" is unknown`', () => {
+  for (const query of [':', ':noble']) {
+    assert.throws(
+      () => splitRemote(query),
+      (error: SkiffError) =>
+        error.code === 'invalid-argument' &&
+        error.message === `"${query}" has no remote name before ":" (write e.g. daily:noble, or just noble)`,
+    );
+  }
+});

@@ -129,11 +129,18 @@ export function resolveImage(
 
 /**
  * Splits `remote:name` into its parts; no colon means no remote. Used for `find daily:noble` and
- * `launch daily:noble`.
+ * `launch daily:noble`. @throws SkiffError('invalid-argument') for an empty remote (`:noble`, `:`).
  */
 export function splitRemote(query: string): { remote: string | null; name: string } {
   const colon = query.indexOf(':');
   if (colon === -1) return { remote: null, name: query };
+  if (colon === 0) {
+    throw new SkiffError(
+      'invalid-argument',
+      `"${query}" has no remote name before ":" (write e.g. daily:noble, or just noble)`,
+      { details: { field: 'image', query } },
+    );
+  }
   return { remote: query.slice(0, colon), name: query.slice(colon + 1) };
 }
 

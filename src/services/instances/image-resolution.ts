@@ -3,6 +3,7 @@
  * (release remote first, then daily), waiting for a missing catalog as `find` does.
  */
 import { isSkiffError, SkiffError } from '../../core/errors.js';
+import { filePathOfUri } from '../../core/file-uri.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { resolveImage, splitRemote } from '../catalog/query.js';
 import type { ImageSource } from './ports.js';
@@ -13,16 +14,20 @@ export interface ResolveOptions {
   onProgress?: (message: string) => void;
 }
 
+/** The checks of an image argument that need no catalog, for validation before anything is made. */
+export function checkImageQuery(query: string): void {
+  if (/^https?:\/\//i.test(query)) return;
+  if (/^file:/i.test(query)) filePathOfUri(query);
+  else splitRemote(query.trim());
+}
+
 export async function resolveImageSource(
   catalog: CatalogService,
   query: string,
   options: ResolveOptions,
 ): Promise<ImageSource> {
   if (/^https?:\/\//i.test(query)) return { kind: 'url', url: query };
-  if (query.startsWith('file://')) {
-    const path = decodeURIComponent(new URL(query).pathname);
-    return { kind: 'file', path };
-  }
+  if (/^file:/i.test(query)) return { kind: 'file', path: filePathOfUri(query) };
   const { remote, name } = splitRemote(query.trim());
   const known = catalog.names();
   if (remote !== null && !known.includes(remote)) {
@@ -30,19 +35,47 @@ export async function resolveImageSource(
   }
   const order = remote !== null ? [remote] : known;
   let notFound: SkiffError | null = null;
-  for (const candidate of order) {
-    // A held catalog (even stale) answers at once; a missing one is fetched now and waited for.
-    const snapshot =
-      catalog.snapshot(candidate) ??
-      (await catalog.waitFor([candidate], options)).snapshots.find((s) => s.remote === candidate) ??
-      null;
-    if (!snapshot) continue;
+  const search = (candidate: string): ImageSource | null => {
+    const snapshot = catalog.snapshot(candidate);
+    if (!snapshot) return null;
     try {
       return { kind: 'catalog', remote: candidate, image: resolveImage(snapshot.images, name) };
     } catch (error) {
       if (!isSkiffError(error) || error.code !== 'not-found') throw error;
       notFound ??= error;
+      return null;
     }
+  };
+  // Held catalogs (even stale) answer at once, in order, as far as the first remote without one.
+  for (const candidate of order) {
+    if (!catalog.snapshot(candidate)) break;
+    const found = search(candidate);
+    if (found) return found;
   }
-  throw notFound ?? new SkiffError('not-found', `no image matching "${query}"`);
+  if (order.every((candidate) => catalog.snapshot(candidate))) throw noMatch(query, notFound, []);
+  // Missing catalogs are fetched now. Once some remote has one, a remote whose attempt fails is not waited
+  // out (`partial`): "no image matches" is the answer then, not a wait on a remote that may never answer.
+  const waited = await catalog.waitFor(order, { ...options, partial: true });
+  for (const candidate of order) {
+    const found = search(candidate);
+    if (found) return found;
+  }
+  throw noMatch(query, notFound, waited.failures);
+}
+
+/** The not-found error, saying which remotes could not be searched and why. */
+function noMatch(
+  query: string,
+  notFound: SkiffError | null,
+  failures: Array<{ remote: string; failure: { message: string } }>,
+): SkiffError {
+  const unsearched = failures.map((f) => `${f.remote} (${f.failure.message})`);
+  const base = notFound?.message ?? `no image matching "${query}"`;
+  return new SkiffError(
+    'not-found',
+    unsearched.length === 0
+      ? base
+      : `${base}; not searched, the catalog could not be read: ${unsearched.join(', ')}`,
+    { details: notFound?.details ?? { query } },
+  );
 }

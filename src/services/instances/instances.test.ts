@@ -281,7 +281,12 @@ test('reconcile re-adopts running VMs, marks dead ones stopped and removes inter
       instancesDir: t.deps.instancesDir,
       log: quiet,
     });
-    assert.deepEqual(report, { adopted: ['alive'], stopped: ['dead'], removedUnfinished: ['halfway'] });
+    assert.deepEqual(report, {
+      adopted: ['alive'],
+      stopped: ['dead'],
+      removedUnfinished: ['halfway'],
+      settlingSuspends: [],
+    });
     assert.deepEqual(
       store.all().map((r) => [r.name, r.state]),
       [
@@ -369,6 +374,79 @@ test('concurrent info calls share one guest read and one power probe; a stopped 
     assert.equal(stopped.guest, null);
   } finally {
     t.service.stopTimers();
+    await t.cleanup();
+  }
+});
+
+test('a suspend the daemon died during is finished when the state was saved, undone when not', async () => {
+  const t = await setup();
+  try {
+    for (const name of ['saved', 'unsaved', 'exited', 'paused', 'running'])
+      await t.service.launch({ image: 'noble', name }, t.ctx);
+    const dir = (name: string) => join(t.deps.instancesDir, name);
+    // As the dead daemon left them: the record says Suspending, QEMU is wherever the crash caught it.
+    for (const name of ['saved', 'unsaved', 'exited', 'running'])
+      await t.store.update(name, (r) => (r.state = 'Suspending'));
+    t.backend.interruptSuspend(dir('saved'), 'after-save');
+    t.backend.interruptSuspend(dir('unsaved'), 'before-save');
+    t.backend.interruptSuspend(dir('exited'), 'exited');
+    // A record written by an older daemon that re-adopted the paused VM as Running.
+    t.backend.interruptSuspend(dir('paused'), 'after-save');
+    const store = new InstanceStore(t.dataDir);
+    await store.load();
+    const service = new InstancesService({ ...t.deps, store });
+    const callsBefore = t.backend.calls.length;
+    const report = await reconcileInstances({
+      store,
+      backend: t.backend,
+      images: t.images,
+      instances: service,
+      instancesDir: t.deps.instancesDir,
+      log: quiet,
+    });
+    assert.deepEqual(report.settlingSuspends, ['exited', 'paused', 'running', 'saved', 'unsaved']);
+    assert.deepEqual(report.adopted, []);
+    // Settling runs in each instance's queue: an operation given meanwhile waits for it.
+    const info = service.start('unsaved');
+    for (const name of report.settlingSuspends) await service.idle(name);
+    assert.deepEqual(
+      store.all().map((r) => [r.name, r.state]),
+      [
+        ['exited', 'Suspended'],
+        ['paused', 'Suspended'],
+        ['running', 'Running'],
+        ['saved', 'Suspended'],
+        ['unsaved', 'Running'],
+      ],
+    );
+    assert.equal(await t.backend.power(dir('saved')), 'suspended', 'QEMU ended, state kept');
+    assert.equal(await t.backend.power(dir('unsaved')), 'running', 'the paused guest was resumed');
+    assert.equal((await info).state, 'Running');
+    const since = t.backend.calls.slice(callsBefore);
+    assert.ok(!since.some((c) => c.startsWith('start unsaved')), 'no reboot: it was resumed');
+    // The finished suspend resumes like any other.
+    assert.equal((await service.start('saved')).state, 'Running');
+    assert.ok(t.backend.calls.includes('start saved resume'));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('a suspend that cannot be settled leaves the record Unknown (start and stop still work), not stuck', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'stuck' }, t.ctx);
+    await t.store.update('stuck', (r) => (r.state = 'Suspending'));
+    t.backend.settleSuspend = () => Promise.reject(new Error('QMP timed out'));
+    const warnings: string[] = [];
+    const service = new InstancesService({
+      ...t.deps,
+      log: { info: () => undefined, warn: (_o, msg) => warnings.push(msg) },
+    });
+    assert.equal((await service.settleInterruptedSuspend('stuck')).state, 'Unknown');
+    assert.deepEqual(warnings, ['could not settle an interrupted suspend']);
+    assert.equal((await service.stop('stuck', { force: true })).state, 'Stopped');
+  } finally {
     await t.cleanup();
   }
 });

@@ -4,7 +4,6 @@
  * no lock at all: they answer from the record, one shared power probe per instance and cached guest facts.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { SshTarget } from '../../backends/vm.js';
@@ -14,6 +13,7 @@ import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } 
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { NamedTimers } from './named-timers.js';
 import { PowerProbe } from './power-probe.js';
+import { instanceDir } from './spec.js';
 import { checkOperation, type InstanceState } from './state.js';
 import type { InstanceRecord } from './store.js';
 
@@ -71,7 +71,7 @@ export class InstancesService {
   }
 
   private dir(name: string): string {
-    return join(this.deps.instancesDir, name);
+    return instanceDir(this.deps.instancesDir, name);
   }
 
   /** Runs `work` after every earlier operation on `name` finished. */
@@ -215,6 +215,30 @@ export class InstancesService {
       }
       return this.deps.store.update(name, (r) => ((r.state = 'Suspended'), (r.shutdownAtMs = null)));
     });
+  }
+
+  /**
+   * Finishes or undoes a suspend the daemon died during (VmBackend.settleSuspend decides which), queued like
+   * any operation, so commands given meanwhile wait for it rather than find a half-suspended VM.
+   */
+  settleInterruptedSuspend(name: string): Promise<InstanceRecord> {
+    return this.exclusive(name, async () => {
+      let state: InstanceState;
+      try {
+        const outcome = await this.deps.backend.settleSuspend(this.dir(name));
+        state = outcome === 'suspended' ? 'Suspended' : outcome === 'running' ? 'Running' : 'Stopped';
+        this.deps.log.info({ instance: name, now: state }, 'settled a suspend the daemon died during');
+      } catch (error) {
+        state = 'Unknown';
+        this.deps.log.warn({ instance: name, err: error }, 'could not settle an interrupted suspend');
+      }
+      return this.deps.store.update(name, (r) => ((r.state = state), (r.shutdownAtMs = null)));
+    });
+  }
+
+  /** Resolves once every operation queued on `name` so far has ended (whatever its outcome). */
+  async idle(name: string): Promise<void> {
+    await this.queues.get(name)?.catch(() => undefined);
   }
 
   /** Soft delete (recoverable) or, with purge, removal of the instance and its disk. */

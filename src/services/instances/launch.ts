@@ -11,7 +11,7 @@ import type { GuestShell, VmBackend } from '../../backends/vm.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { pinnedHostKey, writeKnownHosts } from './guest-identity.js';
-import { resolveImageSource } from './image-resolution.js';
+import { checkImageQuery, resolveImageSource } from './image-resolution.js';
 import type {
   DownloadProgress,
   HostKeyMaker,
@@ -70,6 +70,7 @@ export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDe
     { memoryBytes: totalmem() },
   );
   const name = request.name === undefined || request.name === '' ? null : checkInstanceName(request.name);
+  checkImageQuery(request.image);
   if (name !== null && deps.store.has(name)) {
     throw new SkiffError('conflict', `an instance named "${name}" already exists`, {
       details: { field: 'name' },

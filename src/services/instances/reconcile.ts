@@ -3,9 +3,9 @@
  * finish or undo operations a crash interrupted. After it, every record tells the truth.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { VmBackend } from '../../backends/vm.js';
 import type { ImageStore } from './ports.js';
+import { instanceDir } from './spec.js';
 import type { InstanceStore } from './store.js';
 import type { InstancesService } from './instances.js';
 
@@ -22,13 +22,14 @@ export interface ReconcileReport {
   adopted: string[];
   stopped: string[];
   removedUnfinished: string[];
+  /** Suspends the daemon died during, being finished or undone in the background (see settleInterruptedSuspend). */
+  settlingSuspends: string[];
 }
 
 export async function reconcileInstances(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { adopted: [], stopped: [], removedUnfinished: [] };
+  const report: ReconcileReport = { adopted: [], stopped: [], removedUnfinished: [], settlingSuspends: [] };
   for (const record of deps.store.all()) {
-    const dir = join(deps.instancesDir, record.name);
-    const power = await deps.backend.power(dir);
+    const dir = instanceDir(deps.instancesDir, record.name);
     if (!record.launched) {
       // A launch the daemon did not see through: it never became an instance, so nothing is lost by undoing it.
       await deps.backend.kill(dir).catch(() => undefined);
@@ -39,11 +40,20 @@ export async function reconcileInstances(deps: ReconcileDeps): Promise<Reconcile
       deps.log.warn({ instance: record.name }, 'removed an instance whose launch was interrupted');
       continue;
     }
+    // Not asked while suspending: a QEMU still saving does not answer QMP, and settling waits for it anyway.
+    const power = record.state === 'Suspending' ? null : await deps.backend.power(dir);
     if (record.state === 'Deleted') {
       if (power === 'running' || power === 'paused') await deps.backend.kill(dir);
       continue;
     }
-    if (power === 'running' || power === 'paused') {
+    if (record.state === 'Suspending' || power === 'paused') {
+      // skiff pauses a VM only to suspend it, so a paused one is a suspend the daemon died during, whatever
+      // the record says. Settling may wait for a save in progress: it runs in the background.
+      void deps.instances.settleInterruptedSuspend(record.name).catch(() => undefined);
+      report.settlingSuspends.push(record.name);
+      continue;
+    }
+    if (power === 'running') {
       const pid = await deps.backend.pid(dir);
       const state = record.state === 'Delayed Shutdown' ? 'Delayed Shutdown' : 'Running';
       const updated = await deps.store.update(record.name, (r) => (r.state = state));

@@ -1,6 +1,7 @@
 /**
  * @module Launch parameters: names, sizes with units, Multipass's minimums and defaults. Pure.
  */
+import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 
 export const LIMITS = {
@@ -31,6 +32,15 @@ export function checkInstanceName(name: string): string {
     );
   }
   return name;
+}
+
+/**
+ * The directory of instance `name` under `instancesDir`. The name is checked here too, so no path (and no
+ * `rm -r` as root) is ever built from a name like `../../x`, whatever the caller forgot.
+ * @throws SkiffError('invalid-argument')
+ */
+export function instanceDir(instancesDir: string, name: string): string {
+  return join(instancesDir, checkInstanceName(name));
 }
 
 const UNITS: Record<string, number> = {

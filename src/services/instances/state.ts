@@ -3,17 +3,21 @@
  */
 import { SkiffError } from '../../core/errors.js';
 
-export type InstanceState =
-  | 'Starting'
-  | 'Running'
-  | 'Restarting'
-  | 'Delayed Shutdown'
-  | 'Stopping'
-  | 'Stopped'
-  | 'Suspending'
-  | 'Suspended'
-  | 'Deleted'
-  | 'Unknown';
+/** Every state, for checking what is loaded from disk. */
+export const INSTANCE_STATES = [
+  'Starting',
+  'Running',
+  'Restarting',
+  'Delayed Shutdown',
+  'Stopping',
+  'Stopped',
+  'Suspending',
+  'Suspended',
+  'Deleted',
+  'Unknown',
+] as const;
+
+export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 export type Operation =
   'start' | 'stop' | 'restart' | 'suspend' | 'delete' | 'recover' | 'purge' | 'exec' | 'set';

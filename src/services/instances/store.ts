@@ -1,9 +1,11 @@
 /**
- * @module Instance records on disk (`instances.json`, atomic, schema-versioned). Writes are serialised, so two
- * operations on different instances never overwrite each other's change.
+ * @module Instance records on disk (`instances.json`, atomic, schema-versioned, the previous version kept as
+ * `.bak`). Writes are serialised, so two operations on different instances never overwrite each other's
+ * change. Loading never fails on bad content: see persist/state-file.ts and record-decode.ts.
  */
 import { join } from 'node:path';
-import { loadJson, writeJsonAtomic } from '../persist/atomic-json.js';
+import { loadStateFile, writeStateFile, type StateLoad } from '../persist/state-file.js';
+import { decodeInstanceRecords } from './record-decode.js';
 import type { InstanceState } from './state.js';
 
 const SCHEMA = 1;
@@ -50,13 +52,23 @@ export class InstanceStore {
   private writing: Promise<void> = Promise.resolve();
   private readonly path: string;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.path = join(dataDir, 'instances.json');
   }
 
-  async load(): Promise<void> {
-    const list = (await loadJson<InstanceRecord[]>(this.path, SCHEMA)) ?? [];
-    this.records = new Map(list.map((r) => [r.name, r]));
+  /** Loads the records, recovering from a corrupt file. @returns what was wrong and what was used, for the log. */
+  async load(): Promise<StateLoad<InstanceRecord[]>> {
+    const loaded = await loadStateFile({
+      path: this.path,
+      schema: SCHEMA,
+      decode: decodeInstanceRecords,
+      now: this.now(),
+    });
+    this.records = new Map((loaded.value ?? []).map((r) => [r.name, r]));
+    return loaded;
   }
 
   get(name: string): InstanceRecord | undefined {
@@ -98,7 +110,7 @@ export class InstanceStore {
     const snapshot = [...this.records.values()];
     this.writing = this.writing
       .catch(() => undefined)
-      .then(() => writeJsonAtomic(this.path, SCHEMA, snapshot));
+      .then(() => writeStateFile(this.path, SCHEMA, snapshot));
     return this.writing;
   }
 }

@@ -3,11 +3,19 @@
  * fsync the directory. A reader (or a crash) sees the old file or the new one, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** Replaces `path` with `data` atomically, creating parent directories. */
-export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+/**
+ * Replaces `path` with `data` atomically, creating parent directories. With `previousAs`, the file being
+ * replaced is kept under that name (same directory), so a reader can fall back to the last version.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Buffer,
+  mode = 0o644,
+  options: { previousAs?: string } = {},
+): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = tempPathFor(path);
@@ -19,12 +27,27 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
     } finally {
       await handle.close();
     }
+    if (options.previousAs !== undefined) await keepPrevious(path, options.previousAs);
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
   await syncDir(dir);
+}
+
+/** Links (or, where links are not supported, copies) `path` to `previous`, replacing it atomically. */
+async function keepPrevious(path: string, previous: string): Promise<void> {
+  const temp = tempPathFor(previous);
+  try {
+    await link(path, temp);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // first write: nothing to keep
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw error;
+    await copyFile(path, temp);
+  }
+  await rename(temp, previous);
 }
 
 /** A hidden, unique temp name beside `path` (same filesystem, so rename is atomic). */

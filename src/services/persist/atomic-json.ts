@@ -11,9 +11,14 @@ interface Envelope<T> {
   data: T;
 }
 
-/** Writes `{schema, data}` to `path` atomically. */
-export async function writeJsonAtomic(path: string, schema: number, data: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ schema, data } satisfies Envelope<unknown>));
+/** Writes `{schema, data}` to `path` atomically (`previousAs`: see writeFileAtomic). */
+export async function writeJsonAtomic(
+  path: string,
+  schema: number,
+  data: unknown,
+  options: { previousAs?: string } = {},
+): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify({ schema, data } satisfies Envelope<unknown>), 0o644, options);
 }
 
 /** Reads a state file at load time, first clearing temp files that a crash during a write left behind. */
@@ -27,6 +32,15 @@ export async function loadJson<T>(path: string, schema: number): Promise<T | nul
  * @throws SkiffError('internal') when it is not valid JSON or has another schema version.
  */
 export async function readJson<T>(path: string, schema: number): Promise<T | null> {
+  const envelope = await readEnvelope(path, schema);
+  return envelope === null ? null : (envelope.data as T);
+}
+
+/**
+ * Like readJson, but tells a missing file (null) from one that holds `data: null` (`{ data: null }`).
+ * @throws SkiffError('internal') when it is not valid JSON, not an envelope, or has another schema version.
+ */
+export async function readEnvelope(path: string, schema: number): Promise<{ data: unknown } | null> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -34,17 +48,21 @@ export async function readJson<T>(path: string, schema: number): Promise<T | nul
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-  let parsed: Partial<Envelope<T>>;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(text) as Partial<Envelope<T>>;
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new SkiffError('internal', `state file ${path} is not valid JSON`, { cause: error });
   }
-  if (parsed.schema !== schema) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('data' in parsed)) {
+    throw new SkiffError('internal', `state file ${path} is not a {schema, data} object`);
+  }
+  const envelope = parsed as Partial<Envelope<unknown>>;
+  if (envelope.schema !== schema) {
     throw new SkiffError(
       'internal',
-      `state file ${path} has schema ${String(parsed.schema)}, expected ${schema}`,
+      `state file ${path} has schema ${String(envelope.schema)}, expected ${schema}`,
     );
   }
-  return parsed.data as T;
+  return { data: envelope.data };
 }

@@ -12,6 +12,17 @@ export interface SettingKey {
   normalise(value: string): string;
   /** What `get` shows for a stored value (the passphrase is never shown). */
   show?(stored: string): string;
+  /** Whether a value read back from disk is one normalise() could have stored. */
+  isStored(stored: string): boolean;
+}
+
+/** For keys whose normalise() maps a stored value to itself. */
+function idempotent(this: SettingKey, stored: string): boolean {
+  try {
+    return this.normalise(stored) === stored;
+  } catch {
+    return false;
+  }
 }
 
 const INSTANCE_NAME = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
@@ -41,18 +52,31 @@ export const SETTING_KEYS: SettingKey[] = [
       }
       return value;
     },
+    isStored: idempotent,
   },
-  { key: 'local.driver', defaultValue: 'qemu', normalise: oneOf('local.driver', ['qemu']) },
+  {
+    key: 'local.driver',
+    defaultValue: 'qemu',
+    normalise: oneOf('local.driver', ['qemu']),
+    isStored: idempotent,
+  },
   {
     key: 'local.image.mirror',
     defaultValue: '',
     normalise: (value) => (value === '' ? '' : normaliseMirror(value)),
+    isStored: idempotent,
   },
-  { key: 'local.bridged-network', defaultValue: '', normalise: (value) => value },
+  {
+    key: 'local.bridged-network',
+    defaultValue: '',
+    normalise: (value) => value,
+    isStored: idempotent,
+  },
   {
     key: 'local.privileged-mounts',
     defaultValue: 'true',
     normalise: (value) => oneOf('local.privileged-mounts', ['true', 'false'])(value.toLowerCase()),
+    isStored: idempotent,
   },
   {
     key: 'local.passphrase',
@@ -60,6 +84,7 @@ export const SETTING_KEYS: SettingKey[] = [
     // Stored hashed, as Multipass does; `get` only says whether one is set.
     normalise: (value) => (value === '' ? '' : createHash('sha256').update(value).digest('hex')),
     show: (stored) => (stored === '' ? 'false' : 'true'),
+    isStored: (stored) => /^(?:[0-9a-f]{64})?$/.test(stored),
   },
 ];
 

@@ -1,8 +1,11 @@
 /**
- * @module Settings persisted in the data dir. A change is validated first, written atomically, then announced.
+ * @module Settings persisted in the data dir. A change is validated first, written atomically (the previous
+ * version kept as `.bak`), then announced. Loading never fails on bad content: a value that does not pass its
+ * key's check is dropped (its default applies), and a corrupt file falls back to the backup.
  */
 import { join } from 'node:path';
-import { loadJson, writeJsonAtomic } from '../persist/atomic-json.js';
+import { SkiffError } from '../../core/errors.js';
+import { loadStateFile, writeStateFile, type Decoded, type StateLoad } from '../persist/state-file.js';
 import { SETTING_KEYS, settingKey } from './keys.js';
 
 const SCHEMA = 1;
@@ -18,14 +21,23 @@ export class SettingsService {
   constructor(
     dataDir: string,
     private readonly defaults: Record<string, string> = {},
+    private readonly now: () => number = Date.now,
   ) {
     this.path = join(dataDir, 'settings.json');
     for (const [key, value] of Object.entries(defaults))
       this.defaults[key] = settingKey(key).normalise(value);
   }
 
-  async load(): Promise<void> {
-    this.values = (await loadJson<Record<string, string>>(this.path, SCHEMA)) ?? {};
+  /** Loads stored values, recovering from a corrupt file. @returns what was wrong and what was used. */
+  async load(): Promise<StateLoad<Record<string, string>>> {
+    const loaded = await loadStateFile({
+      path: this.path,
+      schema: SCHEMA,
+      decode: decodeSettings,
+      now: this.now(),
+    });
+    this.values = loaded.value ?? {};
+    return loaded;
   }
 
   /** The stored value, or the default. */
@@ -49,7 +61,7 @@ export class SettingsService {
   async set(key: string, value: string): Promise<string> {
     const stored = settingKey(key).normalise(value);
     const next = { ...this.values, [key]: stored };
-    await writeJsonAtomic(this.path, SCHEMA, next);
+    await writeStateFile(this.path, SCHEMA, next);
     this.values = next;
     for (const listener of this.listeners) await listener(key, stored);
     return this.get(key);
@@ -58,4 +70,21 @@ export class SettingsService {
   onChange(listener: SettingsListener): void {
     this.listeners.push(listener);
   }
+}
+
+/** Keeps each known key whose stored value passes its check. @throws SkiffError when `data` is no object. */
+export function decodeSettings(data: unknown): Decoded<Record<string, string>> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new SkiffError('internal', `settings: expected an object of key/value pairs`);
+  }
+  const value: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const [key, stored] of Object.entries(data)) {
+    const spec = SETTING_KEYS.find((k) => k.key === key);
+    if (!spec) dropped.push(`dropped setting "${key}": unknown key`);
+    else if (typeof stored !== 'string') dropped.push(`dropped setting "${key}": not a string`);
+    else if (!spec.isStored(stored)) dropped.push(`dropped setting "${key}": invalid stored value`);
+    else value[key] = stored;
+  }
+  return { value, dropped };
 }

@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeInstanceRecords } from './record-decode.js';
+import type { InstanceRecord } from './store.js';
+
+const good: InstanceRecord = {
+  name: 'web',
+  state: 'Running',
+  stateBeforeDelete: null,
+  cpus: 1,
+  memoryBytes: 2 ** 30,
+  diskBytes: 5 * 2 ** 30,
+  sshPort: 40022,
+  mac: '52:54:00:12:34:56',
+  image: {
+    id: 'a'.repeat(64),
+    path: '/var/lib/skiff/vault/images/a.img',
+    releaseTitle: '24.04 LTS',
+    os: 'Ubuntu',
+    remote: 'release',
+    query: 'noble',
+    version: '20261120',
+  },
+  createdAtMs: 1,
+  shutdownAtMs: null,
+  launched: true,
+};
+
+test('well-formed records are kept as they are', () => {
+  const other = { ...good, name: 'db', image: { ...good.image, remote: null, id: '' } };
+  const pinned = { ...good, name: 'pinned', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA+b/9= root@vm' };
+  const unpinned = { ...good, name: 'unpinned', hostKey: null };
+  assert.deepEqual(decodeInstanceRecords([good, other, pinned, unpinned]), {
+    value: [good, other, pinned, unpinned],
+    dropped: [],
+  });
+});
+
+test('a name that is not an instance name is dropped: it would become a path', () => {
+  for (const name of ['../../x', 'a/b', '', '.', 'x'.repeat(64), '-a']) {
+    const result = decodeInstanceRecords([{ ...good, name }, good]);
+    assert.deepEqual(result.value, [good], name);
+    assert.deepEqual(result.dropped, [
+      `dropped instance record ${JSON.stringify(name)}: name is not a valid instance name`,
+    ]);
+  }
+});
+
+test('each wrong-typed field is named', () => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ name: 7 }, /#0: name: expected a string, got 7/],
+    [{ state: 'Dancing' }, /state: expected an instance state, got "Dancing"/],
+    [{ cpus: '2' }, /cpus: expected a whole number >= 1, got "2"/],
+    [{ memoryBytes: -1 }, /memoryBytes/],
+    [{ sshPort: 70000 }, /sshPort: expected a port number/],
+    [{ mac: 'nope' }, /mac: expected a MAC address/],
+    [{ launched: 'yes' }, /launched: expected true or false/],
+    [{ createdAtMs: undefined }, /createdAtMs: expected a time in ms, got nothing/],
+    [{ image: null }, /image: expected an object, got null/],
+    [{ hostKey: 'ssh-ed25519 AAAA\n* ssh-rsa BBBB' }, /hostKey: expected an SSH public key or null/],
+    [{ hostKey: 42 }, /hostKey: expected an SSH public key or null/],
+    [{ image: { ...good.image, id: '../x' } }, /image\.id: expected a sha256/],
+    [{ image: { ...good.image, version: 1 } }, /image\.version: expected a string/],
+  ];
+  for (const [change, message] of cases) {
+    const result = decodeInstanceRecords([{ ...good, ...change }]);
+    assert.deepEqual(result.value, [], message.source);
+    assert.match(result.dropped[0]!, message);
+  }
+});
+
+test('a second record of one name is dropped, non-objects too; a non-list is unusable', () => {
+  const result = decodeInstanceRecords([good, { ...good, cpus: 4 }, 'x']);
+  assert.deepEqual(result.value, [good]);
+  assert.deepEqual(result.dropped, [
+    'dropped instance record "web": a second record with this name',
+    'dropped instance record #2: expected an object, got string',
+  ]);
+  assert.throws(() => decodeInstanceRecords({ web: good }), /expected a list, got object/);
+  assert.throws(() => decodeInstanceRecords(null), /expected a list, got null/);
+});

@@ -1,0 +1,89 @@
+/**
+ * @module Checks instance records loaded from `instances.json` before anything uses them. A record whose
+ * name fails checkInstanceName (`../../x`) or whose fields have the wrong type is dropped with a line saying
+ * why: names become paths that the daemon, as root, deletes. Pure.
+ */
+import { SkiffError } from '../../core/errors.js';
+import type { Decoded } from '../persist/state-file.js';
+import { checkInstanceName } from './spec.js';
+import { INSTANCE_STATES, type InstanceState } from './state.js';
+import type { InstanceImage, InstanceRecord } from './store.js';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isState = (v: unknown): v is InstanceState =>
+  typeof v === 'string' && (INSTANCE_STATES as readonly string[]).includes(v);
+const isCount = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const isPublicKey = (v: unknown): v is string =>
+  typeof v === 'string' && /^ssh-[a-z0-9-]+ [A-Za-z0-9+/]+={0,3}(?: [^\r\n]*)?$/.test(v.trim());
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** @throws SkiffError('internal') when `data` is not a list at all (the whole file is unusable). */
+export function decodeInstanceRecords(data: unknown): Decoded<InstanceRecord[]> {
+  if (!Array.isArray(data)) {
+    throw new SkiffError('internal', `instance records: expected a list, got ${typeName(data)}`);
+  }
+  const value: InstanceRecord[] = [];
+  const dropped: string[] = [];
+  const seen = new Set<string>();
+  data.forEach((raw: unknown, index) => {
+    const problem = recordProblem(raw);
+    const label = isObject(raw) && typeof raw.name === 'string' ? JSON.stringify(raw.name) : `#${index}`;
+    if (problem !== null) dropped.push(`dropped instance record ${label}: ${problem}`);
+    else if (seen.has((raw as InstanceRecord).name))
+      dropped.push(`dropped instance record ${label}: a second record with this name`);
+    else {
+      seen.add((raw as InstanceRecord).name);
+      value.push(raw as InstanceRecord);
+    }
+  });
+  return { value, dropped };
+}
+
+/** The first problem with a record, naming the field, or null when it is well-formed. */
+function recordProblem(r: unknown): string | null {
+  if (!isObject(r)) return `expected an object, got ${typeName(r)}`;
+  if (typeof r.name !== 'string') return field('name', 'a string', r.name);
+  try {
+    checkInstanceName(r.name);
+  } catch {
+    return 'name is not a valid instance name';
+  }
+  if (!isState(r.state)) return field('state', 'an instance state', r.state);
+  if (r.stateBeforeDelete !== null && !isState(r.stateBeforeDelete))
+    return field('stateBeforeDelete', 'an instance state or null', r.stateBeforeDelete);
+  if (!isCount(r.cpus, 1)) return field('cpus', 'a whole number >= 1', r.cpus);
+  if (!isCount(r.memoryBytes, 1)) return field('memoryBytes', 'a whole number of bytes', r.memoryBytes);
+  if (!isCount(r.diskBytes, 1)) return field('diskBytes', 'a whole number of bytes', r.diskBytes);
+  if (!isCount(r.sshPort, 0, 65535)) return field('sshPort', 'a port number', r.sshPort);
+  if (typeof r.mac !== 'string' || !/^(?:[0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(r.mac))
+    return field('mac', 'a MAC address', r.mac);
+  if (!isTime(r.createdAtMs)) return field('createdAtMs', 'a time in ms', r.createdAtMs);
+  if (r.shutdownAtMs !== null && !isTime(r.shutdownAtMs))
+    return field('shutdownAtMs', 'a time in ms or null', r.shutdownAtMs);
+  if (typeof r.launched !== 'boolean') return field('launched', 'true or false', r.launched);
+  // It becomes a known_hosts line: one key, no line breaks (absent or null: not pinned yet).
+  if (r.hostKey !== undefined && r.hostKey !== null && !isPublicKey(r.hostKey))
+    return field('hostKey', 'an SSH public key or null', r.hostKey);
+  return imageProblem(r.image);
+}
+
+function imageProblem(image: unknown): string | null {
+  if (!isObject(image)) return field('image', 'an object', image);
+  const strings: Array<keyof InstanceImage> = ['id', 'path', 'releaseTitle', 'os', 'query', 'version'];
+  for (const key of strings)
+    if (typeof image[key] !== 'string') return field(`image.${key}`, 'a string', image[key]);
+  if (!/^(?:[0-9a-f]{64})?$/.test(image.id as string)) return field('image.id', 'a sha256', image.id);
+  if (image.remote !== null && typeof image.remote !== 'string')
+    return field('image.remote', 'a string or null', image.remote);
+  return null;
+}
+
+function field(name: string, expected: string, value: unknown): string {
+  return `${name}: expected ${expected}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`;
+}
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
+}
