@@ -41,6 +41,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   'invalid-argument': 400,
   'not-found': 404,
   conflict: 409,
+  unsupported: 501,
   timeout: 504,
   'catalog-unavailable': 503,
   'daemon-unreachable': 502,

@@ -15,6 +15,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.timeout;
     case 'not-found':
     case 'conflict':
+    case 'unsupported':
     case 'catalog-unavailable':
     case 'internal':
       return EXIT.failed;

@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'invalid-argument'
   | 'not-found'
   | 'conflict'
+  /** The VM driver in use lacks a capability (`the qemu driver does not support snapshots`). */
+  | 'unsupported'
   | 'timeout'
   | 'catalog-unavailable'
   | 'daemon-unreachable'
