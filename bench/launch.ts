@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../src/backends/host/free-port.js';
-import { cloudInitFiles } from '../src/backends/iso/cloud-init.js';
+import { cloudInitFiles } from '../src/services/instances/seed/cloud-init.js';
 import { writeSeedIso } from '../src/backends/iso/seed-iso.js';
 import { QemuBackend } from '../src/backends/qemu/backend.js';
 import { ensureKeyPair } from '../src/backends/ssh/keys.js';

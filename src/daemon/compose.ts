@@ -74,7 +74,13 @@ export async function compose(
   settings.onChange(async (key, value) => {
     if (key === 'local.image.mirror') await catalog.configure(remoteSpecs(value));
   });
-  const vms = await composeInstances({ dataDir, logger, catalog, version: options.version });
+  const vms = await composeInstances({
+    dataDir,
+    logger,
+    catalog,
+    version: options.version,
+    driver: settings.raw('local.driver'),
+  });
   return {
     services: { version: options.version, catalog, settings, instances: vms.instances, vault: vms.vault },
     stop: async () => {

@@ -1,111 +1,202 @@
 /**
- * @module In-memory VmBackend, GuestShell, image store and seed writer for unit tests of the instances
- * service. Each keeps a log of calls and can be told to fail or to block.
+ * @module In-memory VM driver, guest shell and image store for unit tests of the instances service. Each keeps a
+ * log of calls and can be told to fail or to block. FakeDriver passes the same contract suite as the QEMU
+ * driver (vm-driver-contract.ts), so it cannot drift from it.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { GuestShell, SshTarget, VmBackend, VmLaunchSpec, VmPower } from '../backends/vm.js';
 import { SkiffError } from '../core/errors.js';
 import type {
   AcquiredImage,
+  CloudInitData,
+  DriverFeatures,
+  GuestEndpoint,
+  GuestShell,
   ImageSource,
   ImageStore,
-  SeedRequest,
-  SeedWriter,
+  Resizer,
+  SshTarget,
+  StartSpec,
+  Suspender,
+  VmDriver,
+  VmInstance,
+  VmPower,
 } from '../services/instances/ports.js';
 
-export class FakeVmBackend implements VmBackend {
-  readonly vms = new Map<
-    string,
-    { power: VmPower; spec: VmLaunchSpec | null; saved: boolean; pid: number }
-  >();
+interface FakeVm {
+  power: 'running' | 'paused' | 'stopped';
+  saved: boolean;
+  pid: number;
+  port: number;
+  diskBytes: number;
+  baseImage: string;
+  cloudInit: CloudInitData;
+  start: StartSpec | null;
+}
+
+export class FakeDriver implements VmDriver {
+  readonly name = 'fake';
+  readonly vms = new Map<string, FakeVm>();
   readonly calls: string[] = [];
   failStart: Error | null = null;
   /** When set, start() waits for this promise (to hold an operation in flight). */
   startGate: Promise<void> | null = null;
+  /** When set, settling an interrupted suspend fails with it. */
+  failSettle: Error | null = null;
+  /** How many times any instance's power() was asked. */
+  powerProbes = 0;
   private nextPid = 1000;
+  private nextPort = 40000;
 
-  async detectAccelerator() {
-    return { accel: 'tcg' as const, reason: 'fake' };
+  constructor(
+    readonly features: DriverFeatures = {
+      suspend: true,
+      resize: true,
+      snapshots: false,
+      mounts: false,
+      extraNics: false,
+    },
+  ) {}
+
+  async describe() {
+    return 'fake: in memory';
   }
-  async createDisk({ dir, baseImage }: { dir: string; baseImage: string; diskBytes: number }) {
-    this.calls.push(`createDisk ${dir}`);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'disk.qcow2'), `backed by ${baseImage}`);
-    this.vms.set(dir, { power: 'stopped', spec: null, saved: false, pid: 0 });
+
+  instance(name: string): VmInstance {
+    return new FakeInstance(this, name);
   }
-  async resizeDisk() {}
-  async diskInfo() {
-    return { virtualBytes: 5 * 2 ** 30, actualBytes: 2 ** 20, backingFile: null };
+
+  /** The VM of `name`. @throws when it was never created */
+  vm(name: string): FakeVm {
+    const vm = this.vms.get(name);
+    if (!vm) throw new SkiffError('internal', `fake: no VM named ${name}`);
+    return vm;
   }
-  async start(spec: VmLaunchSpec) {
-    this.calls.push(`start ${spec.name}${spec.resumeFromSuspend ? ' resume' : ''}`);
-    if (this.startGate) await this.startGate;
-    if (this.failStart) throw this.failStart;
-    const vm = this.vm(spec.dir);
-    vm.power = 'running';
-    vm.spec = spec;
-    vm.saved = false;
-    vm.pid = this.nextPid++;
-    return { pid: vm.pid };
-  }
-  async power(dir: string): Promise<VmPower> {
-    const vm = this.vms.get(dir);
-    if (!vm) return 'stopped';
-    return vm.power === 'stopped' && vm.saved ? 'suspended' : vm.power;
-  }
-  async pid(dir: string) {
-    const vm = this.vms.get(dir);
-    return vm?.power === 'running' || vm?.power === 'paused' ? vm.pid : null;
-  }
-  async powerdown(dir: string) {
-    this.calls.push(`powerdown ${dir}`);
-    const vm = this.vms.get(dir);
-    if (vm) vm.power = 'stopped';
-  }
-  async kill(dir: string) {
-    this.calls.push(`kill ${dir}`);
-    const vm = this.vms.get(dir);
-    if (vm) vm.power = 'stopped';
-  }
-  async suspend(dir: string) {
-    this.calls.push(`suspend ${dir}`);
-    const vm = this.vm(dir);
-    vm.power = 'stopped';
-    vm.saved = true;
-  }
-  async settleSuspend(dir: string) {
-    this.calls.push(`settleSuspend ${dir}`);
-    const vm = this.vm(dir);
-    if (vm.power === 'stopped') return vm.saved ? ('suspended' as const) : ('stopped' as const);
-    if (vm.power === 'paused' && vm.saved) {
-      vm.power = 'stopped';
-      return 'suspended' as const;
-    }
-    vm.power = 'running';
-    return 'running' as const;
-  }
-  async hasSuspendState(dir: string) {
-    return this.vms.get(dir)?.saved ?? false;
-  }
-  async reset() {}
-  /**
-   * Simulates a daemon that died during suspend: QEMU is left paused, with the state saved (the save
-   * completed) or not (it had not started), or gone after saving (`exited`).
-   */
-  interruptSuspend(dir: string, at: 'before-save' | 'after-save' | 'exited') {
-    const vm = this.vm(dir);
+
+  /** A daemon that died during suspend: the VM left paused, saved or not, or gone after saving (`exited`). */
+  interruptSuspend(name: string, at: 'before-save' | 'after-save' | 'exited') {
+    const vm = this.vm(name);
     vm.power = at === 'exited' ? 'stopped' : 'paused';
     vm.saved = at !== 'before-save';
   }
-  /** Simulates the guest powering itself off. */
-  crash(dir: string) {
-    this.vm(dir).power = 'stopped';
+
+  /** The guest powering itself off. */
+  crash(name: string) {
+    this.vm(name).power = 'stopped';
   }
-  private vm(dir: string) {
-    const vm = this.vms.get(dir);
-    if (!vm) throw new SkiffError('internal', `fake: no VM in ${dir}`);
-    return vm;
+
+  start(name: string, spec: StartSpec): GuestEndpoint {
+    const vm = this.vm(name);
+    if (vm.power !== 'stopped') throw new SkiffError('conflict', `fake: ${name} is already running`);
+    if (spec.resume && !vm.saved) throw new SkiffError('conflict', `fake: ${name} has no state to resume`);
+    Object.assign(vm, {
+      power: 'running',
+      start: spec,
+      saved: false,
+      pid: this.nextPid++,
+      port: this.nextPort++,
+    });
+    return { host: '127.0.0.1', port: vm.port };
+  }
+}
+
+class FakeInstance implements VmInstance {
+  readonly suspender?: Suspender;
+  readonly resizer?: Resizer;
+
+  constructor(
+    private readonly driver: FakeDriver,
+    readonly name: string,
+  ) {
+    if (driver.features.suspend)
+      this.suspender = {
+        suspend: async () => {
+          driver.calls.push(`suspend ${name}`);
+          const vm = driver.vm(name);
+          if (vm.power === 'stopped') throw new SkiffError('conflict', `fake: ${name} is not running`);
+          Object.assign(vm, { power: 'stopped', saved: true });
+        },
+        hasState: async () => driver.vms.get(name)?.saved ?? false,
+        settle: async () => {
+          driver.calls.push(`settleSuspend ${name}`);
+          if (driver.failSettle) throw driver.failSettle;
+          const vm = driver.vm(name);
+          if (vm.power === 'stopped') return vm.saved ? 'suspended' : 'stopped';
+          if (vm.power === 'paused' && vm.saved) {
+            vm.power = 'stopped';
+            return 'suspended';
+          }
+          vm.power = 'running';
+          return 'running';
+        },
+      };
+    if (driver.features.resize)
+      this.resizer = {
+        grow: async (diskBytes: number) => {
+          const vm = driver.vm(name);
+          if (vm.power !== 'stopped' || vm.saved)
+            throw new SkiffError('conflict', `fake: cannot resize ${name} while it runs or is suspended`);
+          if (diskBytes < vm.diskBytes) throw new SkiffError('invalid-argument', 'fake: disks never shrink');
+          vm.diskBytes = diskBytes;
+        },
+      };
+  }
+
+  async create(spec: { baseImage: string; diskBytes: number; cloudInit: CloudInitData }) {
+    this.driver.calls.push(`create ${this.name}`);
+    if (this.driver.vms.has(this.name)) throw new SkiffError('conflict', `fake: ${this.name} exists`);
+    this.driver.vms.set(this.name, {
+      power: 'stopped',
+      saved: false,
+      pid: 0,
+      port: 0,
+      diskBytes: spec.diskBytes,
+      baseImage: spec.baseImage,
+      cloudInit: spec.cloudInit,
+      start: null,
+    });
+  }
+
+  async start(spec: StartSpec): Promise<GuestEndpoint> {
+    this.driver.calls.push(`start ${this.name}${spec.resume ? ' resume' : ''}`);
+    if (this.driver.startGate) await this.driver.startGate;
+    if (this.driver.failStart) throw this.driver.failStart;
+    return this.driver.start(this.name, spec);
+  }
+
+  async stop(options: { force?: boolean; timeoutMs?: number }) {
+    this.driver.calls.push(`${options.force ? 'kill' : 'powerdown'} ${this.name}`);
+    const vm = this.driver.vms.get(this.name);
+    if (vm && vm.power !== 'stopped') vm.power = 'stopped';
+  }
+
+  async power(): Promise<VmPower> {
+    this.driver.powerProbes++;
+    const vm = this.driver.vms.get(this.name);
+    if (!vm) return 'stopped';
+    return vm.power === 'stopped' && vm.saved ? 'suspended' : vm.power;
+  }
+
+  async endpoint(): Promise<GuestEndpoint | null> {
+    const vm = this.driver.vms.get(this.name);
+    return vm && vm.power !== 'stopped' ? { host: '127.0.0.1', port: vm.port } : null;
+  }
+
+  async pid() {
+    const vm = this.driver.vms.get(this.name);
+    return vm && vm.power !== 'stopped' ? vm.pid : null;
+  }
+
+  async disk() {
+    return { virtualBytes: this.driver.vm(this.name).diskBytes, actualBytes: 2 ** 20 };
+  }
+
+  async reset() {
+    if (this.driver.vm(this.name).power === 'stopped')
+      throw new SkiffError('conflict', `fake: ${this.name} is not running`);
+  }
+
+  async destroy() {
+    this.driver.calls.push(`destroy ${this.name}`);
+    this.driver.vms.delete(this.name);
   }
 }
 
@@ -141,17 +232,5 @@ export class FakeImages implements ImageStore {
   }
   async release(id: string, instance: string) {
     this.users.get(id)?.delete(instance);
-  }
-}
-
-export class FakeSeed implements SeedWriter {
-  readonly written: SeedRequest[] = [];
-  async validate(text: string) {
-    if (text.includes('\t'))
-      throw new SkiffError('invalid-argument', 'cloud-init: tabs are not valid YAML indentation');
-  }
-  async write(request: SeedRequest) {
-    this.written.push(request);
-    return { hostPublicKey: request.hostKey.publicKey };
   }
 }

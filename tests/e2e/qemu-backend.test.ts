@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { cloudInitFiles } from '../../src/backends/iso/cloud-init.js';
+import { cloudInitFiles } from '../../src/services/instances/seed/cloud-init.js';
 import { writeSeedIso } from '../../src/backends/iso/seed-iso.js';
 import { QemuBackend } from '../../src/backends/qemu/backend.js';
 import { findExecutable } from '../../src/backends/qemu/process.js';
 import { ensureKeyPair } from '../../src/backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../../src/backends/ssh/session.js';
-import type { SshTarget, VmLaunchSpec } from '../../src/backends/vm.js';
+import type { VmLaunchSpec } from '../../src/backends/qemu/machine.js';
+import type { SshTarget } from '../../src/core/ssh-args.js';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { cloudInitFiles } from '../../src/backends/iso/cloud-init.js';
-import { yaml11 } from '../../src/backends/iso/yaml11.js';
+import { cloudInitFiles } from '../../src/services/instances/seed/cloud-init.js';
+import { yaml11 } from '../../src/services/instances/seed/yaml11.js';
 
 const run = promisify(execFile);
 

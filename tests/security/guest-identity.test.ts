@@ -75,7 +75,7 @@ describe('exec and shell reach the real guest or fail', { timeout: 10 * 60_000 }
     const { hostKey } = await record('real');
     assert.match(hostKey ?? '', /^ssh-ed25519 AAAA\S+/);
     const material = hostKey!.split(/\s+/)[1]!;
-    const knownHosts = await readFile(join(daemon.dataDir, 'instances', 'real', 'known_hosts'), 'utf8');
+    const knownHosts = await readFile(join(daemon.dataDir, 'guests', 'real', 'known_hosts'), 'utf8');
     assert.equal(knownHosts, `skiff-instance-real ssh-ed25519 ${material}\n`);
     const inGuest = await daemon.cli([
       'exec',
@@ -107,7 +107,7 @@ describe('exec and shell reach the real guest or fail', { timeout: 10 * 60_000 }
         user: 'ubuntu',
         keyPath: join(daemon.dataDir, 'ssh', 'id_ed25519'),
         hostKey: {
-          knownHostsFile: join(daemon.dataDir, 'instances', 'real', 'known_hosts'),
+          knownHostsFile: join(daemon.dataDir, 'guests', 'real', 'known_hosts'),
           alias: 'skiff-instance-real',
         },
       };

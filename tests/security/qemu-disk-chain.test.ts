@@ -15,7 +15,7 @@ import { qemuArgs, QEMU_BINARY } from '../../src/backends/qemu/args.js';
 import { QemuBackend } from '../../src/backends/qemu/backend.js';
 import { findExecutable } from '../../src/backends/qemu/process.js';
 import { spawnQemu } from '../../src/backends/qemu/spawn.js';
-import type { VmLaunchSpec } from '../../src/backends/vm.js';
+import type { VmLaunchSpec } from '../../src/backends/qemu/machine.js';
 import type { SkiffError } from '../../src/core/errors.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { findExecutable } from '../qemu/process.js';
-import { cloudInitFiles } from './cloud-init.js';
+import { cloudInitFiles } from '../../services/instances/seed/cloud-init.js';
 import { isoArgs, writeSeedIso } from './seed-iso.js';
 import type { IsoTool } from './seed-iso.js';
 

@@ -9,10 +9,12 @@ import { access, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { SkiffError } from '../../core/errors.js';
-import { VM_FILES } from '../vm.js';
-import type { CloudInitFiles } from './cloud-init.js';
+import type { CloudInitData } from '../../services/instances/ports.js';
 
 const run = promisify(execFile);
+
+/** The seed's file name in the directory it is written to. */
+export const SEED_ISO = 'seed.iso';
 
 /** The NoCloud volume label cloud-init looks for. */
 export const SEED_VOLUME_LABEL = 'cidata';
@@ -69,11 +71,11 @@ export async function findIsoTool(): Promise<IsoTool> {
  */
 export async function writeSeedIso(options: {
   dir: string;
-  files: CloudInitFiles;
+  files: CloudInitData;
   tool?: IsoTool;
 }): Promise<string> {
   const tool = options.tool ?? (await findIsoTool());
-  const output = join(options.dir, VM_FILES.seed);
+  const output = join(options.dir, SEED_ISO);
   const staging = await mkdtemp(join(options.dir, '.seed-'));
   const temp = `${output}.${process.pid}.tmp`;
   try {
@@ -81,7 +83,7 @@ export async function writeSeedIso(options: {
       .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
       .map(([name]) => name);
     await Promise.all(
-      names.map((name) => writeFile(join(staging, name), options.files[name as keyof CloudInitFiles] ?? '')),
+      names.map((name) => writeFile(join(staging, name), options.files[name as keyof CloudInitData] ?? '')),
     );
     try {
       await run(

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Accelerator } from '../vm.js';
+import type { Accelerator } from './machine.js';
 import { QEMU_BINARY } from './args.js';
 import { QmpLineSplitter, encodeQmpCommand, parseQmpMessage } from './qmp-codec.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { VmLaunchSpec } from '../vm.js';
+import type { VmLaunchSpec } from './machine.js';
 import { diskArgs, qemuArgs, qemuOptValue, validateLaunchSpec } from './args.js';
 
 const spec: VmLaunchSpec = {

@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
-import { VM_FILES } from '../vm.js';
-import type { VmLaunchSpec } from '../vm.js';
+import { VM_FILES } from './machine.js';
+import type { VmLaunchSpec } from './machine.js';
 
 /** Name of the internal qcow2 snapshot that holds a suspended VM's RAM and device state. */
 export const SUSPEND_SNAPSHOT = 'skiff-suspend';

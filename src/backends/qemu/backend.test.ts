@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { VmLaunchSpec } from '../vm.js';
+import type { VmLaunchSpec } from './machine.js';
 import { QemuBackend } from './backend.js';
 import { processState } from './process.js';
 

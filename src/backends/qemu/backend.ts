@@ -1,5 +1,5 @@
 /**
- * @module VmBackend on QEMU. Everything about a VM is rebuilt from its directory (pidfile, QMP socket, disk
+ * @module The QEMU engine behind QemuDriver. Everything about a VM is rebuilt from its directory (pidfile, QMP socket, disk
  * snapshots), so a restarted daemon adopts running VMs by constructing a new QemuBackend: no in-memory state.
  *
  * Suspend saves RAM and device state as an internal qcow2 snapshot (HMP `savevm`, what Multipass does), so
@@ -10,8 +10,8 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import { assertSelfContained } from '../../core/image-safety.js';
-import { VM_FILES } from '../vm.js';
-import type { Accelerator, VmBackend, VmLaunchSpec, VmPower } from '../vm.js';
+import { VM_FILES } from './machine.js';
+import type { Accelerator, VmLaunchSpec, VmPower } from './machine.js';
 import { detectAccelerator, qemuKvmProbe } from './accel.js';
 import { QEMU_BINARY, SUSPEND_SNAPSHOT, qemuArgs, validateLaunchSpec, type BaseImage } from './args.js';
 import { createOverlay, deleteSnapshot, growImage, imageInfo, inspectImage } from './img.js';
@@ -45,8 +45,8 @@ const files = (dir: string) => ({
 const toPower = (status: string): VmPower =>
   status === 'running' ? 'running' : status === 'shutdown' ? 'stopped' : 'paused';
 
-/** VmBackend that runs each VM as a detached qemu-system-x86_64 process. */
-export class QemuBackend implements VmBackend {
+/** Runs each VM as a detached qemu-system-x86_64 process, addressed by its directory (the driver's engine). */
+export class QemuBackend {
   private readonly options: Required<Omit<QemuBackendOptions, 'kvmPath'>> & { kvmPath: string | undefined };
   private binary: Promise<string> | null = null;
   private accel: Promise<{ accel: Accelerator; reason: string }> | null = null;

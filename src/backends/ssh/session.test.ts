@@ -5,7 +5,7 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { SshTarget } from '../vm.js';
+import type { SshTarget } from '../../services/instances/ports.js';
 import { OpenSshGuestShell, probeSshBanner } from './session.js';
 
 let dir = '';

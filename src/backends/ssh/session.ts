@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SkiffError } from '../../core/errors.js';
-import type { GuestShell, SshTarget } from '../vm.js';
+import type { GuestShell, SshTarget } from '../../services/instances/ports.js';
 import { SSH_BINARY, sshCommandArgs } from '../../core/ssh-args.js';
 
 /** Result of one banner probe: the banner line, or why there was none. */

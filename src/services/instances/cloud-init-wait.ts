@@ -5,7 +5,7 @@
  * ends the wait.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GuestShell, SshTarget } from '../../backends/vm.js';
+import type { GuestShell, SshTarget } from './ports.js';
 
 /** Where cloud-init keeps its logs in every image that has it. */
 export const CLOUD_INIT_LOGS = ['/var/log/cloud-init.log', '/var/log/cloud-init-output.log'];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SkiffError } from '../../core/errors.js';
-import type { GuestShell, SshTarget } from '../../backends/vm.js';
+import type { GuestShell, SshTarget } from './ports.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { GuestFactsCache, type GuestLocation } from './guest-facts-cache.js';
 

@@ -11,7 +11,7 @@
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { isSkiffError } from '../../core/errors.js';
-import type { GuestShell, SshTarget } from '../../backends/vm.js';
+import type { GuestShell, SshTarget } from './ports.js';
 import { GUEST_FACTS_COMMAND, parseGuestFacts, type GuestFacts } from './guest-facts.js';
 
 /**

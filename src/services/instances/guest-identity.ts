@@ -1,14 +1,15 @@
 /**
  * @module How the daemon knows it talks to the real guest: each instance gets its own ed25519 SSH host key at
- * launch (handed to cloud-init in the seed, `ssh_keys`), pinned in the instance's known_hosts under an alias.
+ * launch (handed to cloud-init in the seed, `ssh_keys`), pinned in a known_hosts under an alias. These files
+ * are the service's, kept apart from the driver's storage (one directory per instance under `identityDir`).
  * Instances launched before skiff pinned keys have no key on record: their first contact learns it
  * (accept-new), and it is pinned from then on.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { knownHostsLine, type PinnedHostKey } from '../../core/ssh-args.js';
 
-/** Files of an instance directory that belong to its SSH identity. */
+/** Files of an instance's identity directory. */
 export const IDENTITY_FILES = {
   /** The guest's host key pair (private key; `.pub` beside it). */
   hostKey: 'ssh_host_ed25519_key',
@@ -30,7 +31,13 @@ export function pinnedHostKey(dir: string, name: string, publicKey: string | nul
 
 /** Writes the instance's known_hosts pinning `publicKey` (atomically enough: ssh only reads it). */
 export async function writeKnownHosts(dir: string, name: string, publicKey: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(join(dir, IDENTITY_FILES.knownHosts), knownHostsLine(hostKeyAlias(name), publicKey), {
     mode: 0o600,
   });
+}
+
+/** Forgets an instance's identity (its directory). Never throws. */
+export async function removeGuestIdentity(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { CATALOG_BACKOFF } from '../../core/backoff.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { FakeHttp, MemoryStore } from '../../testing/fake-http.js';
-import { FakeGuestShell, FakeImages, FakeSeed, FakeVmBackend } from '../../testing/fake-vm.js';
+import { FakeDriver, FakeGuestShell, FakeImages } from '../../testing/fake-vm.js';
+import { readMultipart } from '../../testing/mime-reader.js';
 import { buildSimplestreamsTree } from '../../testing/simplestreams-fixture.js';
 import { CatalogService } from '../catalog/catalog-service.js';
 import { InstancesService } from './instances.js';
@@ -58,26 +59,22 @@ async function setup() {
   await settle();
   const store = new InstanceStore(dataDir);
   await store.load();
-  const backend = new FakeVmBackend();
+  const driver = new FakeDriver();
   const shell = new FakeGuestShell();
   const images = new FakeImages();
-  const seed = new FakeSeed();
-  let port = 40000;
   const deps = {
     store,
     catalog,
     images,
-    backend,
+    driver,
     shell,
-    seed,
     identity: { user: 'ubuntu', privateKeyPath: '/k', publicKey: 'ssh-ed25519 AAAA skiff' },
     makeHostKey: async (_dir: string, name: string) => ({
       privateKey: 'PRIVATE',
       publicKey: `ssh-ed25519 AAAAhost${name} ${name}`,
     }),
-    allocatePort: async () => port++,
-    instancesDir: join(dataDir, 'instances'),
-    accel: async () => 'tcg' as const,
+    identityDir: join(dataDir, 'guests'),
+    dataDir,
     clock,
     log: quiet,
   };
@@ -87,10 +84,9 @@ async function setup() {
   return {
     dataDir,
     store,
-    backend,
+    driver,
     shell,
     images,
-    seed,
     service,
     progress,
     ctx,
@@ -114,8 +110,12 @@ test('launch resolves the alias, makes disk and seed, starts the VM and waits fo
     assert.equal(record.image.releaseTitle, '24.04 LTS');
     assert.deepEqual(t.progress.slice(0, 2), ['Launching web', 'Retrieving image']);
     assert.ok(t.progress.includes('Waiting for initialization to complete'));
-    assert.equal(t.seed.written[0]?.hostname, 'web');
-    assert.deepEqual(t.seed.written[0]?.authorizedKeys, ['ssh-ed25519 AAAA skiff']);
+    const seed = t.driver.vm('web').cloudInit;
+    assert.match(seed['meta-data'], /local-hostname: "web"/);
+    const skiffPart = readMultipart(seed['user-data']).parts.at(-1)?.body ?? '';
+    assert.match(skiffPart, /- "ssh-ed25519 AAAA skiff"/);
+    assert.match(skiffPart, /ed25519_public: "ssh-ed25519 AAAAhostweb web"/);
+    assert.equal(t.driver.vm('web').start?.mac, t.store.get('web')?.mac);
     assert.ok(t.images.users.get(SHA)?.has('web'));
     const [view] = await t.service.list();
     assert.equal(view?.state, 'Running');
@@ -127,10 +127,11 @@ test('launch resolves the alias, makes disk and seed, starts the VM and waits fo
 test('a failed launch leaves nothing behind', async () => {
   const t = await setup();
   try {
-    t.backend.failStart = new Error('qemu: could not open disk');
+    t.driver.failStart = new Error('qemu: could not open disk');
     await assert.rejects(t.service.launch({ image: 'noble', name: 'broken' }, t.ctx), /could not open disk/);
     assert.equal(t.store.has('broken'), false);
-    await assert.rejects(stat(join(t.deps.instancesDir, 'broken')), /ENOENT/);
+    assert.equal(t.driver.vms.has('broken'), false, 'the driver destroyed what it made');
+    await assert.rejects(stat(join(t.deps.identityDir, 'broken')), /ENOENT/);
     assert.equal(t.images.users.get(SHA)?.has('broken'), false);
   } finally {
     await t.cleanup();
@@ -154,7 +155,7 @@ test('invalid input is rejected before anything is made, naming every problem', 
     await assert.rejects(t.service.launch({ image: 'noble', cloudInit: 'a:\n\tb: 1' }, t.ctx), /cloud-init/);
     await assert.rejects(t.service.launch({ image: 'nosuch' }, t.ctx), /no image matching "nosuch"/);
     assert.deepEqual(t.store.all(), []);
-    assert.deepEqual(t.backend.calls, []);
+    assert.deepEqual(t.driver.calls, []);
   } finally {
     await t.cleanup();
   }
@@ -186,7 +187,7 @@ test('stop, start, suspend, resume, restart move through Multipass states', asyn
     assert.equal((await t.service.suspend('vm')).state, 'Suspended');
     await assert.rejects(t.service.stop('vm'), /suspended; use "stop --force"/);
     assert.equal((await t.service.start('vm')).state, 'Running');
-    assert.ok(t.backend.calls.includes('start vm resume'), t.backend.calls.join('\n'));
+    assert.ok(t.driver.calls.includes('start vm resume'), t.driver.calls.join('\n'));
     assert.equal((await t.service.restart('vm')).state, 'Running');
     assert.equal((await t.service.stop('vm', { force: true })).state, 'Stopped');
   } finally {
@@ -241,7 +242,7 @@ test('list and info do not wait behind a long operation on another instance', as
     await t.service.launch({ image: 'noble', name: 'idle' }, t.ctx);
     await t.service.stop('busy');
     let open: () => void = () => undefined;
-    t.backend.startGate = new Promise((resolve) => (open = resolve));
+    t.driver.startGate = new Promise((resolve) => (open = resolve));
     const starting = t.service.start('busy');
     await settle();
     const views = await t.service.list();
@@ -268,17 +269,17 @@ test('reconcile re-adopts running VMs, marks dead ones stopped and removes inter
   try {
     await t.service.launch({ image: 'noble', name: 'alive' }, t.ctx);
     await t.service.launch({ image: 'noble', name: 'dead' }, t.ctx);
-    t.backend.crash(join(t.deps.instancesDir, 'dead'));
+    t.driver.crash('dead');
     await t.store.put({ ...t.store.get('alive')!, name: 'halfway', launched: false, state: 'Starting' });
     const store = new InstanceStore(t.dataDir);
     await store.load();
     const service = new InstancesService({ ...t.deps, store });
     const report = await reconcileInstances({
       store,
-      backend: t.backend,
+      driver: t.driver,
       images: t.images,
       instances: service,
-      instancesDir: t.deps.instancesDir,
+      identityDir: t.deps.identityDir,
       log: quiet,
     });
     assert.deepEqual(report, {
@@ -361,13 +362,11 @@ test('concurrent info calls share one guest read and one power probe; a stopped 
   try {
     await t.service.launch({ image: 'noble', name: 'web' }, t.ctx);
     const factsReads = () => t.shell.commands.filter((c) => c.includes('/proc/loadavg')).length;
-    let probes = 0;
-    const power = t.backend.power.bind(t.backend);
-    t.backend.power = (dir: string) => (probes++, power(dir));
+    const probesBefore = t.driver.powerProbes;
     const infos = await Promise.all(Array.from({ length: 50 }, () => t.service.info('web')));
     assert.ok(infos.every((i) => i.guest?.status === 'fresh' && i.guest.facts?.release === 'Fake OS 1.0'));
     assert.equal(factsReads(), 1);
-    assert.equal(probes, 1);
+    assert.equal(t.driver.powerProbes - probesBefore, 1);
     await t.service.stop('web');
     const stopped = await t.service.info('web');
     assert.equal(stopped.state, 'Stopped');
@@ -383,25 +382,24 @@ test('a suspend the daemon died during is finished when the state was saved, und
   try {
     for (const name of ['saved', 'unsaved', 'exited', 'paused', 'running'])
       await t.service.launch({ image: 'noble', name }, t.ctx);
-    const dir = (name: string) => join(t.deps.instancesDir, name);
     // As the dead daemon left them: the record says Suspending, QEMU is wherever the crash caught it.
     for (const name of ['saved', 'unsaved', 'exited', 'running'])
       await t.store.update(name, (r) => (r.state = 'Suspending'));
-    t.backend.interruptSuspend(dir('saved'), 'after-save');
-    t.backend.interruptSuspend(dir('unsaved'), 'before-save');
-    t.backend.interruptSuspend(dir('exited'), 'exited');
+    t.driver.interruptSuspend('saved', 'after-save');
+    t.driver.interruptSuspend('unsaved', 'before-save');
+    t.driver.interruptSuspend('exited', 'exited');
     // A record written by an older daemon that re-adopted the paused VM as Running.
-    t.backend.interruptSuspend(dir('paused'), 'after-save');
+    t.driver.interruptSuspend('paused', 'after-save');
     const store = new InstanceStore(t.dataDir);
     await store.load();
     const service = new InstancesService({ ...t.deps, store });
-    const callsBefore = t.backend.calls.length;
+    const callsBefore = t.driver.calls.length;
     const report = await reconcileInstances({
       store,
-      backend: t.backend,
+      driver: t.driver,
       images: t.images,
       instances: service,
-      instancesDir: t.deps.instancesDir,
+      identityDir: t.deps.identityDir,
       log: quiet,
     });
     assert.deepEqual(report.settlingSuspends, ['exited', 'paused', 'running', 'saved', 'unsaved']);
@@ -419,14 +417,14 @@ test('a suspend the daemon died during is finished when the state was saved, und
         ['unsaved', 'Running'],
       ],
     );
-    assert.equal(await t.backend.power(dir('saved')), 'suspended', 'QEMU ended, state kept');
-    assert.equal(await t.backend.power(dir('unsaved')), 'running', 'the paused guest was resumed');
+    assert.equal(await t.driver.instance('saved').power(), 'suspended', 'QEMU ended, state kept');
+    assert.equal(await t.driver.instance('unsaved').power(), 'running', 'the paused guest was resumed');
     assert.equal((await info).state, 'Running');
-    const since = t.backend.calls.slice(callsBefore);
+    const since = t.driver.calls.slice(callsBefore);
     assert.ok(!since.some((c) => c.startsWith('start unsaved')), 'no reboot: it was resumed');
     // The finished suspend resumes like any other.
     assert.equal((await service.start('saved')).state, 'Running');
-    assert.ok(t.backend.calls.includes('start saved resume'));
+    assert.ok(t.driver.calls.includes('start saved resume'));
   } finally {
     await t.cleanup();
   }
@@ -437,7 +435,7 @@ test('a suspend that cannot be settled leaves the record Unknown (start and stop
   try {
     await t.service.launch({ image: 'noble', name: 'stuck' }, t.ctx);
     await t.store.update('stuck', (r) => (r.state = 'Suspending'));
-    t.backend.settleSuspend = () => Promise.reject(new Error('QMP timed out'));
+    t.driver.failSettle = new Error('QMP timed out');
     const warnings: string[] = [];
     const service = new InstancesService({
       ...t.deps,

@@ -3,17 +3,16 @@
  * operation queue, so a long operation on one never delays another, and read-only calls (list, info) take
  * no lock at all: they answer from the record, one shared power probe per instance and cached guest facts.
  */
-import { rm } from 'node:fs/promises';
 import { SkiffError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import type { SshTarget } from '../../backends/vm.js';
 import { cloudInitFinished, cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
-import { pinnedHostKey } from './guest-identity.js';
+import { pinnedHostKey, removeGuestIdentity } from './guest-identity.js';
 import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } from './guest-facts-cache.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { NamedTimers } from './named-timers.js';
 import { PowerProbe } from './power-probe.js';
-import { instanceDir } from './spec.js';
+import { capability, type SshTarget, type VmInstance } from './ports.js';
+import { checkInstanceName, instanceDir } from './spec.js';
 import { checkOperation, type InstanceState } from './state.js';
 import type { InstanceRecord } from './store.js';
 
@@ -67,11 +66,16 @@ export class InstancesService {
         return { target: this.target(record), boot: bootOf(record) };
       },
     });
-    this.power = new PowerProbe({ clock: deps.clock, probe: (dir) => deps.backend.power(dir) });
+    this.power = new PowerProbe({ clock: deps.clock, probe: (name) => this.vm(name).power() });
   }
 
-  private dir(name: string): string {
-    return instanceDir(this.deps.instancesDir, name);
+  /** The driver's handle of `name` (the name checked again: it becomes paths). */
+  private vm(name: string): VmInstance {
+    return this.deps.driver.instance(checkInstanceName(name));
+  }
+
+  private identityDir(name: string): string {
+    return instanceDir(this.deps.identityDir, name);
   }
 
   /** Runs `work` after every earlier operation on `name` finished. */
@@ -132,10 +136,11 @@ export class InstancesService {
       const record = this.record(name);
       checkOperation(name, record.state, 'start');
       this.shutdownTimers.clear(name);
-      if ((await this.deps.backend.power(this.dir(name))) === 'running') {
+      const vm = this.vm(name);
+      if ((await vm.power()) === 'running') {
         return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
       }
-      const resume = await this.deps.backend.hasSuspendState(this.dir(name));
+      const resume = (await vm.suspender?.hasState()) ?? false;
       await this.deps.store.update(name, (r) => (r.state = 'Starting'));
       try {
         await this.boot(record, resume, options);
@@ -188,9 +193,10 @@ export class InstancesService {
       this.shutdownTimers.clear(name);
       await this.deps.store.update(name, (r) => (r.state = 'Restarting'));
       try {
-        await this.deps.backend
-          .powerdown(this.dir(name), this.deps.stopTimeoutMs ?? 120_000)
-          .catch(() => this.deps.backend.kill(this.dir(name)));
+        const vm = this.vm(name);
+        await vm
+          .stop({ timeoutMs: this.deps.stopTimeoutMs ?? 120_000 })
+          .catch(() => vm.stop({ force: true }));
         await this.boot(record, false, options);
       } catch (error) {
         await this.deps.store.update(name, (r) => (r.state = 'Unknown'));
@@ -205,10 +211,11 @@ export class InstancesService {
       const record = this.record(name);
       checkOperation(name, record.state, 'suspend');
       if (record.state === 'Suspended') return record;
+      const suspender = capability(this.deps.driver, 'suspend', this.vm(name).suspender);
       this.shutdownTimers.clear(name);
       await this.deps.store.update(name, (r) => (r.state = 'Suspending'));
       try {
-        await this.deps.backend.suspend(this.dir(name));
+        await suspender.suspend();
       } catch (error) {
         await this.deps.store.update(name, (r) => (r.state = 'Running'));
         throw error;
@@ -218,14 +225,14 @@ export class InstancesService {
   }
 
   /**
-   * Finishes or undoes a suspend the daemon died during (VmBackend.settleSuspend decides which), queued like
+   * Finishes or undoes a suspend the daemon died during (the driver's Suspender.settle decides which), queued like
    * any operation, so commands given meanwhile wait for it rather than find a half-suspended VM.
    */
   settleInterruptedSuspend(name: string): Promise<InstanceRecord> {
     return this.exclusive(name, async () => {
       let state: InstanceState;
       try {
-        const outcome = await this.deps.backend.settleSuspend(this.dir(name));
+        const outcome = await capability(this.deps.driver, 'suspend', this.vm(name).suspender).settle();
         state = outcome === 'suspended' ? 'Suspended' : outcome === 'running' ? 'Running' : 'Stopped';
         this.deps.log.info({ instance: name, now: state }, 'settled a suspend the daemon died during');
       } catch (error) {
@@ -249,9 +256,8 @@ export class InstancesService {
         checkOperation(name, record.state, 'delete');
         this.shutdownTimers.clear(name);
         // Graceful first: a soft-deleted instance may be recovered, and its filesystem should be clean then.
-        await this.deps.backend
-          .powerdown(this.dir(name), 30_000)
-          .catch(() => this.deps.backend.kill(this.dir(name)));
+        const vm = this.vm(name);
+        await vm.stop({ timeoutMs: 30_000 }).catch(() => vm.stop({ force: true }));
         await this.deps.store.update(name, (r) => {
           r.stateBeforeDelete = r.state === 'Suspended' ? 'Suspended' : 'Stopped';
           r.state = 'Deleted';
@@ -306,12 +312,9 @@ export class InstancesService {
   }
 
   private async powerOff(record: InstanceRecord, force: boolean): Promise<InstanceRecord> {
-    const dir = this.dir(record.name);
     await this.deps.store.update(record.name, (r) => (r.state = 'Stopping'));
     try {
-      if (force) await this.deps.backend.kill(dir);
-      else if ((await this.deps.backend.power(dir)) !== 'stopped')
-        await this.deps.backend.powerdown(dir, this.deps.stopTimeoutMs ?? 120_000);
+      await this.vm(record.name).stop({ force, timeoutMs: this.deps.stopTimeoutMs ?? 120_000 });
     } catch (error) {
       await this.deps.store.update(record.name, (r) => (r.state = 'Unknown'));
       throw new SkiffError('timeout', `"${record.name}" did not shut down in time; use "stop --force"`, {
@@ -322,26 +325,21 @@ export class InstancesService {
   }
 
   /**
-   * Starts QEMU and waits for SSH; on a boot whose guest has not finished cloud-init's first run (a crash cut
+   * Starts the VM and waits for SSH; on a boot whose guest has not finished cloud-init's first run (a crash cut
    * it short), also for cloud-init. Only the deadline (`timeoutS`, default 300 s) ends the wait.
    */
   private async boot(record: InstanceRecord, resume: boolean, options: BootOptions): Promise<void> {
     const timeoutS = options.timeoutS ?? DEFAULT_BOOT_TIMEOUT_S;
     const deadline = AbortSignal.timeout(timeoutS * 1000);
-    const sshPort = await this.deps.allocatePort();
-    const updated = await this.deps.store.update(record.name, (r) => (r.sshPort = sshPort));
-    const spec = {
-      name: record.name,
-      dir: this.dir(record.name),
-      cpus: record.cpus,
-      memoryBytes: record.memoryBytes,
-      sshPort,
-      mac: record.mac,
-      accel: await this.deps.accel(),
-      resumeFromSuspend: resume,
-    };
     try {
-      await this.deps.backend.start(spec, deadline);
+      const endpoint = await this.vm(record.name).start(
+        { cpus: record.cpus, memoryBytes: record.memoryBytes, mac: record.mac, resume },
+        deadline,
+      );
+      const updated = await this.deps.store.update(
+        record.name,
+        (r) => ((r.sshPort = endpoint.port), (r.sshHost = endpoint.host)),
+      );
       const target = this.target(updated);
       await this.deps.shell.waitReady(target, { timeoutMs: timeoutS * 1000, signal: deadline });
       if (resume || (await cloudInitFinished(this.deps.shell, target, deadline)) !== false) return;
@@ -362,32 +360,31 @@ export class InstancesService {
   private async purgeOne(name: string): Promise<void> {
     const record = this.deps.store.get(name);
     if (!record) return;
-    await this.deps.backend.kill(this.dir(name));
-    await rm(this.dir(name), { recursive: true, force: true });
+    await this.vm(name).destroy();
+    await removeGuestIdentity(this.identityDir(name));
     if (record.image.id) await this.deps.images.release(record.image.id, name).catch(() => undefined);
     await this.deps.store.remove(name);
   }
 
   private target(record: InstanceRecord): SshTarget {
     return {
-      host: '127.0.0.1',
+      host: record.sshHost ?? '127.0.0.1',
       port: record.sshPort,
       user: this.deps.identity.user,
       keyPath: this.deps.identity.privateKeyPath,
-      hostKey: pinnedHostKey(this.dir(record.name), record.name, record.hostKey ?? null),
+      hostKey: pinnedHostKey(this.identityDir(record.name), record.name, record.hostKey ?? null),
     };
   }
 
   /**
-   * The recorded state, corrected by what QEMU is really doing for states that claim a running VM. Readers
-   * share a probe whose answer may be up to 2 s old; `exact` asks QEMU now (before connecting to a guest).
+   * The recorded state, corrected by what the VM is really doing for states that claim a running VM. Readers
+   * share a probe whose answer may be up to 2 s old; `exact` asks the driver now (before connecting).
    */
   private async liveState(record: InstanceRecord, options: { exact?: boolean } = {}): Promise<InstanceState> {
     if (record.state !== 'Running' && record.state !== 'Delayed Shutdown') return record.state;
-    const dir = this.dir(record.name);
     const power = options.exact
-      ? await this.deps.backend.power(dir)
-      : await this.power.read(bootOf(record), dir);
+      ? await this.vm(record.name).power()
+      : await this.power.read(bootOf(record), record.name);
     if (power === 'running') return record.state;
     return power === 'stopped' ? 'Stopped' : power === 'suspended' ? 'Suspended' : 'Unknown';
   }

@@ -3,25 +3,23 @@
  * disk and seed, start QEMU, wait for SSH and cloud-init. Any failure undoes what was made.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
-import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
-import type { GuestShell, VmBackend } from '../../backends/vm.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
-import { pinnedHostKey, writeKnownHosts } from './guest-identity.js';
+import { pinnedHostKey, removeGuestIdentity, writeKnownHosts } from './guest-identity.js';
 import { checkImageQuery, resolveImageSource } from './image-resolution.js';
 import type {
   DownloadProgress,
+  GuestShell,
   HostKeyMaker,
   ImageSource,
   ImageStore,
-  PortAllocator,
-  SeedWriter,
   SshIdentity,
+  VmDriver,
 } from './ports.js';
-import { checkInstanceName, generateName, launchSizes } from './spec.js';
+import { checkInstanceName, generateName, instanceDir, launchSizes } from './spec.js';
 import type { InstanceRecord, InstanceStore } from './store.js';
 
 export interface LaunchRequest {
@@ -39,14 +37,14 @@ export interface LaunchDeps {
   store: InstanceStore;
   catalog: CatalogService;
   images: ImageStore;
-  backend: VmBackend;
+  driver: VmDriver;
   shell: GuestShell;
-  seed: SeedWriter;
   identity: SshIdentity;
   makeHostKey: HostKeyMaker;
-  allocatePort: PortAllocator;
-  instancesDir: string;
-  accel: () => Promise<'kvm' | 'tcg'>;
+  /** Where the service keeps each guest's SSH identity (host key, known_hosts), one directory per name. */
+  identityDir: string;
+  /** A directory on the filesystem that holds instances and images: free space is checked there. */
+  dataDir: string;
   now: () => number;
 }
 
@@ -64,7 +62,7 @@ const FREE_SPACE_MARGIN_BYTES = 256 * 2 ** 20;
 const COMPRESSED_EXPANSION = 4;
 
 /** Validates the request completely before anything is made. @returns the checked values. */
-export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store' | 'seed'>) {
+export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store'>) {
   const sizes = launchSizes(
     { cpus: request.cpus, memory: request.memory, disk: request.disk },
     { memoryBytes: totalmem() },
@@ -76,7 +74,7 @@ export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDe
       details: { field: 'name' },
     });
   }
-  if (request.cloudInit !== undefined) await deps.seed.validate(request.cloudInit);
+  if (request.cloudInit !== undefined) (await seedModule()).readUserData(request.cloudInit);
   if (request.timeoutS !== undefined && !(request.timeoutS > 0)) {
     throw new SkiffError('invalid-argument', '--timeout must be a positive number of seconds');
   }
@@ -99,14 +97,15 @@ export async function launchInstance(
     signal,
     onProgress: (message) => ctx.progress(message),
   });
-  await checkFreeSpace(deps.instancesDir, source, sizes.diskBytes);
-  const dir = join(deps.instancesDir, name);
+  await checkFreeSpace(deps.dataDir, source, sizes.diskBytes);
+  const vm = deps.driver.instance(name);
+  const identityDir = instanceDir(deps.identityDir, name);
   const record: InstanceRecord = {
     name,
     state: 'Starting',
     stateBeforeDelete: null,
     ...sizes,
-    sshPort: await deps.allocatePort(),
+    sshPort: 0,
     mac: randomMac(),
     image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: request.image, version: '' },
     createdAtMs: deps.now(),
@@ -128,41 +127,39 @@ export async function launchInstance(
     if (image.source?.kind === 'catalog' && image.source.version) record.image.version = image.source.version;
     await deps.store.put(record);
     ctx.progress('Preparing image');
-    await mkdir(dir, { recursive: true, mode: 0o750 });
-    await deps.backend.createDisk({ dir, baseImage: image.path, diskBytes: sizes.diskBytes });
-    const hostKey = await deps.makeHostKey(dir, name);
-    const { hostPublicKey } = await deps.seed.write({
-      dir,
+    const hostKey = await deps.makeHostKey(identityDir, name);
+    const seed = await seedModule();
+    const spec = {
       instanceId: `${name}-${randomBytes(4).toString('hex')}`,
       hostname: name,
-      authorizedKeys: [deps.identity.publicKey],
-      userData: request.cloudInit ?? null,
-      mac: record.mac,
+      sshAuthorizedKeys: [deps.identity.publicKey],
+      macAddress: record.mac,
       hostKey,
+      ...(request.cloudInit === undefined ? {} : { userData: request.cloudInit }),
+    };
+    await vm.create({
+      baseImage: image.path,
+      diskBytes: sizes.diskBytes,
+      cloudInit: seed.cloudInitFiles(spec),
     });
-    if (hostPublicKey !== null) await writeKnownHosts(dir, name, hostPublicKey);
+    const hostPublicKey = seed.guestHostPublicKey(spec);
+    if (hostPublicKey !== null) await writeKnownHosts(identityDir, name, hostPublicKey);
     record.hostKey = hostPublicKey;
     await deps.store.put(record);
     ctx.progress('Starting');
-    await deps.backend.start(
-      {
-        name,
-        dir,
-        cpus: sizes.cpus,
-        memoryBytes: sizes.memoryBytes,
-        sshPort: record.sshPort,
-        mac: record.mac,
-        accel: await deps.accel(),
-      },
+    const endpoint = await vm.start(
+      { cpus: sizes.cpus, memoryBytes: sizes.memoryBytes, mac: record.mac },
       signal,
     );
+    record.sshPort = endpoint.port;
+    record.sshHost = endpoint.host;
+    await deps.store.put(record);
     ctx.progress('Waiting for SSH');
     const target = {
-      host: '127.0.0.1',
-      port: record.sshPort,
+      ...endpoint,
       user: deps.identity.user,
       keyPath: deps.identity.privateKeyPath,
-      hostKey: pinnedHostKey(dir, name, hostPublicKey),
+      hostKey: pinnedHostKey(identityDir, name, hostPublicKey),
     };
     // `signal` carries the launch deadline, so this wait needs no timeout of its own beyond it.
     await deps.shell.waitReady(target, { timeoutMs: (request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000, signal });
@@ -175,8 +172,8 @@ export async function launchInstance(
       r.launched = true;
     });
   } catch (error) {
-    await deps.backend.kill(dir).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await vm.destroy().catch(() => undefined);
+    await removeGuestIdentity(identityDir);
     if (acquiredId) await deps.images.release(acquiredId, name).catch(() => undefined);
     await deps.store.remove(name);
     if (deadline.aborted) {
@@ -227,6 +224,9 @@ async function checkFreeSpace(dir: string, source: ImageSource, diskBytes: numbe
 }
 
 const mib = (bytes: number) => Math.floor(bytes / 2 ** 20);
+
+/** The seed composer pulls in the YAML library: loaded on the first launch, not by every idle daemon. */
+const seedModule = () => import('./seed/cloud-init.js');
 
 /** A locally administered unicast MAC (52:54:00 is QEMU's prefix). */
 function randomMac(): string {

@@ -1,7 +1,13 @@
 /**
- * @module What the instances service needs from the outside: images, seeds, ports. The VM backend and the
- * guest shell contracts live in backends/vm.ts.
+ * @module What the instances service needs from the outside: images, host keys, ports, the guest shell, and
+ * the VM driver seam (in the manner of Lima's pkg/driver): a driver makes a handle per instance name; the
+ * handle owns the instance's storage (and its destroy()), and offers a small required core (create with a
+ * disk and cloud-init data, start, stop, power state, where SSH answers) plus optional capabilities that the
+ * driver advertises in `features`. A capability a driver lacks is a named error (`the qemu driver does not
+ * support snapshots`, exit 2), never a silent no-op. Backends implement these; services never import them.
  */
+import { SkiffError } from '../../core/errors.js';
+import type { SshTarget } from '../../core/ssh-args.js';
 import type { ImageSource } from '../vault/types.js';
 import type { DownloadProgress } from '../vault/ports.js';
 
@@ -27,19 +33,6 @@ export interface ImageStore {
   release(id: string, instance: string): Promise<void>;
 }
 
-export interface SeedRequest {
-  dir: string;
-  instanceId: string;
-  hostname: string;
-  authorizedKeys: string[];
-  /** The user's `--cloud-init` text (any user-data format cloud-init reads), already validated. */
-  userData: string | null;
-  /** The MAC of the instance's NIC, which the seed's network-config matches. */
-  mac: string;
-  /** The guest's SSH host key pair, which cloud-init installs. */
-  hostKey: GuestHostKey;
-}
-
 /** An SSH host key pair for a guest (OpenSSH formats). */
 export interface GuestHostKey {
   privateKey: string;
@@ -50,14 +43,6 @@ export interface GuestHostKey {
 /** Makes a fresh host key pair for the guest of `name`, kept in `dir`. */
 export type HostKeyMaker = (dir: string, name: string) => Promise<GuestHostKey>;
 
-/** Writes the NoCloud seed ISO of an instance. */
-export interface SeedWriter {
-  /** @throws SkiffError('invalid-argument') when the user-data would fail in the guest. */
-  validate(userData: string): Promise<void>;
-  /** @returns the host key the guest will present (`ssh-ed25519 AAAA...`), to pin; null when unknown. */
-  write(request: SeedRequest): Promise<{ hostPublicKey: string | null }>;
-}
-
 /** The daemon's SSH identity for guests. */
 export interface SshIdentity {
   user: string;
@@ -65,5 +50,138 @@ export interface SshIdentity {
   publicKey: string;
 }
 
-/** A free TCP port on 127.0.0.1 for the SSH forward. */
-export type PortAllocator = () => Promise<number>;
+export type { SshTarget };
+
+/** What the VM is doing. `suspended` = not running, with saved memory to resume from. */
+export type VmPower = 'running' | 'paused' | 'stopped' | 'suspended';
+
+/** The NoCloud files for a guest, by name; each driver decides how to hand them over (QEMU: an ISO). */
+export interface CloudInitData {
+  'meta-data': string;
+  'user-data': string;
+  'network-config'?: string;
+}
+
+/** Where the guest's SSH server answers. */
+export interface GuestEndpoint {
+  host: string;
+  port: number;
+}
+
+/** Optional capabilities, advertised by each driver. */
+export interface DriverFeatures {
+  /** Save memory and stop; start resumes (`suspend`). */
+  suspend: boolean;
+  /** Grow a stopped instance's disk. */
+  resize: boolean;
+  snapshots: boolean;
+  mounts: boolean;
+  /** Network interfaces beyond the default one (`--network`, `--bridged`). */
+  extraNics: boolean;
+}
+export type DriverFeature = keyof DriverFeatures;
+
+/** Words for each capability in "the X driver does not support ..." */
+const FEATURE_WORDS: Record<DriverFeature, string> = {
+  suspend: 'suspend',
+  resize: 'resizing disks',
+  snapshots: 'snapshots',
+  mounts: 'mounts',
+  extraNics: 'extra network interfaces',
+};
+
+export interface VmDriver {
+  /** The `local.driver` value that selects it. */
+  readonly name: string;
+  readonly features: Readonly<DriverFeatures>;
+  /** One line for the log: what it runs VMs with, and why (QEMU: KVM or TCG). Never throws. */
+  describe(): Promise<string>;
+  /** The handle of the instance called `name` (which may not exist yet). */
+  instance(name: string): VmInstance;
+}
+
+export interface StartSpec {
+  cpus: number;
+  memoryBytes: number;
+  /** The NIC's MAC, stable for the instance (the seed's network-config matches it). */
+  mac: string;
+  /** Restore the saved state of a suspend (drivers with the suspend feature). */
+  resume?: boolean;
+}
+
+export interface VmInstance {
+  readonly name: string;
+  /** Makes the storage: a disk of `diskBytes` on `baseImage`, with the cloud-init data attached. */
+  create(spec: { baseImage: string; diskBytes: number; cloudInit: CloudInitData }): Promise<void>;
+  /** Boots (or resumes); resolves once the VM runs. @returns where SSH will answer */
+  start(spec: StartSpec, signal?: AbortSignal): Promise<GuestEndpoint>;
+  /** Graceful shutdown within `timeoutMs` (@throws SkiffError timeout), or at once with `force`. */
+  stop(options: { force?: boolean; timeoutMs?: number }): Promise<void>;
+  /** Never throws. */
+  power(): Promise<VmPower>;
+  /** Where SSH answers while it runs (as start said), or null. Never throws. */
+  endpoint(): Promise<GuestEndpoint | null>;
+  /** The process behind the VM, for logs; null when none. Never throws. */
+  pid(): Promise<number | null>;
+  /** Virtual and allocated sizes of the disk. */
+  disk(): Promise<{ virtualBytes: number; actualBytes: number }>;
+  /** Hard reset of a running guest (a new boot). */
+  reset(): Promise<void>;
+  /** Ends the VM and removes everything stored for it. Idempotent. */
+  destroy(): Promise<void>;
+  /** Present exactly when the driver's `features.suspend`. */
+  readonly suspender?: Suspender;
+  /** Present exactly when the driver's `features.resize`. */
+  readonly resizer?: Resizer;
+}
+
+export interface Suspender {
+  /** Saves memory and ends the VM process. */
+  suspend(): Promise<void>;
+  /** Whether a saved state waits to be resumed. Never throws. */
+  hasState(): Promise<boolean>;
+  /** Finishes or undoes a suspend a crash interrupted. */
+  settle(): Promise<'suspended' | 'running' | 'stopped'>;
+}
+
+export interface Resizer {
+  /** Grows the disk of a stopped instance (never shrinks). */
+  grow(diskBytes: number): Promise<void>;
+}
+
+/** The named error for a capability `driver` lacks. */
+export function unsupported(driver: Pick<VmDriver, 'name'>, feature: DriverFeature): SkiffError {
+  return new SkiffError(
+    'unsupported',
+    `the ${driver.name} driver does not support ${FEATURE_WORDS[feature]}`,
+    {
+      details: { driver: driver.name, feature },
+    },
+  );
+}
+
+/** The capability object, or the named error. */
+export function capability<T>(
+  driver: Pick<VmDriver, 'name'>,
+  feature: DriverFeature,
+  value: T | undefined,
+): T {
+  if (value === undefined) throw unsupported(driver, feature);
+  return value;
+}
+
+/** Runs commands in a guest over SSH (the OpenSSH client with the daemon's key). */
+export interface GuestShell {
+  /** Resolves once the guest's SSH server sends its banner and a trivial command succeeds. */
+  waitReady(target: SshTarget, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Runs a command, collecting output (for short daemon-side commands like reading /etc/os-release). `signal`
+   * ends the session at once (rejecting with its reason). Implementations bound how many run at once;
+   * `timeoutMs` counts from the start of the command, and output past `maxOutputBytes` fails the run.
+   */
+  run(
+    target: SshTarget,
+    command: string,
+    options?: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutputBytes?: number },
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { VmPower } from '../../backends/vm.js';
+import type { VmPower } from './ports.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { PowerProbe } from './power-probe.js';
 

@@ -7,7 +7,7 @@
  * VM that died behind skiff's back shows within `maxStaleMs`.
  */
 import type { Clock } from '../../core/clock.js';
-import type { VmPower } from '../../backends/vm.js';
+import type { VmPower } from './ports.js';
 
 export interface PowerProbeOptions {
   clock: Clock;

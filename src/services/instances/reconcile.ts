@@ -1,20 +1,21 @@
 /**
- * @module Daemon start: compare each instance record with what QEMU is really doing, re-adopt running VMs,
- * finish or undo operations a crash interrupted. After it, every record tells the truth.
+ * @module Daemon start: compare each instance record with what its VM is really doing, re-adopt running VMs,
+ * finish or undo operations a crash interrupted, put back each pinned host key. After it, every record tells
+ * the truth.
  */
-import { rm } from 'node:fs/promises';
-import type { VmBackend } from '../../backends/vm.js';
-import type { ImageStore } from './ports.js';
+import { removeGuestIdentity, writeKnownHosts } from './guest-identity.js';
+import type { ImageStore, VmDriver } from './ports.js';
 import { instanceDir } from './spec.js';
 import type { InstanceStore } from './store.js';
 import type { InstancesService } from './instances.js';
 
 export interface ReconcileDeps {
   store: InstanceStore;
-  backend: VmBackend;
+  driver: VmDriver;
   images: ImageStore;
   instances: InstancesService;
-  instancesDir: string;
+  /** Where the service keeps each guest's SSH identity (see guest-identity.ts). */
+  identityDir: string;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -29,21 +30,24 @@ export interface ReconcileReport {
 export async function reconcileInstances(deps: ReconcileDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { adopted: [], stopped: [], removedUnfinished: [], settlingSuspends: [] };
   for (const record of deps.store.all()) {
-    const dir = instanceDir(deps.instancesDir, record.name);
+    const vm = deps.driver.instance(record.name);
+    const identity = instanceDir(deps.identityDir, record.name);
     if (!record.launched) {
       // A launch the daemon did not see through: it never became an instance, so nothing is lost by undoing it.
-      await deps.backend.kill(dir).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
+      await vm.destroy().catch(() => undefined);
+      await removeGuestIdentity(identity);
       if (record.image.id) await deps.images.release(record.image.id, record.name).catch(() => undefined);
       await deps.store.remove(record.name);
       report.removedUnfinished.push(record.name);
       deps.log.warn({ instance: record.name }, 'removed an instance whose launch was interrupted');
       continue;
     }
-    // Not asked while suspending: a QEMU still saving does not answer QMP, and settling waits for it anyway.
-    const power = record.state === 'Suspending' ? null : await deps.backend.power(dir);
+    // A lost known_hosts would lock exec out of a guest whose key is on record: write it again.
+    if (record.hostKey) await writeKnownHosts(identity, record.name, record.hostKey);
+    // Not asked while suspending: a VM still saving may not answer, and settling waits for it anyway.
+    const power = record.state === 'Suspending' ? null : await vm.power();
     if (record.state === 'Deleted') {
-      if (power === 'running' || power === 'paused') await deps.backend.kill(dir);
+      if (power === 'running' || power === 'paused') await vm.stop({ force: true });
       continue;
     }
     if (record.state === 'Suspending' || power === 'paused') {
@@ -54,7 +58,7 @@ export async function reconcileInstances(deps: ReconcileDeps): Promise<Reconcile
       continue;
     }
     if (power === 'running') {
-      const pid = await deps.backend.pid(dir);
+      const pid = await vm.pid();
       const state = record.state === 'Delayed Shutdown' ? 'Delayed Shutdown' : 'Running';
       const updated = await deps.store.update(record.name, (r) => (r.state = state));
       if (state === 'Delayed Shutdown') deps.instances.armShutdownTimer(updated);
@@ -62,7 +66,8 @@ export async function reconcileInstances(deps: ReconcileDeps): Promise<Reconcile
       deps.log.info({ instance: record.name, pid }, 're-adopted a running VM');
       continue;
     }
-    const next = power === 'suspended' || (await deps.backend.hasSuspendState(dir)) ? 'Suspended' : 'Stopped';
+    const saved = power === 'suspended' || ((await vm.suspender?.hasState()) ?? false);
+    const next = saved ? 'Suspended' : 'Stopped';
     if (record.state !== next) {
       await deps.store.update(record.name, (r) => ((r.state = next), (r.shutdownAtMs = null)));
       report.stopped.push(record.name);

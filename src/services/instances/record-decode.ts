@@ -57,6 +57,12 @@ function recordProblem(r: unknown): string | null {
   if (!isCount(r.memoryBytes, 1)) return field('memoryBytes', 'a whole number of bytes', r.memoryBytes);
   if (!isCount(r.diskBytes, 1)) return field('diskBytes', 'a whole number of bytes', r.diskBytes);
   if (!isCount(r.sshPort, 0, 65535)) return field('sshPort', 'a port number', r.sshPort);
+  // The host SSH answers on; a name or an address, never something a shell or ssh_config could misread.
+  if (
+    r.sshHost !== undefined &&
+    (typeof r.sshHost !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(r.sshHost))
+  )
+    return field('sshHost', 'a host name or address', r.sshHost);
   if (typeof r.mac !== 'string' || !/^(?:[0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(r.mac))
     return field('mac', 'a MAC address', r.mac);
   if (!isTime(r.createdAtMs)) return field('createdAtMs', 'a time in ms', r.createdAtMs);

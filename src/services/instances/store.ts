@@ -32,7 +32,10 @@ export interface InstanceRecord {
   cpus: number;
   memoryBytes: number;
   diskBytes: number;
+  /** Where the guest's SSH answered at its last start (the driver's endpoint). */
   sshPort: number;
+  /** The host of that endpoint; absent in records older than the driver seam (127.0.0.1). */
+  sshHost?: string;
   mac: string;
   image: InstanceImage;
   createdAtMs: number;

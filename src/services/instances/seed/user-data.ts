@@ -5,7 +5,7 @@
  * PyYAML reads it, so `on` is a boolean here too.
  */
 import { parseDocument } from 'yaml';
-import { SkiffError } from '../../core/errors.js';
+import { SkiffError } from '../../../core/errors.js';
 
 export type CloudConfig = Record<string, unknown>;
 

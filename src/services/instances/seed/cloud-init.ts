@@ -12,7 +12,7 @@
 import { multipartMixed, type MimePart } from './mime.js';
 import { readUserData, type CloudConfig, type UserData } from './user-data.js';
 import { yaml11 } from './yaml11.js';
-import { SkiffError } from '../../core/errors.js';
+import { SkiffError } from '../../../core/errors.js';
 
 export { parseUserCloudConfig, readUserData } from './user-data.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { readMultipart } from '../../testing/mime-reader.js';
+import { readMultipart } from '../../../testing/mime-reader.js';
 import {
   cloudInitFiles,
   guestHostPublicKey,

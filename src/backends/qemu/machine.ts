@@ -1,0 +1,42 @@
+/**
+ * @module What a QEMU machine is made of: every VM lives in its own directory (`dir`), which holds everything
+ * needed to find it again after a daemon restart (VM_FILES); QemuBackend keeps no state in memory that cannot
+ * be rebuilt from it. Services never see this: they talk to the driver seam (services/instances/ports.ts).
+ */
+import { SEED_ISO } from '../iso/seed-iso.js';
+import type { VmPower } from '../../services/instances/ports.js';
+
+export type { VmPower };
+
+/** File names inside an instance directory. */
+export const VM_FILES = {
+  /** qcow2 overlay whose backing file is the cached base image. */
+  disk: 'disk.qcow2',
+  /** NoCloud seed (ISO9660, volume label `cidata`). */
+  seed: SEED_ISO,
+  /** QMP Unix socket. */
+  qmp: 'qmp.sock',
+  /** QEMU's own pidfile (-pidfile). */
+  pid: 'qemu.pid',
+  /** Guest serial console output. */
+  serial: 'serial.log',
+  /** QEMU's stderr. */
+  log: 'qemu.log',
+} as const;
+
+export type Accelerator = 'kvm' | 'tcg';
+
+export interface VmLaunchSpec {
+  name: string;
+  /** Absolute instance directory. */
+  dir: string;
+  cpus: number;
+  memoryBytes: number;
+  /** Host port on 127.0.0.1 forwarded to the guest's port 22 (user-mode networking). */
+  sshPort: number;
+  /** MAC address of the virtio NIC (stable per instance). */
+  mac: string;
+  accel: Accelerator;
+  /** Restore the state saved by suspend() when starting. */
+  resumeFromSuspend?: boolean;
+}

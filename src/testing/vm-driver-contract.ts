@@ -1,0 +1,132 @@
+/**
+ * @module The behaviour every VM driver shares, as one test suite run against each (in the manner of hono's
+ * common router cases): the fake driver in unit tests, the QEMU driver end to end with a real image. A fake
+ * that passes it cannot drift from the real thing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  capability,
+  type CloudInitData,
+  type DriverFeature,
+  type GuestEndpoint,
+  type VmDriver,
+  type VmInstance,
+} from '../services/instances/ports.js';
+
+export interface ContractSetup {
+  driver: VmDriver;
+  baseImage: string;
+  cloudInit: CloudInitData;
+  /** Disk size to create with, and a bigger one to grow to. */
+  diskBytes: number;
+  grownDiskBytes: number;
+  memoryBytes: number;
+  /** Whether the guest answers at the endpoint (real drivers: an SSH banner). */
+  reachable?: (endpoint: GuestEndpoint) => Promise<boolean>;
+  /** Waits until the guest can take a graceful shutdown (real guests: booted far enough for ACPI). */
+  settled?: (endpoint: GuestEndpoint) => Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+const MAC = '52:54:00:c0:ff:ee';
+
+export function vmDriverContract(
+  label: string,
+  setup: () => Promise<ContractSetup>,
+  timeoutMs = 60_000,
+): void {
+  describe(`VM driver contract: ${label}`, { timeout: timeoutMs }, () => {
+    let s: ContractSetup;
+    let vm: VmInstance;
+    const boot = async (resume = false) => {
+      const endpoint = await vm.start({ cpus: 1, memoryBytes: s.memoryBytes, mac: MAC, resume });
+      await s.settled?.(endpoint);
+      return endpoint;
+    };
+
+    before(async () => {
+      s = await setup();
+      vm = s.driver.instance('contract');
+    });
+    after(async () => {
+      await vm?.destroy().catch(() => undefined);
+      await s?.cleanup();
+    });
+
+    test('an instance that was never created is stopped, and destroying it is harmless', async () => {
+      assert.equal(await vm.power(), 'stopped');
+      assert.equal(await vm.endpoint(), null);
+      assert.equal(await vm.pid(), null);
+      await vm.destroy();
+    });
+
+    test('create makes a stopped instance with the disk size asked for', async () => {
+      await vm.create({ baseImage: s.baseImage, diskBytes: s.diskBytes, cloudInit: s.cloudInit });
+      assert.equal(await vm.power(), 'stopped');
+      assert.equal((await vm.disk()).virtualBytes, s.diskBytes);
+    });
+
+    test('start runs it; the endpoint it returns is where the guest answers', async () => {
+      const endpoint = await boot();
+      assert.equal(await vm.power(), 'running');
+      assert.deepEqual(await vm.endpoint(), endpoint);
+      assert.notEqual(await vm.pid(), null);
+      if (s.reachable)
+        assert.ok(await s.reachable(endpoint), `nothing answers at ${JSON.stringify(endpoint)}`);
+    });
+
+    test('a graceful stop and a forced stop both leave it stopped, with no endpoint', async () => {
+      await vm.stop({ timeoutMs: 120_000 });
+      assert.equal(await vm.power(), 'stopped');
+      assert.equal(await vm.endpoint(), null);
+      await boot();
+      await vm.stop({ force: true });
+      assert.equal(await vm.power(), 'stopped');
+      assert.equal(await vm.pid(), null);
+    });
+
+    test('capabilities are present exactly when the features say so; a missing one is a named error', () => {
+      assert.equal(vm.suspender !== undefined, s.driver.features.suspend);
+      assert.equal(vm.resizer !== undefined, s.driver.features.resize);
+      const missing = (Object.keys(s.driver.features) as DriverFeature[]).find((f) => !s.driver.features[f]);
+      if (missing === undefined) return;
+      assert.throws(() => capability(s.driver, missing, undefined), {
+        code: 'unsupported',
+        message: new RegExp(`^the ${s.driver.name} driver does not support `),
+      });
+    });
+
+    test('resize grows a stopped disk, never shrinks it, and refuses while running', async (t) => {
+      if (!vm.resizer) return t.skip(`the ${s.driver.name} driver cannot resize`);
+      await vm.resizer.grow(s.grownDiskBytes);
+      assert.equal((await vm.disk()).virtualBytes, s.grownDiskBytes);
+      await assert.rejects(vm.resizer.grow(s.diskBytes), { code: 'invalid-argument' });
+      await boot();
+      await assert.rejects(vm.resizer.grow(s.grownDiskBytes * 2), { code: 'conflict' });
+      await vm.stop({ force: true });
+    });
+
+    test('suspend saves the running VM; start with resume restores it and drops the saved state', async (t) => {
+      if (!vm.suspender) return t.skip(`the ${s.driver.name} driver cannot suspend`);
+      await boot();
+      await vm.suspender.suspend();
+      assert.equal(await vm.power(), 'suspended');
+      assert.equal(await vm.suspender.hasState(), true);
+      await boot(true);
+      assert.equal(await vm.power(), 'running');
+      assert.equal(await vm.suspender.hasState(), false);
+      await vm.stop({ force: true });
+    });
+
+    test('destroy ends the VM and removes its storage: the name can be created again', async () => {
+      await boot();
+      await vm.destroy();
+      assert.equal(await vm.power(), 'stopped');
+      await assert.rejects(vm.disk());
+      await vm.create({ baseImage: s.baseImage, diskBytes: s.diskBytes, cloudInit: s.cloudInit });
+      assert.equal((await vm.disk()).virtualBytes, s.diskBytes);
+      await vm.destroy();
+    });
+  });
+}
