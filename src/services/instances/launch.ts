@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SkiffError } from '../../core/errors.js';
 import type { GuestShell, VmBackend } from '../../backends/vm.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
@@ -16,6 +17,7 @@ import type {
   DownloadProgress,
   HostKeyMaker,
   ImageSource,
+  ImageUpload,
   ImageStore,
   PortAllocator,
   SeedWriter,
@@ -25,7 +27,10 @@ import { checkInstanceName, generateName, launchSizes } from './spec.js';
 import type { InstanceRecord, InstanceStore } from './store.js';
 
 export interface LaunchRequest {
+  /** What the user typed (alias, release, id prefix, URL); empty with `upload` or for the default. */
   image: string;
+  /** An image the client sends instead (`launch file://...`); `image` must then be empty. */
+  upload?: Omit<ImageUpload, 'kind'>;
   name?: string;
   cpus?: number;
   memory?: string;
@@ -76,6 +81,11 @@ export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDe
       details: { field: 'name' },
     });
   }
+  if (request.upload !== undefined && request.image !== '') {
+    throw new SkiffError('invalid-argument', 'image and image_upload cannot both be given', {
+      details: { field: 'image' },
+    });
+  }
   if (request.cloudInit !== undefined) await deps.seed.validate(request.cloudInit);
   if (request.timeoutS !== undefined && !(request.timeoutS > 0)) {
     throw new SkiffError('invalid-argument', '--timeout must be a positive number of seconds');
@@ -94,11 +104,13 @@ export async function launchInstance(
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
   const name = requested ?? generateName(new Set(deps.store.all().map((r) => r.name)));
   ctx.progress(`Launching ${name}`);
-  const source = await resolveImageSource(deps.catalog, request.image, {
-    timeoutMs: (request.timeoutS ?? 60) * 1000,
-    signal,
-    onProgress: (message) => ctx.progress(message),
-  });
+  const source: ImageSource = request.upload
+    ? { kind: 'upload', ...request.upload }
+    : await resolveImageSource(deps.catalog, request.image, {
+        timeoutMs: (request.timeoutS ?? 60) * 1000,
+        signal,
+        onProgress: (message) => ctx.progress(message),
+      });
   await checkFreeSpace(deps.instancesDir, source, sizes.diskBytes);
   const dir = join(deps.instancesDir, name);
   const record: InstanceRecord = {
@@ -108,7 +120,7 @@ export async function launchInstance(
     ...sizes,
     sshPort: await deps.allocatePort(),
     mac: randomMac(),
-    image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: request.image, version: '' },
+    image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: queryOf(request), version: '' },
     createdAtMs: deps.now(),
     shutdownAtMs: null,
     launched: false,
@@ -128,7 +140,7 @@ export async function launchInstance(
     if (image.source?.kind === 'catalog' && image.source.version) record.image.version = image.source.version;
     await deps.store.put(record);
     ctx.progress('Preparing image');
-    await mkdir(dir, { recursive: true, mode: 0o750 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await deps.backend.createDisk({ dir, baseImage: image.path, diskBytes: sizes.diskBytes });
     const hostKey = await deps.makeHostKey(dir, name);
     const { hostPublicKey } = await deps.seed.write({
@@ -188,6 +200,11 @@ export async function launchInstance(
     }
     throw error;
   }
+}
+
+/** What the record shows the image was launched from; an upload as the `file://` URL the user typed. */
+function queryOf(request: LaunchRequest): string {
+  return request.upload ? pathToFileURL(request.upload.name).href : request.image;
 }
 
 function describeImage(source: ImageSource): Partial<InstanceRecord['image']> {

@@ -5,7 +5,7 @@
 import type { ImageSource } from '../vault/types.js';
 import type { DownloadProgress } from '../vault/ports.js';
 
-export type { ImageSource } from '../vault/types.js';
+export type { ImageSource, ImageUpload } from '../vault/types.js';
 export type { DownloadProgress } from '../vault/ports.js';
 
 export interface AcquiredImage {
