@@ -77,7 +77,7 @@ export class DaemonClient {
    * them all. @throws SkiffError from the daemon's answer, or 'daemon-unreachable' when the connection broke.
    */
   async upload(token: string, body: Readable, sizeBytes: number): Promise<void> {
-    const response = await this.send('PUT', PATHS.upload(token), { stream: body, sizeBytes });
+    const response = await this.send('PUT', PATHS.upload(token), new UploadBody(body, sizeBytes));
     const text = await lostMidAnswer(readAll(response));
     if ((response.statusCode ?? 500) >= 400) throw fromErrorBody(errorBodyOf(text), response.statusCode);
   }
@@ -190,7 +190,7 @@ export class DaemonClient {
     accept = 'application/json',
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const upload = isUploadBody(body) ? body : null;
+      const upload = body instanceof UploadBody ? body : null;
       const payload = body === undefined || upload !== null ? undefined : JSON.stringify(body);
       let connected = false;
       const req = request(
@@ -229,13 +229,12 @@ export class DaemonClient {
   }
 }
 
-interface UploadBody {
-  stream: Readable;
-  sizeBytes: number;
-}
-
-function isUploadBody(body: unknown): body is UploadBody {
-  return typeof body === 'object' && body !== null && 'stream' in body && 'sizeBytes' in body;
+/** A request body sent as raw bytes (an upload) rather than as JSON. */
+class UploadBody {
+  constructor(
+    readonly stream: Readable,
+    readonly sizeBytes: number,
+  ) {}
 }
 
 function queryString(params: Record<string, string | number | boolean | undefined>): string {
