@@ -4,7 +4,6 @@
 import { homedir } from 'node:os';
 import { relative, isAbsolute } from 'node:path';
 import { pino } from 'pino';
-import { makePrivate } from '../backends/host/private-dir.js';
 import { isSkiffError } from '../core/errors.js';
 import { skiffVersion } from '../core/install-root.js';
 import { compose } from './compose.js';
@@ -30,9 +29,6 @@ async function main(): Promise<number> {
   // keys, state. The socket is the one thing opened up, explicitly (restrictSocket).
   process.umask(0o077);
   const logger = pino({ level: options.logLevel, base: { pid: process.pid } });
-  const fixed = await makePrivate(options.dataDir);
-  if (fixed > 0)
-    logger.info({ dataDir: options.dataDir, fixed }, 'removed group and other access in the data dir');
   await clearStaleSocket(options.socket);
   const { services, stop } = await compose({
     dataDir: options.dataDir,
