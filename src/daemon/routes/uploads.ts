@@ -12,7 +12,8 @@ import type { UploadSlots } from '../uploads.js';
 
 export function registerUploadRoutes(app: FastifyInstance, uploads: UploadSlots): void {
   // An upload's body is the image itself, passed on as it arrives (its size was declared by the launch). No
-  // other route takes this type: their body schemas refuse a stream.
+  // other route takes this type: their body schemas refuse a stream. Handing the stream on ends the server's
+  // body deadline (body-deadline.ts); the launch's own deadline bounds the upload instead.
   app.addContentTypeParser(OCTET_STREAM, (_request, payload, done) => done(null, payload));
   app.put<{ Params: { token: string } }>(
     `${API_PREFIX}/uploads/:token`,
