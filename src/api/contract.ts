@@ -21,6 +21,8 @@ export const PATHS = {
   instanceSsh: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/ssh`,
   purge: `${API_PREFIX}/purge`,
   cachedImages: `${API_PREFIX}/cache/images`,
+  /** Where a client PUTs the bytes of an image a launch asked for (see UploadLine). */
+  upload: (token: string) => `${API_PREFIX}/uploads/${encodeURIComponent(token)}`,
 } as const;
 
 export type InstanceAction = 'start' | 'stop' | 'restart' | 'suspend' | 'recover';
@@ -30,8 +32,22 @@ export const NDJSON = 'application/x-ndjson';
 
 export type StreamLine<T> =
   | { type: 'progress'; message: string; download?: DownloadJson }
+  | UploadLine
   | { type: 'result'; result: T }
   | { type: 'error'; error: ErrorBody['error'] };
+
+/**
+ * A launch with `image_upload` is ready for the bytes: the client PUTs the file to `PATHS.upload(token)`
+ * (`application/octet-stream`, exactly `size_bytes` long) on a second connection, while this stream goes on
+ * reporting progress. The token is random and good for that one launch only.
+ */
+export interface UploadLine {
+  type: 'upload';
+  token: string;
+}
+
+/** Content type of an upload's body. */
+export const OCTET_STREAM = 'application/octet-stream';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -116,8 +132,18 @@ export interface DownloadJson {
   eta_s: number | null;
 }
 
+/** An image file the client will send itself (it opened the file with its user's rights). */
+export interface ImageUploadJson {
+  /** The absolute path the user gave, shown only; `.xz`/`.gz` suffixes are decompressed. */
+  name: string;
+  size_bytes: number;
+  mtime_ms: number;
+}
+
 export interface LaunchBody {
+  /** Alias, release, id prefix or http(s) URL; never `file://` (see image_upload). */
   image?: string;
+  image_upload?: ImageUploadJson;
   name?: string;
   cpus?: number;
   memory?: string;

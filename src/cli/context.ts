@@ -32,8 +32,12 @@ export function createContext(verbosity: number): CliContext {
       try {
         return await call(client);
       } catch (error) {
+        // A socket that refused this user (EACCES) has a daemon behind it: starting another would not help.
         const unreachable =
-          isSkiffError(error) && error.code === 'daemon-unreachable' && error.details?.connected !== true;
+          isSkiffError(error) &&
+          error.code === 'daemon-unreachable' &&
+          error.details?.connected !== true &&
+          error.details?.reason !== 'permission-denied';
         if (!unreachable || process.env.SKIFF_NO_AUTOSTART === '1') throw error;
       }
       // Loaded only here: spawning support costs start-up time that the common path should not pay.

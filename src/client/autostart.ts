@@ -17,7 +17,7 @@ export interface AutostartOptions {
 /** Spawns a detached skiffd and waits until it answers. Returns the log file path. */
 export async function autostartDaemon(client: DaemonClient, options: AutostartOptions): Promise<string> {
   const skiffd = join(installRoot(), 'bin', 'skiffd');
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o750 });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const logPath = join(options.dataDir, 'skiffd.log');
   const log = openSync(logPath, 'a');
   try {

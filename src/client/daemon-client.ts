@@ -5,8 +5,10 @@
  */
 import { request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import type { Readable } from 'node:stream';
 import {
   NDJSON,
+  OCTET_STREAM,
   PATHS,
   type ActionResponse,
   type BootBody,
@@ -31,6 +33,9 @@ import {
 import { SkiffError, type ErrorCode } from '../core/errors.js';
 
 export type ProgressHandler = (message: string, download?: DownloadJson) => void;
+
+/** Called when the daemon is ready for the bytes of an `image_upload` (see UploadLine). */
+export type UploadHandler = (token: string) => void;
 
 export class DaemonClient {
   constructor(readonly socketPath: string) {}
@@ -63,8 +68,18 @@ export class DaemonClient {
     return this.json('PUT', PATHS.setting(key), { value });
   }
 
-  launch(body: LaunchBody, onProgress: ProgressHandler): Promise<ActionResponse> {
-    return this.stream(PATHS.instances, onProgress, 'POST', body);
+  launch(body: LaunchBody, onProgress: ProgressHandler, onUpload?: UploadHandler): Promise<ActionResponse> {
+    return this.stream(PATHS.instances, onProgress, 'POST', body, onUpload);
+  }
+
+  /**
+   * PUTs `sizeBytes` bytes of `body` to the upload `token` a launch asked for. Resolves once the daemon read
+   * them all. @throws SkiffError from the daemon's answer, or 'daemon-unreachable' when the connection broke.
+   */
+  async upload(token: string, body: Readable, sizeBytes: number): Promise<void> {
+    const response = await this.send('PUT', PATHS.upload(token), new UploadBody(body, sizeBytes));
+    const text = await lostMidAnswer(readAll(response));
+    if ((response.statusCode ?? 500) >= 400) throw fromErrorBody(errorBodyOf(text), response.statusCode);
   }
 
   list(): Promise<ListResponse> {
@@ -113,13 +128,14 @@ export class DaemonClient {
     onProgress: ProgressHandler,
     method = 'GET',
     body?: unknown,
+    onUpload?: UploadHandler,
   ): Promise<T> {
     const response = await this.send(method, path, body, NDJSON);
     if ((response.statusCode ?? 500) >= 400) {
       const text = await lostMidAnswer(readAll(response));
       throw fromErrorBody(errorBodyOf(text), response.statusCode);
     }
-    const result = await lostMidAnswer(this.readStream<T>(response, path, onProgress));
+    const result = await lostMidAnswer(this.readStream<T>(response, path, onProgress, onUpload));
     if (result !== NO_RESULT) return result as T;
     throw lostConnection('the connection closed');
   }
@@ -129,6 +145,7 @@ export class DaemonClient {
     response: IncomingMessage,
     path: string,
     onProgress: ProgressHandler,
+    onUpload?: UploadHandler,
   ): Promise<T | typeof NO_RESULT> {
     let buffered = '';
     for await (const chunk of response.setEncoding('utf8')) {
@@ -138,11 +155,32 @@ export class DaemonClient {
         const line = parseJson(buffered.slice(0, newline), path) as StreamLine<T>;
         buffered = buffered.slice(newline + 1);
         if (line.type === 'progress') onProgress(line.message, line.download);
-        else if (line.type === 'result') return line.result;
+        else if (line.type === 'upload') {
+          if (!onUpload)
+            throw new SkiffError('internal', `skiffd asked for an upload nobody offered (${path})`);
+          onUpload(line.token);
+        } else if (line.type === 'result') return line.result;
         else throw fromErrorBody({ error: line.error }, undefined);
       }
     }
     return NO_RESULT;
+  }
+
+  /** A failed connection; a socket the user may not open says who may. */
+  private unreachable(error: NodeJS.ErrnoException): SkiffError {
+    if (error.code === 'EACCES') {
+      return new SkiffError(
+        'daemon-unreachable',
+        `cannot connect to skiffd at ${this.socketPath}: permission denied (EACCES); only root and members ` +
+          'of the group skiff may use it',
+        { cause: error, details: { reason: 'permission-denied' } },
+      );
+    }
+    return new SkiffError(
+      'daemon-unreachable',
+      `cannot connect to skiffd at ${this.socketPath}: ${error.code ?? error.message}`,
+      { cause: error },
+    );
   }
 
   private send(
@@ -152,7 +190,8 @@ export class DaemonClient {
     accept = 'application/json',
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const upload = body instanceof UploadBody ? body : null;
+      const payload = body === undefined || upload !== null ? undefined : JSON.stringify(body);
       let connected = false;
       const req = request(
         {
@@ -169,24 +208,33 @@ export class DaemonClient {
             ...(payload === undefined
               ? {}
               : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+            ...(upload === null ? {} : { 'content-type': OCTET_STREAM, 'content-length': upload.sizeBytes }),
           },
         },
         resolve,
       );
       req.on('error', (error: NodeJS.ErrnoException) => {
-        reject(
-          connected
-            ? lostConnection(error.code ?? error.message, error)
-            : new SkiffError(
-                'daemon-unreachable',
-                `cannot connect to skiffd at ${this.socketPath}: ${error.code ?? error.message}`,
-                { cause: error },
-              ),
-        );
+        reject(connected ? lostConnection(error.code ?? error.message, error) : this.unreachable(error));
       });
-      req.end(payload);
+      if (upload === null) req.end(payload);
+      else {
+        upload.stream.once('error', (error) => req.destroy(error));
+        // Stopped before its end (the launch failed, Ctrl-C): the request must not wait for the rest.
+        upload.stream.once('close', () => {
+          if (!upload.stream.readableEnded) req.destroy(new Error('the upload was stopped'));
+        });
+        upload.stream.pipe(req);
+      }
     });
   }
+}
+
+/** A request body sent as raw bytes (an upload) rather than as JSON. */
+class UploadBody {
+  constructor(
+    readonly stream: Readable,
+    readonly sizeBytes: number,
+  ) {}
 }
 
 function queryString(params: Record<string, string | number | boolean | undefined>): string {

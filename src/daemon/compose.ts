@@ -7,6 +7,7 @@ import { CATALOG_BACKOFF, type BackoffPolicy } from '../core/backoff.js';
 import { systemClock } from '../core/clock.js';
 import { UndiciHttpGetter } from '../backends/http/http-getter.js';
 import { LinuxNetworkWatcher } from '../backends/host/network-watcher.js';
+import { makePrivate } from '../backends/host/private-dir.js';
 import { CatalogService } from '../services/catalog/catalog-service.js';
 import { CatalogStore } from '../services/catalog/store.js';
 import { remoteSpecs } from '../services/catalog/remotes.js';
@@ -47,6 +48,9 @@ export async function compose(
   options: ComposeOptions,
 ): Promise<{ services: Services; stop(): Promise<void> }> {
   const { dataDir, logger, tuning } = options;
+  // Root's alone (images, disks, keys, state); installs made before skiff was this strict are fixed here.
+  const fixed = await makePrivate(dataDir);
+  if (fixed > 0) logger.info({ dataDir, fixed }, 'removed group and other access in the data dir');
   const settings = new SettingsService(
     dataDir,
     options.imageMirror ? { 'local.image.mirror': options.imageMirror } : {},

@@ -2,7 +2,7 @@
  * @module skiffd entry point: options, logger, composition, socket, signals.
  */
 import { homedir } from 'node:os';
-import { mkdir } from 'node:fs/promises';
+import { relative, isAbsolute } from 'node:path';
 import { pino } from 'pino';
 import { isSkiffError } from '../core/errors.js';
 import { skiffVersion } from '../core/install-root.js';
@@ -25,8 +25,10 @@ async function main(): Promise<number> {
     process.stdout.write(`skiffd ${skiffVersion()}\n`);
     return 0;
   }
+  // Whatever skiffd or its children (QEMU, qemu-img, ssh-keygen) create is for root alone: images, disks,
+  // keys, state. The socket is the one thing opened up, explicitly (restrictSocket).
+  process.umask(0o077);
   const logger = pino({ level: options.logLevel, base: { pid: process.pid } });
-  await mkdir(options.dataDir, { recursive: true, mode: 0o750 });
   await clearStaleSocket(options.socket);
   const { services, stop } = await compose({
     dataDir: options.dataDir,
@@ -38,6 +40,11 @@ async function main(): Promise<number> {
   const app = await buildServer(services, logger);
   await app.listen({ path: options.socket });
   const group = await restrictSocket(options.socket);
+  if (group !== null && isInside(options.socket, options.dataDir))
+    logger.warn(
+      { socket: options.socket, dataDir: options.dataDir },
+      'the socket is inside the data dir, which only its owner may enter: group members cannot reach it',
+    );
   logger.info(
     { socket: options.socket, dataDir: options.dataDir, group, version: skiffVersion() },
     'skiffd ready',
@@ -57,6 +64,11 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   return -1;
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 main().then(

@@ -9,6 +9,8 @@ import { errorBody } from './errors.js';
 
 export type Operation<T> = (ctx: {
   progress: (message: string, download?: DownloadJson) => void;
+  /** Tells the client to PUT its upload under `token` now (see UploadLine). */
+  requestUpload: (token: string) => void;
   signal: AbortSignal;
 }) => Promise<T>;
 
@@ -26,6 +28,7 @@ export function streamOperation<T>(
   run({
     progress: (message, download) =>
       write(download ? { type: 'progress', message, download } : { type: 'progress', message }),
+    requestUpload: (token) => write({ type: 'upload', token }),
     signal: controller.signal,
   })
     .then((result) => write({ type: 'result', result }))

@@ -22,7 +22,9 @@ import { registerImageRoutes } from './routes/images.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerCacheRoutes } from './routes/cache.js';
 import { registerSettingsRoutes } from './routes/settings.js';
+import { registerUploadRoutes } from './routes/uploads.js';
 import type { Services } from './services.js';
+import { UploadSlots } from './uploads.js';
 
 /** Longest path segment (an instance name, an image query) routed; longer ones get a 414 in skiff's shape. */
 const MAX_PARAM_LENGTH = 256;
@@ -78,7 +80,9 @@ export async function buildServer(
   registerDaemonRoutes(app, services);
   registerImageRoutes(app, services);
   registerSettingsRoutes(app, services);
-  registerInstanceRoutes(app, services);
+  const uploads = new UploadSlots();
+  registerInstanceRoutes(app, services, uploads);
+  registerUploadRoutes(app, uploads);
   registerCacheRoutes(app, services);
   app.get(PATHS.openapi, { schema: { hide: true } }, async (_request, reply) => {
     const text = await readFile(join(installRoot(), OPENAPI_FILE), 'utf8').catch((error: unknown) => {

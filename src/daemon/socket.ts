@@ -12,7 +12,7 @@ import { SkiffError } from '../core/errors.js';
  * @throws SkiffError('conflict') when a daemon answers on it, ('invalid-argument') when it is not a socket.
  */
 export async function clearStaleSocket(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  await makeSocketDir(dirname(path));
   if (!(await isSocket(path))) return;
   const alive = await new Promise<boolean>((resolve) => {
     const socket = connect(path);
@@ -54,6 +54,19 @@ async function isSocket(path: string): Promise<boolean> {
     `--socket ${path}: ${what} is in the way; skiffd only replaces a stale socket, never other files (choose another path or remove it yourself)`,
     { details: { field: 'socket' } },
   );
+}
+
+/**
+ * Creates the socket's directory (and parents) with mode 0755 so group members can reach the socket; the
+ * daemon's umask (0077) would otherwise make them 0700. Existing directories are left as they are.
+ */
+async function makeSocketDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true, mode: 0o755 });
+  if (first === undefined) return;
+  for (let current = dir; ; current = dirname(current)) {
+    await chmod(current, 0o755);
+    if (current === first || dirname(current) === current) return;
+  }
 }
 
 /** Mode 0660, group `skiff` when that group exists: members may use skiff without root. */

@@ -23,6 +23,8 @@ export interface DaemonStartOptions {
   /** Base URL for --image-mirror. Always given in tests, so no test ever reaches the Ubuntu hosts. */
   mirror: string;
   dataDir?: string;
+  /** Default: `skiffd.sock` in the data dir (reachable by root only, as the data dir is 0700). */
+  socket?: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
   /** Wraps the argv, e.g. to run the daemon inside a network namespace. */
@@ -45,7 +47,7 @@ export class SkiffDaemon {
   static async start(options: DaemonStartOptions): Promise<SkiffDaemon> {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'skiff-it-')));
-    const socket = join(dataDir, 'skiffd.sock');
+    const socket = options.socket ?? join(dataDir, 'skiffd.sock');
     // bin/skiffd itself (not node + the file): its shebang carries the daemon's runtime settings.
     const argv = [
       SKIFFD,

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -330,11 +331,11 @@ describe('vault with the real downloader on a loopback mirror', () => {
   });
 
   for (const format of ['gz', 'xz'] as const) {
-    test(`a local .${format} file is decompressed into the cache`, async () => {
+    test(`an uploaded .${format} file is decompressed into the cache`, async () => {
       const { vault, dir } = await vaultIn(fresh());
       const path = join(work, `local.img.${format}`);
       await writeFile(path, format === 'gz' ? gzipSync(raw) : xz(raw));
-      const image = await vault.acquire({ kind: 'file', path }, 'vm1');
+      const image = await vault.acquire(await uploadOf(path), 'vm1');
       assert.equal(image.id, sha(raw));
       assert.deepEqual(await readFile(image.path), raw);
       assert.deepEqual(await partialFiles(dir), []);
@@ -344,7 +345,7 @@ describe('vault with the real downloader on a loopback mirror', () => {
       bytes.fill(0x55, 100, 4000);
       await writeFile(broken, bytes);
       await assert.rejects(
-        vault.acquire({ kind: 'file', path: broken }, 'vm2'),
+        vault.acquire(await uploadOf(broken), 'vm2'),
         (error: Error & { code?: string }) => {
           assert.equal(error.code, 'invalid-argument');
           assert.ok(error.message.includes(broken), error.message);
@@ -422,6 +423,19 @@ function run(command: string, args: string[]): Promise<{ signal: NodeJS.Signals 
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   return new Promise((resolve) => child.once('exit', (_code, signal) => resolve({ signal, stderr })));
+}
+
+/** An upload of the file at `path`, as the launch route makes it from a client's request body. */
+async function uploadOf(path: string): Promise<ImageSource> {
+  const { size } = await stat(path);
+  return {
+    kind: 'upload',
+    id: randomBytes(8).toString('hex'),
+    name: path,
+    sizeBytes: size,
+    mtimeMs: 0,
+    open: async () => createReadStream(path),
+  };
 }
 
 /** file:// URL of a compiled module of this repository (this file runs from dist/tests/integration/). */

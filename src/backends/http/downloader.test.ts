@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -217,15 +218,32 @@ for (const plainHttp of [true, false])
       assert.equal((await stat(file)).size, 0);
     });
 
-    test('file:// URLs are copied with their sha256; a missing file is not-found', async () => {
+    test('file:// URLs are refused (the daemon opens no path it is handed); uploads are received', async () => {
       const src = join(dir, 'source.img');
       await writeFile(src, body);
-      const result = await downloader.fetch({ url: pathToFileURL(src).href, dest: dest() });
-      assert.equal(result.sha256, sha(body));
       await assert.rejects(
-        downloader.fetch({ url: pathToFileURL(join(dir, 'nope.img')).href, dest: dest() }),
-        /does not exist/,
+        downloader.fetch({ url: pathToFileURL(src).href, dest: dest() }),
+        /unsupported URL scheme file:/,
       );
+      const received = await downloader.receive({
+        input: Readable.from([body.subarray(0, 1000), body.subarray(1000)]),
+        name: '/home/u/source.img',
+        sizeBytes: body.length,
+        dest: dest(),
+      });
+      assert.equal(received.sha256, sha(body));
+      assert.equal(received.sizeBytes, body.length);
+      for (const [sizeBytes, message] of [
+        [body.length + 1, /upload of \/home\/u\/x\.img ended after \d+ of the \d+ bytes declared/],
+        [body.length - 1, /upload of \/home\/u\/x\.img sent more than the \d+ bytes declared/],
+      ] as const) {
+        const file = dest();
+        await assert.rejects(
+          downloader.receive({ input: Readable.from([body]), name: '/home/u/x.img', sizeBytes, dest: file }),
+          message,
+        );
+        assert.equal(await stat(file).catch(() => null), null, 'nothing is left of a refused upload');
+      }
       await assert.rejects(downloader.fetch({ url: 'ftp://x/y', dest: dest() }), /unsupported URL scheme/);
     });
   });

@@ -1,7 +1,8 @@
 /**
  * @module The real Downloader: streams `http(s)://` images over undici (proxies from the environment via
- * EnvHttpProxyAgent, redirects followed, per-phase timeouts) and `file://` images from disk into a partial file,
- * with sha256 computed inline and throttled progress; resumes with `Range` + `If-Range`.
+ * EnvHttpProxyAgent, redirects followed, per-phase timeouts) and images clients upload into a partial file,
+ * with sha256 computed inline and throttled progress; resumes with `Range` + `If-Range`. It never opens a
+ * `file://` URL: the daemon runs as root and a path it is handed is not the caller's to read.
  * Plain `http://` with no proxy configured takes a raw-socket fast path (plain-http.ts) that hands anything
  * unusual back to undici. Decompression of `.xz`/`.gz` is a separate step (local-source.ts): the partial keeps
  * the downloaded (compressed) bytes, which is what a catalog checksum covers and what can be resumed.
@@ -10,7 +11,6 @@
  * download runs at about the speed of the slower of the two, not of their sum.
  */
 import { stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { EnvHttpProxyAgent, redirectInterceptor } from './undici-lite.js';
 import { SkiffError } from '../../core/errors.js';
@@ -23,9 +23,10 @@ import type {
   ExpandedSize,
   FetchRequest,
   FetchResult,
+  ReceiveRequest,
 } from '../../services/vault/ports.js';
 import { DownloadHandler, type HandlerOutcome } from './download-handler.js';
-import { copyLocalFile, decompressFile, expandedSize, type LocalOptions } from './local-source.js';
+import { decompressFile, expandedSize, receiveUpload, type LocalOptions } from './local-source.js';
 import { canUsePlainHttp, dispatchPlain } from './plain-http.js';
 import { WriterThread } from './writer-thread.js';
 
@@ -98,7 +99,6 @@ export class UndiciDownloader implements Downloader {
     } catch (error) {
       throw new SkiffError('invalid-argument', `not a URL: ${request.url}`, { cause: error });
     }
-    if (url.protocol === 'file:') return copyLocalFile(fileURLToPath(url), request, this.#local);
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new SkiffError('invalid-argument', `unsupported URL scheme ${url.protocol} in ${request.url}`);
     const first = await this.#attempt(url, request, request.resume ? await sizeOf(request.dest) : 0);
@@ -107,6 +107,16 @@ export class UndiciDownloader implements Downloader {
     const second = await this.#attempt(url, request, 0);
     if (second.restart) throw new Error('unreachable: a request without Range asked to restart');
     return second.result;
+  }
+
+  /** @see Downloader.receive */
+  async receive(request: ReceiveRequest): Promise<{ sha256: string; sizeBytes: number }> {
+    request.signal?.throwIfAborted();
+    try {
+      return await receiveUpload(request, this.#local);
+    } finally {
+      releaseTransferBuffers();
+    }
   }
 
   /** @see Downloader.decompress */

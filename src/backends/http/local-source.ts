@@ -1,11 +1,11 @@
 /**
- * @module Local sources: copying a `file://` image, and decompressing `.xz` (the `xz` tool from xz-utils, in a
- * child process: it is faster than any JavaScript port and multi-threaded) or `.gz` (node:zlib). Both hash the
- * bytes they write inline and report progress in bytes read from the source.
+ * @module Local sources: receiving an upload (bytes a client streams to the daemon), and decompressing `.xz`
+ * (the `xz` tool from xz-utils, in a child process: it is faster than any JavaScript port and multi-threaded) or
+ * `.gz` (node:zlib). Both hash the bytes they write inline and report progress in bytes read from the source.
  */
 import { execFile, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -14,8 +14,7 @@ import type {
   DecompressRequest,
   DecompressResult,
   DownloadProgress,
-  FetchRequest,
-  FetchResult,
+  ReceiveRequest,
 } from '../../services/vault/ports.js';
 import { HashingFileSink } from './hashing-sink.js';
 import { ProgressMeter } from './progress-meter.js';
@@ -33,31 +32,37 @@ export interface LocalOptions {
   xzPath?: string | undefined;
 }
 
-/** Copies the file `path` into `request.dest` with its sha256. The copy always starts from zero (it is local). */
-export async function copyLocalFile(
-  path: string,
-  request: FetchRequest,
+/**
+ * Writes an upload into `request.dest` with its sha256. Exactly `request.sizeBytes` must arrive.
+ * @throws SkiffError('invalid-argument') naming the upload when the stream ends early or runs long.
+ */
+export async function receiveUpload(
+  request: ReceiveRequest,
   options: LocalOptions,
-): Promise<FetchResult> {
-  const size = await sourceSize(path);
+): Promise<{ sha256: string; sizeBytes: number }> {
   const sink = await HashingFileSink.open(request.dest, 'truncate', options.writer);
   try {
-    await request.onStart?.({ etag: null, lastModified: null, totalBytes: size, resumedFromBytes: 0 });
-    const meter = meterFor(size, request.onProgress, options);
-    const input = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
-    await pump(input, sink, meter, request.signal);
-    const { sha256, sizeBytes } = await sink.finish();
+    const meter = meterFor(request.sizeBytes, request.onProgress, options);
+    const declared = { name: request.name, sizeBytes: request.sizeBytes };
+    await pump(request.input, sink, meter, request.signal, {
+      maxBytes: request.sizeBytes,
+      exceeded: (total) => sizeMismatch(declared, total),
+    });
+    const result = await sink.finish();
+    if (result.sizeBytes !== request.sizeBytes) throw sizeMismatch(declared, result.sizeBytes);
     meter.report();
-    return {
-      sha256,
-      sizeBytes,
-      resumedFromBytes: 0,
-      transferredBytes: sizeBytes,
-      etag: null,
-      lastModified: null,
-    };
+    return result;
   } catch (error) {
+    request.input.destroy();
     await sink.abort();
+    // Never resumed (the client's bytes are gone): nothing of it is kept.
+    await rm(request.dest, { force: true });
+    if (request.signal?.aborted) throw request.signal.reason;
+    // A client that went away mid-upload: node reports it as `aborted` (ECONNRESET).
+    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET')
+      throw new SkiffError('invalid-argument', `the upload of ${request.name} was cut off by the client`, {
+        cause: error,
+      });
     throw error;
   }
 }
@@ -68,16 +73,25 @@ export async function decompressFile(
   options: LocalOptions,
 ): Promise<DecompressResult> {
   const size = await sourceSize(request.src);
+  const name = request.name ?? request.src;
   const sink = await HashingFileSink.open(request.dest, 'truncate', options.writer);
   const meter = meterFor(size, request.onProgress, options);
   const input = createReadStream(request.src, { highWaterMark: READ_CHUNK_BYTES });
   input.on('data', (chunk) => meter.add(chunk.length));
   const tool =
-    request.format === 'xz'
-      ? startXz(input, request.src, options.xzPath ?? 'xz')
-      : startGunzip(input, request.src);
+    request.format === 'xz' ? startXz(input, name, options.xzPath ?? 'xz') : startGunzip(input, name);
   try {
-    const limit = request.maxBytes === undefined ? null : { maxBytes: request.maxBytes, src: request.src };
+    const maxBytes = request.maxBytes;
+    const limit =
+      maxBytes === undefined
+        ? null
+        : {
+            maxBytes,
+            exceeded: () =>
+              new SkiffError('internal', `${name} expands to more than ${maxBytes} bytes`, {
+                details: { reason: 'too-large', path: request.src, maxBytes },
+              }),
+          };
     await Promise.all([pump(tool.output, sink, null, request.signal, limit), tool.done]);
     const result = await sink.finish();
     meter.report();
@@ -191,15 +205,15 @@ function startGunzip(input: Readable, src: string): Decompressor {
 }
 
 /**
- * Moves a stream into the sink, waiting for the sink when it is full; aborts on the signal, and stops once
- * more than `limit.maxBytes` came out (SkiffError, details.reason `too-large`).
+ * Moves a stream into the sink, waiting for the sink when it is full; aborts on the signal, and stops with
+ * `limit.exceeded(total)` as soon as more than `limit.maxBytes` came.
  */
 async function pump(
   input: Readable,
   sink: HashingFileSink,
   meter: ProgressMeter | null,
   signal?: AbortSignal,
-  limit: { maxBytes: number; src: string } | null = null,
+  limit: StreamLimit | null = null,
 ): Promise<void> {
   const onAbort = (): void => void input.destroy(signal?.reason as Error);
   signal?.throwIfAborted();
@@ -208,11 +222,7 @@ async function pump(
   try {
     for await (const chunk of input) {
       total += (chunk as Buffer).length;
-      if (limit !== null && total > limit.maxBytes) {
-        throw new SkiffError('internal', `${limit.src} expands to more than ${limit.maxBytes} bytes`, {
-          details: { reason: 'too-large', path: limit.src, maxBytes: limit.maxBytes },
-        });
-      }
+      if (limit !== null && total > limit.maxBytes) throw limit.exceeded(total);
       meter?.add((chunk as Buffer).length);
       if (!sink.write(chunk as Buffer)) await sink.drained();
     }
@@ -220,6 +230,27 @@ async function pump(
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Where a stream must stop, and the error that says why. */
+interface StreamLimit {
+  maxBytes: number;
+  exceeded: (total: number) => SkiffError;
+}
+
+interface UploadLimit {
+  name: string;
+  sizeBytes: number;
+}
+
+function sizeMismatch(limit: UploadLimit, got: number): SkiffError {
+  const what =
+    got < limit.sizeBytes
+      ? `ended after ${got} of the ${limit.sizeBytes} bytes declared`
+      : `sent more than the ${limit.sizeBytes} bytes declared`;
+  return new SkiffError('invalid-argument', `the upload of ${limit.name} ${what}`, {
+    details: { field: 'image_upload.size_bytes' },
+  });
 }
 
 async function sourceSize(path: string): Promise<number> {

@@ -3,8 +3,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { SkiffError } from '../../core/errors.js';
+import type { DaemonClient } from '../../client/daemon-client.js';
 import type { CliContext } from '../context.js';
 import { progressReporter } from '../progress.js';
+import { isLocalImage, openLocalImage, type LocalImage } from './local-image.js';
 import { parseTimeoutS } from './timeout.js';
 
 export interface LaunchArgs {
@@ -23,13 +25,16 @@ export async function run(args: LaunchArgs, ctx: CliContext): Promise<number> {
   if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1)) {
     throw new SkiffError('invalid-argument', `--cpus: "${args.cpus}" is not a whole number of at least 1`);
   }
+  // Local files, like --cloud-init, are read here with the user's own rights: the daemon opens no client path.
   const cloudInit = args.cloudInit === undefined ? undefined : await readCloudInit(args.cloudInit);
+  const local = isLocalImage(args.image) ? await openLocalImage(args.image) : null;
   const progress = progressReporter(ctx.stderr);
   try {
     const result = await ctx.withDaemon((client) =>
       client.launch(
         {
-          image: args.image ?? '',
+          image: local === null ? (args.image ?? '') : undefined,
+          image_upload: local === null ? undefined : uploadJson(local),
           name: args.name,
           cpus,
           memory: args.memory,
@@ -38,6 +43,7 @@ export async function run(args: LaunchArgs, ctx: CliContext): Promise<number> {
           timeout,
         },
         (message, download) => progress.update(message, download),
+        local === null ? undefined : uploader(client, local),
       ),
     );
     progress.done();
@@ -45,8 +51,28 @@ export async function run(args: LaunchArgs, ctx: CliContext): Promise<number> {
     for (const warning of result.warnings ?? []) ctx.stderr.write(`warning: ${warning}\n`);
   } finally {
     progress.done();
+    await local?.close();
   }
   return 0;
+}
+
+const uploadJson = (local: LocalImage) => ({
+  name: local.path,
+  size_bytes: local.sizeBytes,
+  mtime_ms: local.mtimeMs,
+});
+
+/**
+ * Sends the file once the daemon asks for it. The launch's own stream reports what became of the bytes, so a
+ * failed upload is not reported twice: the launch fails with the daemon's account of it.
+ */
+function uploader(client: DaemonClient, local: LocalImage): (token: string) => void {
+  let sent = false;
+  return (token) => {
+    if (sent) return;
+    sent = true;
+    client.upload(token, local.stream(), local.sizeBytes).catch(() => undefined);
+  };
 }
 
 async function readCloudInit(source: string): Promise<string> {

@@ -16,6 +16,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { InstanceRecord } from '../../services/instances/store.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
+import type { UploadSlots } from '../uploads.js';
 import { infoJson, summaryJson } from './instance-json.js';
 
 const nameParams = {
@@ -36,7 +37,14 @@ const bootBody = {
   additionalProperties: false,
 } as const;
 
-export function registerInstanceRoutes(app: FastifyInstance, { instances }: Services): void {
+/** Largest image a client may upload: far above any cloud image, below what a JSON number holds exactly. */
+const MAX_UPLOAD_BYTES = 2 ** 44;
+
+export function registerInstanceRoutes(
+  app: FastifyInstance,
+  { instances }: Services,
+  uploads: UploadSlots,
+): void {
   app.post<{ Body: LaunchBody }>(
     PATHS.instances,
     {
@@ -46,6 +54,16 @@ export function registerInstanceRoutes(app: FastifyInstance, { instances }: Serv
           type: 'object',
           properties: {
             image: { type: 'string', maxLength: 2048 },
+            image_upload: {
+              type: 'object',
+              properties: {
+                name: { type: 'string', minLength: 2, maxLength: 4096, pattern: '^/' },
+                size_bytes: { type: 'integer', minimum: 1, maximum: MAX_UPLOAD_BYTES },
+                mtime_ms: { type: 'number', minimum: 0 },
+              },
+              required: ['name', 'size_bytes', 'mtime_ms'],
+              additionalProperties: false,
+            },
             name: { type: 'string', maxLength: 63 },
             cpus: { type: 'integer', minimum: 1, maximum: 512 },
             memory: { type: 'string', maxLength: 32 },
@@ -58,12 +76,26 @@ export function registerInstanceRoutes(app: FastifyInstance, { instances }: Serv
       },
     },
     (request, reply) =>
-      streamOperation(request, reply, async ({ progress, signal }) => {
+      streamOperation(request, reply, async ({ progress, requestUpload, signal }) => {
         const body = request.body;
         const warnings: string[] = [];
+        const upload = body.image_upload;
+        const token = uploads.newToken();
         const record = await instances.launch(
           {
             image: body.image ?? '',
+            upload: upload && {
+              id: token,
+              name: upload.name,
+              sizeBytes: upload.size_bytes,
+              mtimeMs: upload.mtime_ms,
+              // Called once the launch was validated and the vault is ready for the bytes.
+              open: (openSignal) => {
+                const received = uploads.expect(token, upload.size_bytes, openSignal ?? signal);
+                requestUpload(token);
+                return received;
+              },
+            },
             name: body.name,
             cpus: body.cpus,
             memory: body.memory,

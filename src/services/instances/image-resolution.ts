@@ -1,9 +1,9 @@
 /**
- * @module Turns what the user typed after `launch` into an image source: a URL, a file, or a catalog image
- * (release remote first, then daily), waiting for a missing catalog as `find` does.
+ * @module Turns what the user typed after `launch` into an image source: a URL or a catalog image (release
+ * remote first, then daily), waiting for a missing catalog as `find` does. A `file://` path is refused: the
+ * daemon runs as root and never opens a path a client names (`skiff launch file://...` uploads the file).
  */
 import { isSkiffError, SkiffError } from '../../core/errors.js';
-import { filePathOfUri } from '../../core/file-uri.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { resolveImage, splitRemote } from '../catalog/query.js';
 import type { ImageSource } from './ports.js';
@@ -17,8 +17,18 @@ export interface ResolveOptions {
 /** The checks of an image argument that need no catalog, for validation before anything is made. */
 export function checkImageQuery(query: string): void {
   if (/^https?:\/\//i.test(query)) return;
-  if (/^file:/i.test(query)) filePathOfUri(query);
-  else splitRemote(query.trim());
+  if (/^file:/i.test(query.trim())) throw fileRefused();
+  splitRemote(query.trim());
+}
+
+/** skiffd opens no path a client names: the CLI reads a local image as its user and uploads it. */
+function fileRefused(): SkiffError {
+  return new SkiffError(
+    'invalid-argument',
+    'image: skiffd does not open local paths named in a request; `skiff launch file://PATH` reads the file ' +
+      'with your own rights and uploads it',
+    { details: { field: 'image' } },
+  );
 }
 
 export async function resolveImageSource(
@@ -27,7 +37,7 @@ export async function resolveImageSource(
   options: ResolveOptions,
 ): Promise<ImageSource> {
   if (/^https?:\/\//i.test(query)) return { kind: 'url', url: query };
-  if (/^file:/i.test(query)) return { kind: 'file', path: filePathOfUri(query) };
+  if (/^file:/i.test(query.trim())) throw fileRefused();
   const { remote, name } = splitRemote(query.trim());
   const known = catalog.names();
   if (remote !== null && !known.includes(remote)) {

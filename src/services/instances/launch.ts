@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { SkiffError } from '../../core/errors.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
@@ -15,6 +16,7 @@ import type {
   GuestShell,
   HostKeyMaker,
   ImageSource,
+  ImageUpload,
   ImageStore,
   SshIdentity,
   VmDriver,
@@ -23,7 +25,10 @@ import { checkInstanceName, generateName, instanceDir, launchSizes } from './spe
 import type { InstanceRecord, InstanceStore } from './store.js';
 
 export interface LaunchRequest {
+  /** What the user typed (alias, release, id prefix, URL); empty with `upload` or for the default. */
   image: string;
+  /** An image the client sends instead (`launch file://...`); `image` must then be empty. */
+  upload?: Omit<ImageUpload, 'kind'>;
   name?: string;
   cpus?: number;
   memory?: string;
@@ -74,6 +79,11 @@ export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDe
       details: { field: 'name' },
     });
   }
+  if (request.upload !== undefined && request.image !== '') {
+    throw new SkiffError('invalid-argument', 'image and image_upload cannot both be given', {
+      details: { field: 'image' },
+    });
+  }
   if (request.cloudInit !== undefined) (await seedModule()).readUserData(request.cloudInit);
   if (request.timeoutS !== undefined && !(request.timeoutS > 0)) {
     throw new SkiffError('invalid-argument', '--timeout must be a positive number of seconds');
@@ -92,11 +102,13 @@ export async function launchInstance(
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
   const name = requested ?? generateName(new Set(deps.store.all().map((r) => r.name)));
   ctx.progress(`Launching ${name}`);
-  const source = await resolveImageSource(deps.catalog, request.image, {
-    timeoutMs: (request.timeoutS ?? 60) * 1000,
-    signal,
-    onProgress: (message) => ctx.progress(message),
-  });
+  const source: ImageSource = request.upload
+    ? { kind: 'upload', ...request.upload }
+    : await resolveImageSource(deps.catalog, request.image, {
+        timeoutMs: (request.timeoutS ?? 60) * 1000,
+        signal,
+        onProgress: (message) => ctx.progress(message),
+      });
   await checkFreeSpace(deps.dataDir, source, sizes.diskBytes);
   const vm = deps.driver.instance(name);
   const identityDir = instanceDir(deps.identityDir, name);
@@ -107,7 +119,7 @@ export async function launchInstance(
     ...sizes,
     sshPort: 0,
     mac: randomMac(),
-    image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: request.image, version: '' },
+    image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: queryOf(request), version: '' },
     createdAtMs: deps.now(),
     shutdownAtMs: null,
     launched: false,
@@ -185,6 +197,11 @@ export async function launchInstance(
     }
     throw error;
   }
+}
+
+/** What the record shows the image was launched from; an upload as the `file://` URL the user typed. */
+function queryOf(request: LaunchRequest): string {
+  return request.upload ? pathToFileURL(request.upload.name).href : request.image;
 }
 
 function describeImage(source: ImageSource): Partial<InstanceRecord['image']> {

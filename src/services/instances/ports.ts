@@ -11,7 +11,7 @@ import type { SshTarget } from '../../core/ssh-args.js';
 import type { ImageSource } from '../vault/types.js';
 import type { DownloadProgress } from '../vault/ports.js';
 
-export type { ImageSource } from '../vault/types.js';
+export type { ImageSource, ImageUpload } from '../vault/types.js';
 export type { DownloadProgress } from '../vault/ports.js';
 
 export interface AcquiredImage {

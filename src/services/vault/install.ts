@@ -4,10 +4,8 @@
  * its final name complete and verified; what a failure leaves is either resumable or removed.
  */
 import { open, rename, rm, stat, statfs } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Clock } from '../../core/clock.js';
-import { isSkiffError, SkiffError } from '../../core/errors.js';
+import { isSkiffError } from '../../core/errors.js';
 import { assertSelfContained } from '../../core/image-safety.js';
 import { FetchError } from '../../core/fetch-error.js';
 import { readJson, writeJsonAtomic } from '../persist/atomic-json.js';
@@ -15,7 +13,7 @@ import { syncDir } from '../persist/atomic-file.js';
 import { compressionOf, type VaultLayout } from './layout.js';
 import type { Compression, DownloadProgress, Downloader, FetchResult, ImageInspector } from './ports.js';
 import { decodeSidecar, ifRangeOf, SIDECAR_SCHEMA, type ImageRecord, type Sidecar } from './records.js';
-import type { ImageOrigin, ImageSource, VaultLog } from './types.js';
+import type { ImageOrigin, ImageSource, ImageUpload, VaultLog } from './types.js';
 import {
   checksumError,
   diskFullError,
@@ -49,7 +47,7 @@ export async function installImage(
   source: ImageSource,
   options: InstallOptions,
 ): Promise<ImageRecord> {
-  if (source.kind === 'file') return importFile(deps, key, source.path, options);
+  if (source.kind === 'upload') return importUpload(deps, key, source, options);
   const url = source.kind === 'url' ? source.url : source.image.url;
   const expected = source.kind === 'catalog' ? source.image.sha256.toLowerCase() : null;
   const fetched = await download(deps, key, url, source, options);
@@ -93,7 +91,7 @@ async function download(
   deps: InstallDeps,
   key: string,
   url: string,
-  source: Exclude<ImageSource, { kind: 'file' }>,
+  source: Exclude<ImageSource, { kind: 'upload' }>,
   options: InstallOptions,
 ): Promise<FetchResult> {
   const { layout, downloader, clock, log } = deps;
@@ -151,34 +149,39 @@ async function download(
   }
 }
 
-async function importFile(
+/** Receives an upload into the partial, decompresses it when its name says so, and installs it. */
+async function importUpload(
   deps: InstallDeps,
   key: string,
-  path: string,
+  source: ImageUpload,
   options: InstallOptions,
 ): Promise<ImageRecord> {
-  if (!isAbsolute(path))
-    throw new SkiffError('invalid-argument', `image file path must be absolute: ${path}`);
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT')
-      throw new SkiffError('not-found', `image file ${path} does not exist`, { cause: error });
-    throw error;
-  });
-  const origin: ImageOrigin = { kind: 'file', path, sizeBytes: info.size, mtimeMs: Math.trunc(info.mtimeMs) };
-  const compression = compressionOf(path);
-  deps.log.info({ path, compression }, 'importing image file');
-  if (compression !== null) {
-    const result = await unpack(deps, key, path, compression, path, options, false);
-    return finalize(deps, key, result.sha256, result.sizeBytes, deps.layout.unpack(key), origin);
-  }
-  const part = deps.layout.part(key);
+  const { layout, log } = deps;
+  const origin: ImageOrigin = {
+    kind: 'file',
+    path: source.name,
+    sizeBytes: source.sizeBytes,
+    mtimeMs: Math.trunc(source.mtimeMs),
+  };
+  const compression = compressionOf(source.name);
+  const part = layout.part(key);
   try {
-    const copied = await deps.downloader.fetch({ url: pathToFileURL(path).href, dest: part, ...options });
-    return await finalize(deps, key, copied.sha256, copied.sizeBytes, part, origin);
-  } catch (error) {
-    await removePartial(deps.layout, key);
-    if (isDiskFull(error)) throw diskFullError(deps.layout.dir, `copying ${path}`, error);
-    throw error;
+    await ensureSpace(layout.dir, `receive ${source.name}`, source.sizeBytes);
+    log.info({ name: source.name, sizeBytes: source.sizeBytes, compression }, 'receiving image upload');
+    const input = await source.open(options.signal);
+    const received = await deps.downloader
+      .receive({ input, name: source.name, sizeBytes: source.sizeBytes, dest: part, ...options })
+      .catch((error: unknown) => {
+        if (isDiskFull(error)) throw diskFullError(layout.dir, `receiving ${source.name}`, error);
+        throw error;
+      });
+    if (compression === null)
+      return await finalize(deps, key, received.sha256, received.sizeBytes, part, origin);
+    const result = await unpack(deps, key, part, compression, source.name, options, true);
+    return await finalize(deps, key, result.sha256, result.sizeBytes, layout.unpack(key), origin);
+  } finally {
+    // An upload is never resumed: what did not become an image is only taking space.
+    await removePartial(layout, key);
   }
 }
 
@@ -199,7 +202,7 @@ async function unpack(
     // archive records (a lying gzip trailer, a bomb) before the disk fills.
     const room = await ensureSpace(deps.layout.dir, `decompress ${what}`, expanded.bytes);
     deps.log.info({ what, expandedBytes: expanded.bytes, exact: expanded.exact }, 'decompressing image');
-    return await deps.downloader.decompress({ src, dest, format, ...options, maxBytes: room });
+    return await deps.downloader.decompress({ src, name: what, dest, format, ...options, maxBytes: room });
   } catch (error) {
     await rm(dest, { force: true });
     const corrupt = (error as { code?: unknown }).code === 'invalid-argument';

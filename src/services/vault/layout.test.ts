@@ -31,7 +31,10 @@ test('keys: catalog images by checksum (whatever the remote), others by URL or p
     sourceKey({ kind: 'url', url: 'http://x/a.img' }),
     sourceKey({ kind: 'url', url: 'http://x/b.img' }),
   );
-  assert.match(sourceKey({ kind: 'file', path: '/a.img' }), /^file-[0-9a-f]{32}$/);
+  const upload = (id: string) =>
+    sourceKey({ kind: 'upload', id, name: '/a.img', sizeBytes: 1, mtimeMs: 0, open: () => Promise.reject() });
+  assert.match(upload('t1'), /^upload-[0-9a-f]{32}$/);
+  assert.notEqual(upload('t1'), upload('t2'), 'two uploads of one file are never merged');
 });
 
 test('compression from the name, ignoring a query string', () => {

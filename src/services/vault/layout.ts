@@ -75,7 +75,8 @@ export function idOfImageFile(name: string): string | null {
 
 /**
  * The key of a source's partial download, also the key that merges concurrent acquires of it. Catalog
- * images are keyed by their checksum (same bytes, one download, whichever remote); others by URL or path.
+ * images are keyed by their checksum (same bytes, one download, whichever remote); URLs by URL; uploads by
+ * their own id.
  */
 export function sourceKey(source: ImageSource): string {
   switch (source.kind) {
@@ -83,8 +84,8 @@ export function sourceKey(source: ImageSource): string {
       return `sha-${source.image.sha256.toLowerCase().slice(0, 32)}`;
     case 'url':
       return `url-${digest(source.url)}`;
-    case 'file':
-      return `file-${digest(source.path)}`;
+    case 'upload':
+      return `upload-${digest(source.id)}`;
     default: {
       const unknown: never = source;
       throw new Error(`unknown image source ${JSON.stringify(unknown)}`);

@@ -1,8 +1,9 @@
 /**
- * @module What the vault needs from the outside world: a downloader that streams a URL (or a local file) into a
- * file with sha256 computed inline, and decompresses `.xz`/`.gz` (`backends/http/downloader.ts`); an inspector
- * that says what an image file is (`backends/qemu/img.ts`). Unit tests fake both.
+ * @module What the vault needs from the outside world: a downloader that streams a URL (or bytes a client
+ * uploads) into a file with sha256 computed inline, and decompresses `.xz`/`.gz` (`backends/http/downloader.ts`);
+ * an inspector that says what an image file is (`backends/qemu/img.ts`). Unit tests fake both.
  */
+import type { Readable } from 'node:stream';
 import type { ImageFacts } from '../../core/image-safety.js';
 
 export type { ImageFacts } from '../../core/image-safety.js';
@@ -33,7 +34,7 @@ export interface FetchStart {
 }
 
 export interface FetchRequest {
-  /** `http://`, `https://` or `file://`. */
+  /** `http://` or `https://` (never `file://`: the daemon opens no path it is handed). */
   url: string;
   /** The partial file: created, appended to (resume) or truncated (start over). */
   dest: string;
@@ -68,10 +69,24 @@ export interface FetchResult {
   lastModified: string | null;
 }
 
+/** Bytes arriving from a client (an upload), to be written to `dest` from zero. */
+export interface ReceiveRequest {
+  input: Readable;
+  /** The client's name for the bytes, for messages. */
+  name: string;
+  /** Exactly this many bytes must arrive; fewer or more is an error. */
+  sizeBytes: number;
+  dest: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
 export type Compression = 'xz' | 'gz';
 
 export interface DecompressRequest {
   src: string;
+  /** What the user knows the bytes as (a URL, their file name), for messages; default `src`. */
+  name?: string;
   format: Compression;
   /** Written from scratch (not resumable: a decompressor's state cannot be resumed mid-stream). */
   dest: string;
@@ -103,11 +118,14 @@ export interface DecompressResult {
 
 /**
  * Streams sources into files with sha256 computed inline (no second pass over the data).
- * `fetch` throws FetchError (cause class + URL) on network and HTTP failures, SkiffError('not-found') for a
- * missing local file, the signal's reason on abort, and the raw fs error (e.g. `ENOSPC`) when writing fails.
+ * `fetch` throws FetchError (cause class + URL) on network and HTTP failures, SkiffError('invalid-argument') for
+ * a scheme other than http(s), the signal's reason on abort, and the raw fs error (e.g. `ENOSPC`) when writing
+ * fails.
  */
 export interface Downloader {
   fetch(request: FetchRequest): Promise<FetchResult>;
+  /** Writes an upload into `dest` with its sha256. @throws SkiffError('invalid-argument') on a size mismatch. */
+  receive(request: ReceiveRequest): Promise<{ sha256: string; sizeBytes: number }>;
   decompress(request: DecompressRequest): Promise<DecompressResult>;
   /** The size `src` decompresses to, read from the file without decompressing it. */
   expandedSize(src: string, format: Compression): Promise<ExpandedSize>;

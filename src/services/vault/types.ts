@@ -1,6 +1,7 @@
 /**
  * @module The vault's data model: where an image comes from and what the cache holds.
  */
+import type { Readable } from 'node:stream';
 import type { ImageInfo } from '../catalog/types.js';
 
 /** Where an image comes from. */
@@ -9,8 +10,26 @@ export type ImageSource =
   | { kind: 'catalog'; remote: string; image: ImageInfo }
   /** An `http(s)://` URL; no checksum is known, so it is trusted as served. */
   | { kind: 'url'; url: string }
-  /** A local file, maybe `.xz` or `.gz` (decompressed on import). */
-  | { kind: 'file'; path: string };
+  /** Bytes a client sends (`launch file://...`), maybe `.xz` or `.gz` (decompressed on import). */
+  | ImageUpload;
+
+/**
+ * An image a client uploads. The daemon never opens a path a client names: the CLI opens the file with its
+ * user's own rights and sends the bytes, so a group member cannot make root read a file they could not.
+ */
+export interface ImageUpload {
+  kind: 'upload';
+  /** Unique per upload (uploads are never merged: each brings its own bytes). */
+  id: string;
+  /** The client's file name, shown only; its suffix (`.xz`, `.gz`) picks the decompression. */
+  name: string;
+  /** The size the client declared; exactly this many bytes must arrive. */
+  sizeBytes: number;
+  /** The client's mtime of the file, shown only. */
+  mtimeMs: number;
+  /** Called once, when the vault is ready to receive: resolves with the bytes as they arrive. */
+  open(signal?: AbortSignal): Promise<Readable>;
+}
 
 /** Where a cached image came from, as JSON (kept in the index and shown by `skiff images`). */
 export type ImageOrigin =

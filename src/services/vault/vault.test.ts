@@ -1,17 +1,24 @@
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { SkiffError } from '../../core/errors.js';
 import { FetchError } from '../../core/fetch-error.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import type { ImageInfo } from '../catalog/types.js';
 import { writeJsonAtomic } from '../persist/atomic-json.js';
-import type { DecompressRequest, Downloader, FetchRequest, FetchResult, ImageInspector } from './ports.js';
+import type {
+  DecompressRequest,
+  Downloader,
+  FetchRequest,
+  FetchResult,
+  ImageInspector,
+  ReceiveRequest,
+} from './ports.js';
 import { INDEX_SCHEMA, SIDECAR_SCHEMA } from './records.js';
 import type { ImageSource } from './types.js';
 import { Vault } from './vault.js';
@@ -27,9 +34,7 @@ class FakeDownloader implements Downloader {
 
   async fetch(req: FetchRequest): Promise<FetchResult> {
     this.calls.push(req);
-    const body = req.url.startsWith('file:')
-      ? await readFile(fileURLToPath(req.url))
-      : this.bodies.get(req.url);
+    const body = this.bodies.get(req.url);
     if (body === undefined) throw new FetchError({ cause: 'http-404', url: req.url, message: 'not found' });
     await req.onStart?.({ etag: '"e"', lastModified: null, totalBytes: body.length, resumedFromBytes: 0 });
     const fail = this.failNext;
@@ -48,6 +53,15 @@ class FakeDownloader implements Downloader {
 
   async expandedSize(src: string) {
     return { bytes: gunzipSync(await readFile(src)).length, exact: true };
+  }
+
+  async receive(req: ReceiveRequest) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req.input) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (body.length !== req.sizeBytes) throw new Error(`size mismatch for ${req.name}`);
+    await writeFile(req.dest, body);
+    return { sha256: sha(body), sizeBytes: body.length };
   }
 
   async decompress(req: DecompressRequest) {
@@ -75,6 +89,18 @@ const inspector: ImageInspector = {
     };
   },
 };
+
+/** An upload of `body`, as the launch route makes it from a client's request. */
+function uploadOf(body: Buffer, name: string): ImageSource {
+  return {
+    kind: 'upload',
+    id: `${name}-${Math.random()}`,
+    name,
+    sizeBytes: body.length,
+    mtimeMs: 0,
+    open: async () => Readable.from([body]),
+  };
+}
 
 function info(url: string, body: Buffer, version = '20260101', product = 'noble'): ImageInfo {
   return {
@@ -142,32 +168,23 @@ describe('Vault', () => {
       const vault = await make();
       const url = `http://m/${sha(body)}.img`;
       downloader.bodies.set(url, body);
-      const local = join(dir, '..', `${sha(body).slice(0, 8)}-hostile.img`);
-      await writeFile(local, body);
-      const gz = `${local}.gz`;
-      await writeFile(gz, gzipSync(body));
-      try {
-        const sources: ImageSource[] = [
-          { kind: 'catalog', remote: 'release', image: info(url, body) },
-          { kind: 'url', url },
-          { kind: 'file', path: local },
-          { kind: 'file', path: gz },
-        ];
-        for (const source of sources) {
-          await assert.rejects(vault.acquire(source, 'vm1'), (error: SkiffError) => {
-            assert.equal(error.code, 'invalid-argument');
-            assert.equal(error.details?.field, field);
-            assert.match(error.message, new RegExp(`is refused: .*\\(${field.replaceAll('.', '\\.')}: `));
-            return true;
-          });
-        }
-        assert.deepEqual(vault.list(), []);
-        assert.deepEqual(await readdir(join(dir, 'images')), []);
-        assert.deepEqual(await readdir(join(dir, 'partial')), []);
-      } finally {
-        await rm(local, { force: true });
-        await rm(gz, { force: true });
+      const sources: ImageSource[] = [
+        { kind: 'catalog', remote: 'release', image: info(url, body) },
+        { kind: 'url', url },
+        uploadOf(body, '/home/u/hostile.img'),
+        uploadOf(gzipSync(body), '/home/u/hostile.img.gz'),
+      ];
+      for (const source of sources) {
+        await assert.rejects(vault.acquire(source, 'vm1'), (error: SkiffError) => {
+          assert.equal(error.code, 'invalid-argument');
+          assert.equal(error.details?.field, field);
+          assert.match(error.message, new RegExp(`is refused: .*\\(${field.replaceAll('.', '\\.')}: `));
+          return true;
+        });
       }
+      assert.deepEqual(vault.list(), []);
+      assert.deepEqual(await readdir(join(dir, 'images')), []);
+      assert.deepEqual(await readdir(join(dir, 'partial')), []);
     });
   }
 
@@ -363,28 +380,41 @@ describe('Vault', () => {
     await assert.rejects(vault.acquire(otherProduct, 'vm3'), FetchError);
   });
 
-  test('local files: re-imported when changed, compressed ones decompressed, relative paths refused', async () => {
+  test('uploads: stored under their sha256 (once for the same bytes), decompressed by name, never merged', async () => {
     const vault = await make();
-    await mkdir(join(dir, 'src'));
-    const path = join(dir, 'src', 'disk.img');
-    await writeFile(path, V1);
-    await utimes(path, 1000, 1000);
-    const first = await vault.acquire({ kind: 'file', path }, 'vm1');
+    let opened = 0;
+    const upload = (body: Buffer, name = '/home/u/disk.img', sizeBytes = body.length): ImageSource => ({
+      kind: 'upload',
+      id: `t${opened}-${Math.random()}`,
+      name,
+      sizeBytes,
+      mtimeMs: 1000.7,
+      open: async () => {
+        opened += 1;
+        return Readable.from([body]);
+      },
+    });
+    const first = await vault.acquire(upload(V1), 'vm1');
     assert.equal(first.id, sha(V1));
-    assert.equal((await vault.acquire({ kind: 'file', path }, 'vm2')).id, first.id);
-    assert.equal(downloader.calls.length, 1);
-    await writeFile(path, V2);
-    await utimes(path, 2000, 2000);
-    assert.equal((await vault.acquire({ kind: 'file', path }, 'vm3')).id, sha(V2));
-    await rm(path);
-    assert.equal((await vault.acquire({ kind: 'file', path }, 'vm4')).id, sha(V2), 'the file is gone: cache');
-    const gz = join(dir, 'src', 'disk.img.gz');
-    await writeFile(gz, gzipSync(V1));
-    assert.equal((await vault.acquire({ kind: 'file', path: gz }, 'vm5')).id, sha(V1));
-    await assert.rejects(vault.acquire({ kind: 'file', path: 'disk.img' }, 'vm6'), /must be absolute/);
-    await assert.rejects(
-      vault.acquire({ kind: 'file', path: join(dir, 'nope.img') }, 'vm6'),
-      /does not exist/,
+    assert.deepEqual(first.source, {
+      kind: 'file',
+      path: '/home/u/disk.img',
+      sizeBytes: V1.length,
+      mtimeMs: 1000,
+    });
+    // A name and dates prove nothing about the bytes: every upload is received, the same bytes stored once.
+    assert.equal((await vault.acquire(upload(V1), 'vm2')).id, first.id);
+    assert.equal(opened, 2);
+    assert.deepEqual(
+      vault.list().map((i) => [i.id, i.usedBy]),
+      [[first.id, ['vm1', 'vm2']]],
     );
+    assert.equal((await vault.acquire(upload(gzipSync(V2), '/home/u/disk.img.gz'), 'vm3')).id, sha(V2));
+    await assert.rejects(
+      vault.acquire(upload(V2, '/home/u/short.img', V2.length + 5), 'vm4'),
+      /size mismatch/,
+    );
+    assert.deepEqual(await readdir(join(dir, 'partial')), [], 'nothing is left of a failed upload');
+    assert.equal(downloader.calls.length, 0, 'no URL was fetched');
   });
 });

@@ -3,7 +3,7 @@
  * where each came from and which instances use it. Downloads resume, are shared between concurrent callers,
  * and are verified inline; a file an instance uses is never pruned or replaced.
  */
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.js';
 import { SkiffError } from '../../core/errors.js';
 import { FetchError } from '../../core/fetch-error.js';
@@ -76,7 +76,8 @@ export class Vault {
    * A cached image needs no network. Concurrent calls for one source share one download (each gets progress).
    * When the network fails, a catalog image falls back to the newest cached version of the same product.
    * @throws FetchError (network or HTTP; a resumable partial is kept), SkiffError 'catalog-unavailable'
-   * (sha256 mismatch, download deleted), 'not-found' (no such file), 'internal' with reason `disk-full`.
+   * (sha256 mismatch, download deleted), 'invalid-argument' (an upload of the wrong size, a corrupt archive),
+   * 'internal' with reason `disk-full`.
    */
   async acquire(source: ImageSource, instance: string, options: AcquireOptions = {}): Promise<VaultImage> {
     this.#assertReady();
@@ -206,19 +207,10 @@ export class Vault {
       }
       case 'url':
         return records.find((r) => r.source.kind === 'url' && r.source.url === source.url) ?? null;
-      case 'file': {
-        const imported = records.filter((r) => r.source.kind === 'file' && r.source.path === source.path);
-        const info = await stat(source.path).catch(() => null);
-        // The file may have changed since it was imported: only the same size and mtime count as the same.
-        // Gone since: the last version imported still serves (offline use of a cache, as for URLs).
-        if (info === null)
-          return imported.sort((a, b) => mtimeOf(b) - mtimeOf(a) || b.fetchedAtMs - a.fetchedAtMs)[0] ?? null;
-        const same = (r: ImageRecord) =>
-          r.source.kind === 'file' &&
-          r.source.sizeBytes === info.size &&
-          r.source.mtimeMs === Math.trunc(info.mtimeMs);
-        return imported.find(same) ?? null;
-      }
+      case 'upload':
+        // Never looked up by the client's name or dates, which it could claim for any bytes: identical bytes
+        // are stored once all the same (finalize keeps the file already named by their sha256).
+        return null;
       default: {
         const unknown: never = source;
         throw new Error(`unknown image source ${JSON.stringify(unknown)}`);
@@ -300,5 +292,3 @@ export class Vault {
     if (!this.#ready) throw new SkiffError('internal', 'the image vault was used before init()');
   }
 }
-
-const mtimeOf = (record: ImageRecord): number => (record.source.kind === 'file' ? record.source.mtimeMs : 0);
