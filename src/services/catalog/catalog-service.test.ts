@@ -326,17 +326,41 @@ test('force refresh reports a per-remote failure but keeps answering from the la
   }
 });
 
-test('an attempt that hangs is cut by its own deadline and counted as a timeout', async () => {
-  const { http, service, cleanup } = await setup({ attemptTimeoutMs: 50 });
+test('an attempt that hangs is cut by its own deadline on the injected clock and counted as a timeout', async () => {
+  const { http, service, clock, cleanup } = await setup({ attemptTimeoutMs: 60_000 });
   try {
     http.on(INDEX, { hang: true });
     serveDaily(http);
     await service.configure(specs);
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    await settle();
+    await clock.advance(59_999);
+    assert.equal(service.statuses()[0]!.attempting, true, 'still within the deadline');
+    await clock.advance(1);
     assert.equal(service.statuses()[0]!.state, 'unreachable');
     assert.equal(service.statuses()[0]!.lastError?.cause, 'timeout');
-    assert.match(service.statuses()[0]!.lastError!.message, /attempt deadline of 0.05 s/);
+    assert.match(service.statuses()[0]!.lastError!.message, /attempt deadline of 60 s/);
+    assert.deepEqual(
+      clock.pendingDelays(),
+      [5_000, 15 * 60_000 - 60_000],
+      "release's retry and daily's refresh are pending; the deadline timer is gone",
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+test('an attempt that ends before its deadline leaves no deadline timer behind', async () => {
+  const { http, service, clock, cleanup } = await setup();
+  try {
+    const t = tree('releases', [noble]);
+    http.on(INDEX, { body: t.index }).on(PRODUCTS, { body: t.products });
+    serveDaily(http);
+    await service.configure(specs);
+    await settle();
+    assert.deepEqual(
+      clock.pendingDelays(),
+      [15 * 60_000, 15 * 60_000],
+      'one refresh per remote, nothing else',
+    );
   } finally {
     await cleanup();
   }

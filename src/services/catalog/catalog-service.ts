@@ -3,7 +3,8 @@
  * debounced immediate retry, and lets requests wait for a catalog with a deadline and live progress.
  */
 import { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { TimerHandle } from '../../core/clock.js';
+import { deadlineSignal } from '../../core/deadline.js';
 import { SkiffError } from '../../core/errors.js';
 import type { FetchFailure } from '../../core/fetch-error.js';
 import type { HttpGetter, NetworkWatcher } from './ports.js';
@@ -213,22 +214,6 @@ function timeoutMessage(remotes: RemoteCatalog[], timeoutMs: number): string {
     return `${r.name} (${f.url}): ${f.message} [${f.cause}]`;
   });
   return `timed out after ${Math.round(timeoutMs / 1000)} s waiting for the image catalog of ${reasons.join('; ')}`;
-}
-
-/** An AbortSignal that fires at the deadline (on the injected clock) or when the caller's signal aborts. */
-function deadlineSignal(clock: Clock, timeoutMs: number, outer?: AbortSignal) {
-  const controller = new AbortController();
-  const timer = clock.setTimeout(() => controller.abort(), timeoutMs);
-  const onAbort = () => controller.abort();
-  outer?.addEventListener('abort', onAbort, { once: true });
-  if (outer?.aborted) controller.abort();
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clock.clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
-    },
-  };
 }
 
 /** Resolves when `promise` settles or `signal` aborts, whichever is first (the promise is not cancelled). */
