@@ -38,6 +38,8 @@ export interface WaitResult {
   failures: Array<{ remote: string; failure: FetchFailure }>;
   /** Remotes answered from a catalog that is not fresh. */
   stale: RemoteStatus[];
+  /** When the answer was made, on the service's clock: how old a stale catalog is counts from here. */
+  atMs: number;
 }
 
 export class CatalogService {
@@ -123,7 +125,7 @@ export class CatalogService {
         });
       }
       const stale = remotes.filter((r) => r.snapshot && r.state() !== 'fresh').map((r) => r.status());
-      return { snapshots, failures, stale };
+      return { snapshots, failures, stale, atMs: this.deps.clock.now() };
     } finally {
       deadline.dispose();
     }
