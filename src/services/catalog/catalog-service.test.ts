@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CATALOG_BACKOFF } from '../../core/backoff.js';
+import { SkiffError } from '../../core/errors.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { FakeHttp, MemoryStore } from '../../testing/fake-http.js';
 import { buildSimplestreamsTree, type FixtureProduct } from '../../testing/simplestreams-fixture.js';
@@ -433,6 +434,27 @@ test('partial waits answer with the remotes that have a catalog and report the o
     assert.deepEqual(
       (await full).failures.map((f) => f.remote),
       ['daily'],
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+test('newestImage answers an alias from the catalog held now, and null without one or for an unknown alias', async () => {
+  const { http, service, cleanup } = await setup();
+  try {
+    const t = tree('releases', [noble, jammy]);
+    http.on(INDEX, { body: t.index }).on(PRODUCTS, { body: t.products });
+    http.on(DAILY_INDEX, { fail: 'dns', message: 'DNS lookup failed (EAI_AGAIN)' });
+    await service.configure(specs);
+    await settle();
+    assert.equal(service.newestImage('release', 'lts')?.codename, 'noble');
+    assert.equal(service.newestImage('release', 'jammy')?.codename, 'jammy');
+    assert.equal(service.newestImage('release', 'plucky'), null, 'no image by that alias');
+    assert.equal(service.newestImage('daily', 'lts'), null, 'no catalog held yet');
+    assert.throws(
+      () => service.newestImage('nope', 'lts'),
+      (error: unknown) => error instanceof SkiffError && error.code === 'not-found',
     );
   } finally {
     await cleanup();

@@ -9,8 +9,9 @@ import { SkiffError } from '../../core/errors.js';
 import type { FetchFailure } from '../../core/fetch-error.js';
 import type { HttpGetter, NetworkWatcher } from './ports.js';
 import { RemoteCatalog, type RemoteCatalogDeps, type RemoteStatus } from './remote-catalog.js';
+import { resolveImage } from './query.js';
 import type { RemoteSpec } from './remotes.js';
-import type { CatalogSnapshot } from './types.js';
+import type { CatalogSnapshot, ImageInfo } from './types.js';
 
 export interface CatalogServiceDeps extends RemoteCatalogDeps {
   http: HttpGetter & { close?(): Promise<void> };
@@ -95,6 +96,22 @@ export class CatalogService {
   /** Snapshot of one remote without waiting, or null. */
   snapshot(name: string): CatalogSnapshot | null {
     return this.remote(name).snapshot;
+  }
+
+  /**
+   * The image `alias` names in the catalog `name` holds now, with no waiting; null when there is no catalog yet
+   * or the alias names no image there (the vault's upkeep compares cached images with it).
+   * @throws SkiffError('not-found') for an unknown remote.
+   */
+  newestImage(name: string, alias: string): ImageInfo | null {
+    const snapshot = this.snapshot(name);
+    if (!snapshot) return null;
+    try {
+      return resolveImage(snapshot.images, alias);
+    } catch (error) {
+      if (error instanceof SkiffError) return null;
+      throw error;
+    }
   }
 
   /**
