@@ -1,29 +1,25 @@
 /**
- * @module The VM half of the composition root: vault, the VM driver chosen by `local.driver` (from the
- * registry below), SSH, the instances service, and the periodic image refresh (6 h) and prune (unused for 14
- * days).
+ * @module The VM half of the composition root: vault and its upkeep (6-hourly refresh, 14-day prune), the VM
+ * driver chosen by `local.driver` (from the registry below), SSH, and the instances service.
  */
 import type { Logger } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock, type TimerHandle } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
 import { UndiciDownloader } from '../backends/http/downloader.js';
 import { QemuDriver } from '../backends/qemu/driver.js';
 import { inspectImage } from '../backends/qemu/img.js';
 import { ensureKeyPair } from '../backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../backends/ssh/session.js';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
-import { resolveImage } from '../services/catalog/query.js';
 import { IDENTITY_FILES } from '../services/instances/guest-identity.js';
 import { InstancesService } from '../services/instances/instances.js';
 import { reconcileInstances } from '../services/instances/reconcile.js';
 import { InstanceStore } from '../services/instances/store.js';
 import type { VmDriver } from '../services/instances/ports.js';
-import type { ImageSource, VaultImage } from '../services/vault/types.js';
+import { VaultMaintenance } from '../services/vault/maintenance.js';
 import { Vault } from '../services/vault/vault.js';
 import { reportStateLoad } from './state-report.js';
-
-const REFRESH_EVERY_MS = 6 * 60 * 60_000;
 
 /** The VM drivers, by their `local.driver` name (settings allow only these). */
 const DRIVERS: Record<string, (dataDir: string, log: Logger) => VmDriver> = {
@@ -96,40 +92,17 @@ export async function composeInstances(options: {
   )
     log.info(report, 'instances reconciled');
 
-  const maintain = async () => {
-    await vault
-      .refresh((image) => newerSource(catalog, image))
-      .catch((error: unknown) => log.warn({ err: error }, 'image refresh failed'));
-    await vault.prune().catch((error: unknown) => log.warn({ err: error }, 'image prune failed'));
-  };
-  let timer: TimerHandle | null = systemClock.setTimeout(function tick() {
-    void maintain().finally(() => {
-      if (timer) timer = systemClock.setTimeout(tick, REFRESH_EVERY_MS);
-    });
-  }, REFRESH_EVERY_MS);
+  // Every 6 h: the newer image for each cached alias, then a prune of what went unused for 14 days.
+  const maintenance = new VaultMaintenance({ vault, catalog, clock: systemClock, log });
+  maintenance.start();
 
   return {
     instances,
     vault,
     stop: async () => {
-      if (timer) systemClock.clearTimeout(timer);
-      timer = null;
+      maintenance.stop();
       instances.stopTimers();
       await downloader.close();
     },
   };
-}
-
-/** The catalog's current image for the alias a cached image was fetched by, or null when it is the same. */
-async function newerSource(catalog: CatalogService, image: VaultImage): Promise<ImageSource | null> {
-  const origin = image.source;
-  if (origin.kind !== 'catalog' || origin.aliases.length === 0) return null;
-  const snapshot = catalog.snapshot(origin.remote);
-  if (!snapshot) return null;
-  try {
-    const newest = resolveImage(snapshot.images, origin.aliases[0]!);
-    return newest.sha256 === origin.sha256 ? null : { kind: 'catalog', remote: origin.remote, image: newest };
-  } catch {
-    return null;
-  }
 }

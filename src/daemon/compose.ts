@@ -3,7 +3,6 @@
  */
 import type { Logger } from 'pino';
 import { join } from 'node:path';
-import { CATALOG_BACKOFF, type BackoffPolicy } from '../core/backoff.js';
 import { systemClock } from '../core/clock.js';
 import { UndiciHttpGetter } from '../backends/http/http-getter.js';
 import { LinuxNetworkWatcher } from '../backends/host/network-watcher.js';
@@ -16,24 +15,7 @@ import { SettingsService } from '../services/settings/settings-service.js';
 import type { Services } from './services.js';
 import { reportStateLoad } from './state-report.js';
 import { composeInstances } from './compose-instances.js';
-
-export interface CatalogTuning {
-  backoff: BackoffPolicy;
-  refreshIntervalMs: number;
-  attemptTimeoutMs: number;
-  waitingRetryMs: number;
-  watchNetwork: boolean;
-  networkDebounceMs: number;
-}
-
-export const DEFAULT_TUNING: CatalogTuning = {
-  backoff: CATALOG_BACKOFF,
-  refreshIntervalMs: 15 * 60_000,
-  attemptTimeoutMs: 60_000,
-  waitingRetryMs: 5_000,
-  watchNetwork: true,
-  networkDebounceMs: 100,
-};
+import type { CatalogTuning } from './catalog-tuning.js';
 
 export interface ComposeOptions {
   dataDir: string;

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { defaultDataDir, defaultSocketPath, type HostIdentity } from '../api/endpoint.js';
 import { SkiffError } from '../core/errors.js';
-import { DEFAULT_TUNING, type CatalogTuning } from './compose.js';
+import { DEFAULT_TUNING, type CatalogTuning } from './catalog-tuning.js';
 
 export interface DaemonOptions {
   dataDir: string;

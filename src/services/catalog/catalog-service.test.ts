@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CATALOG_BACKOFF } from '../../core/backoff.js';
+import { SkiffError } from '../../core/errors.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { FakeHttp, MemoryStore } from '../../testing/fake-http.js';
 import { buildSimplestreamsTree, type FixtureProduct } from '../../testing/simplestreams-fixture.js';
@@ -326,17 +327,41 @@ test('force refresh reports a per-remote failure but keeps answering from the la
   }
 });
 
-test('an attempt that hangs is cut by its own deadline and counted as a timeout', async () => {
-  const { http, service, cleanup } = await setup({ attemptTimeoutMs: 50 });
+test('an attempt that hangs is cut by its own deadline on the injected clock and counted as a timeout', async () => {
+  const { http, service, clock, cleanup } = await setup({ attemptTimeoutMs: 60_000 });
   try {
     http.on(INDEX, { hang: true });
     serveDaily(http);
     await service.configure(specs);
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    await settle();
+    await clock.advance(59_999);
+    assert.equal(service.statuses()[0]!.attempting, true, 'still within the deadline');
+    await clock.advance(1);
     assert.equal(service.statuses()[0]!.state, 'unreachable');
     assert.equal(service.statuses()[0]!.lastError?.cause, 'timeout');
-    assert.match(service.statuses()[0]!.lastError!.message, /attempt deadline of 0.05 s/);
+    assert.match(service.statuses()[0]!.lastError!.message, /attempt deadline of 60 s/);
+    assert.deepEqual(
+      clock.pendingDelays(),
+      [5_000, 15 * 60_000 - 60_000],
+      "release's retry and daily's refresh are pending; the deadline timer is gone",
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+test('an attempt that ends before its deadline leaves no deadline timer behind', async () => {
+  const { http, service, clock, cleanup } = await setup();
+  try {
+    const t = tree('releases', [noble]);
+    http.on(INDEX, { body: t.index }).on(PRODUCTS, { body: t.products });
+    serveDaily(http);
+    await service.configure(specs);
+    await settle();
+    assert.deepEqual(
+      clock.pendingDelays(),
+      [15 * 60_000, 15 * 60_000],
+      'one refresh per remote, nothing else',
+    );
   } finally {
     await cleanup();
   }
@@ -409,6 +434,27 @@ test('partial waits answer with the remotes that have a catalog and report the o
     assert.deepEqual(
       (await full).failures.map((f) => f.remote),
       ['daily'],
+    );
+  } finally {
+    await cleanup();
+  }
+});
+
+test('newestImage answers an alias from the catalog held now, and null without one or for an unknown alias', async () => {
+  const { http, service, cleanup } = await setup();
+  try {
+    const t = tree('releases', [noble, jammy]);
+    http.on(INDEX, { body: t.index }).on(PRODUCTS, { body: t.products });
+    http.on(DAILY_INDEX, { fail: 'dns', message: 'DNS lookup failed (EAI_AGAIN)' });
+    await service.configure(specs);
+    await settle();
+    assert.equal(service.newestImage('release', 'lts')?.codename, 'noble');
+    assert.equal(service.newestImage('release', 'jammy')?.codename, 'jammy');
+    assert.equal(service.newestImage('release', 'plucky'), null, 'no image by that alias');
+    assert.equal(service.newestImage('daily', 'lts'), null, 'no catalog held yet');
+    assert.throws(
+      () => service.newestImage('nope', 'lts'),
+      (error: unknown) => error instanceof SkiffError && error.code === 'not-found',
     );
   } finally {
     await cleanup();

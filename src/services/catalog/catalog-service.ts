@@ -3,13 +3,15 @@
  * debounced immediate retry, and lets requests wait for a catalog with a deadline and live progress.
  */
 import { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { TimerHandle } from '../../core/clock.js';
+import { deadlineSignal } from '../../core/deadline.js';
 import { SkiffError } from '../../core/errors.js';
 import type { FetchFailure } from '../../core/fetch-error.js';
 import type { HttpGetter, NetworkWatcher } from './ports.js';
 import { RemoteCatalog, type RemoteCatalogDeps, type RemoteStatus } from './remote-catalog.js';
+import { resolveImage } from './query.js';
 import type { RemoteSpec } from './remotes.js';
-import type { CatalogSnapshot } from './types.js';
+import type { CatalogSnapshot, ImageInfo } from './types.js';
 
 export interface CatalogServiceDeps extends RemoteCatalogDeps {
   http: HttpGetter & { close?(): Promise<void> };
@@ -37,6 +39,8 @@ export interface WaitResult {
   failures: Array<{ remote: string; failure: FetchFailure }>;
   /** Remotes answered from a catalog that is not fresh. */
   stale: RemoteStatus[];
+  /** When the answer was made, on the service's clock: how old a stale catalog is counts from here. */
+  atMs: number;
 }
 
 export class CatalogService {
@@ -95,6 +99,22 @@ export class CatalogService {
   }
 
   /**
+   * The image `alias` names in the catalog `name` holds now, with no waiting; null when there is no catalog yet
+   * or the alias names no image there (the vault's upkeep compares cached images with it).
+   * @throws SkiffError('not-found') for an unknown remote.
+   */
+  newestImage(name: string, alias: string): ImageInfo | null {
+    const snapshot = this.snapshot(name);
+    if (!snapshot) return null;
+    try {
+      return resolveImage(snapshot.images, alias);
+    } catch (error) {
+      if (error instanceof SkiffError) return null;
+      throw error;
+    }
+  }
+
+  /**
    * Catalogs of the named remotes. A remote with a catalog answers at once (stale ones are reported as such);
    * one without triggers an attempt now and is waited for until the deadline, with progress messages.
    * @throws SkiffError('timeout') when no named remote has a catalog by the deadline.
@@ -122,7 +142,7 @@ export class CatalogService {
         });
       }
       const stale = remotes.filter((r) => r.snapshot && r.state() !== 'fresh').map((r) => r.status());
-      return { snapshots, failures, stale };
+      return { snapshots, failures, stale, atMs: this.deps.clock.now() };
     } finally {
       deadline.dispose();
     }
@@ -213,22 +233,6 @@ function timeoutMessage(remotes: RemoteCatalog[], timeoutMs: number): string {
     return `${r.name} (${f.url}): ${f.message} [${f.cause}]`;
   });
   return `timed out after ${Math.round(timeoutMs / 1000)} s waiting for the image catalog of ${reasons.join('; ')}`;
-}
-
-/** An AbortSignal that fires at the deadline (on the injected clock) or when the caller's signal aborts. */
-function deadlineSignal(clock: Clock, timeoutMs: number, outer?: AbortSignal) {
-  const controller = new AbortController();
-  const timer = clock.setTimeout(() => controller.abort(), timeoutMs);
-  const onAbort = () => controller.abort();
-  outer?.addEventListener('abort', onAbort, { once: true });
-  if (outer?.aborted) controller.abort();
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clock.clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
-    },
-  };
 }
 
 /** Resolves when `promise` settles or `signal` aborts, whichever is first (the promise is not cancelled). */

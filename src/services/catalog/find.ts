@@ -42,7 +42,7 @@ export async function findImages(catalog: CatalogService, options: FindOptions):
     ({ remote: name, failure }) =>
       `${options.forceUpdate ? 'could not refresh' : 'no catalog for'} remote "${name}" (${failure.url}): ${failure.message} [${failure.cause}]`,
   );
-  const now = Date.now();
+  const now = waited.atMs;
   const warnings = waited.stale
     .filter((s) => !waited.failures.some((f) => f.remote === s.name))
     .map((s) => {

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { backoffDelayMs, type BackoffPolicy } from '../../core/backoff.js';
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
+import { deadlineSignal } from '../../core/deadline.js';
 import { FetchError, type FetchFailure } from '../../core/fetch-error.js';
 import { CatalogDataError } from './data-error.js';
 import type { HttpGetter, SnapshotStore } from './ports.js';
@@ -156,7 +157,8 @@ export class RemoteCatalog extends EventEmitter {
 
   private async attempt(reason: string): Promise<void> {
     const { clock, policy, log } = this.deps;
-    const signal = AbortSignal.timeout(policy.attemptTimeoutMs);
+    const deadline = deadlineSignal(clock, policy.attemptTimeoutMs);
+    const { signal } = deadline;
     try {
       const snapshot = await this.fetchSnapshot(signal);
       // On disk first: whoever sees the remote fresh can rely on the catalog surviving a crash.
@@ -184,6 +186,8 @@ export class RemoteCatalog extends EventEmitter {
       this.schedule(delayMs);
       log.warn({ remote: this.name, reason, failure, retryInMs: delayMs }, 'catalog refresh failed');
       this.emit('failure', failure, clock.now() + delayMs);
+    } finally {
+      deadline.dispose();
     }
   }
 

@@ -1,10 +1,12 @@
 /**
  * @module What the vault needs from the outside world: a downloader that streams a URL (or bytes a client
  * uploads) into a file with sha256 computed inline, and decompresses `.xz`/`.gz` (`backends/http/downloader.ts`);
- * an inspector that says what an image file is (`backends/qemu/img.ts`). Unit tests fake both.
+ * an inspector that says what an image file is (`backends/qemu/img.ts`); the catalog's current image for an
+ * alias (the catalog service), which scheduled upkeep compares cached images with. Unit tests fake them all.
  */
 import type { Readable } from 'node:stream';
 import type { ImageFacts } from '../../core/image-safety.js';
+import type { ImageInfo } from '../catalog/types.js';
 
 export type { ImageFacts } from '../../core/image-safety.js';
 
@@ -129,4 +131,14 @@ export interface Downloader {
   decompress(request: DecompressRequest): Promise<DecompressResult>;
   /** The size `src` decompresses to, read from the file without decompressing it. */
   expandedSize(src: string, format: Compression): Promise<ExpandedSize>;
+}
+
+/** The catalog's answer for an alias as it stands now (the catalog service implements it). */
+export interface NewestImageLookup {
+  /**
+   * The image `alias` names in the catalog `remote` holds now; null when that remote has no catalog yet or the
+   * alias names no image there.
+   * @throws SkiffError('not-found') for a remote the catalog does not know.
+   */
+  newestImage(remote: string, alias: string): ImageInfo | null;
 }

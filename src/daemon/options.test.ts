@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SkiffError } from '../core/errors.js';
+import { DEFAULT_TUNING } from './catalog-tuning.js';
+import { parseDaemonOptions } from './options.js';
+
+const host = { env: {}, uid: 1000, home: '/home/u' };
+
+test('without options the catalog runs on the default tuning, copied so a parse cannot change the defaults', () => {
+  const options = parseDaemonOptions([], host);
+  assert.deepEqual(options.tuning, DEFAULT_TUNING);
+  options.tuning.backoff.initialMs = 1;
+  assert.notEqual(DEFAULT_TUNING.backoff.initialMs, 1);
+});
+
+test('tuning options override their own field only', () => {
+  const { tuning } = parseDaemonOptions(
+    ['--retry-initial-ms', '50', '--attempt-timeout-ms', '250', '--no-network-watch'],
+    host,
+  );
+  assert.deepEqual(tuning, {
+    ...DEFAULT_TUNING,
+    backoff: { ...DEFAULT_TUNING.backoff, initialMs: 50 },
+    attemptTimeoutMs: 250,
+    watchNetwork: false,
+  });
+});
+
+test('a bad number is refused naming its option', () => {
+  assert.throws(
+    () => parseDaemonOptions(['--retry-factor', '-1'], host),
+    (error: unknown) =>
+      error instanceof SkiffError &&
+      error.code === 'invalid-argument' &&
+      /--retry-factor/.test(error.message),
+  );
+});
