@@ -448,3 +448,26 @@ test('a suspend that cannot be settled leaves the record Unknown (start and stop
     await t.cleanup();
   }
 });
+
+test('a launch ends at its deadline on the injected clock, undoing what it made', async () => {
+  const t = await setup();
+  try {
+    t.shell.slowSessions = Number.MAX_SAFE_INTEGER; // the guest never answers
+    const launching = t.service.launch({ image: 'noble', name: 'late', timeoutS: 30 }, t.ctx);
+    const outcome = launching.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    while (!t.progress.includes('Waiting for initialization to complete')) await settle();
+    await t.clock.advance(29_999);
+    assert.equal(t.store.has('late'), true, 'still waiting just before the deadline');
+    await t.clock.advance(1);
+    const error = (await outcome) as { code?: string; message?: string } | null;
+    assert.equal(error?.code, 'timeout');
+    assert.match(error?.message ?? '', /launch of "late" timed out after 30 s/);
+    assert.equal(t.store.has('late'), false);
+    assert.equal(t.driver.vms.has('late'), false);
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -4,7 +4,7 @@
  * no lock at all: they answer from the record, one shared power probe per instance and cached guest facts.
  */
 import { SkiffError } from '../../core/errors.js';
-import type { Clock } from '../../core/clock.js';
+import { deadlineSignal } from '../../core/deadline.js';
 import { cloudInitFinished, cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { pinnedHostKey, removeGuestIdentity } from './guest-identity.js';
 import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } from './guest-facts-cache.js';
@@ -16,8 +16,7 @@ import { checkInstanceName, instanceDir } from './spec.js';
 import { checkOperation, type InstanceState } from './state.js';
 import type { InstanceRecord } from './store.js';
 
-export interface InstancesDeps extends Omit<LaunchDeps, 'now'> {
-  clock: Clock;
+export interface InstancesDeps extends LaunchDeps {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** How long a graceful stop may take before it is an error (or, with force, a kill). */
   stopTimeoutMs?: number;
@@ -99,7 +98,7 @@ export class InstancesService {
   }
 
   launch(request: LaunchRequest, ctx: LaunchContext): Promise<InstanceRecord> {
-    return launchInstance(request, { ...this.deps, now: () => this.deps.clock.now() }, ctx);
+    return launchInstance(request, this.deps, ctx);
   }
 
   /** Every instance with its live state. Reads only: never waits behind an operation. */
@@ -330,7 +329,8 @@ export class InstancesService {
    */
   private async boot(record: InstanceRecord, resume: boolean, options: BootOptions): Promise<void> {
     const timeoutS = options.timeoutS ?? DEFAULT_BOOT_TIMEOUT_S;
-    const deadline = AbortSignal.timeout(timeoutS * 1000);
+    const timer = deadlineSignal(this.deps.clock, timeoutS * 1000);
+    const deadline = timer.signal;
     try {
       const endpoint = await this.vm(record.name).start(
         { cpus: record.cpus, memoryBytes: record.memoryBytes, mac: record.mac, resume },
@@ -354,6 +354,8 @@ export class InstancesService {
       throw new SkiffError('timeout', `"${record.name}" did not become ready within ${timeoutS} s`, {
         cause: error,
       });
+    } finally {
+      timer.dispose();
     }
   }
 

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import type { Clock } from '../../core/clock.js';
+import { deadlineSignal } from '../../core/deadline.js';
 import { SkiffError } from '../../core/errors.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
@@ -50,7 +52,7 @@ export interface LaunchDeps {
   identityDir: string;
   /** A directory on the filesystem that holds instances and images: free space is checked there. */
   dataDir: string;
-  now: () => number;
+  clock: Clock;
 }
 
 export interface LaunchContext {
@@ -97,9 +99,23 @@ export async function launchInstance(
   deps: LaunchDeps,
   ctx: LaunchContext,
 ): Promise<InstanceRecord> {
-  const { sizes, name: requested } = await validateLaunch(request, deps);
-  const deadline = AbortSignal.timeout((request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000);
-  const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+  const checked = await validateLaunch(request, deps);
+  // The deadline runs on the injected clock; the caller leaving (ctx.signal) ends the launch too.
+  const deadline = deadlineSignal(deps.clock, (request.timeoutS ?? DEFAULT_TIMEOUT_S) * 1000, ctx.signal);
+  try {
+    return await launchChecked(request, checked, deps, { ...ctx, signal: deadline.signal });
+  } finally {
+    deadline.dispose();
+  }
+}
+
+async function launchChecked(
+  request: LaunchRequest,
+  { sizes, name: requested }: Awaited<ReturnType<typeof validateLaunch>>,
+  deps: LaunchDeps,
+  ctx: LaunchContext & { signal: AbortSignal },
+): Promise<InstanceRecord> {
+  const { signal } = ctx;
   const name = requested ?? generateName(new Set(deps.store.all().map((r) => r.name)));
   ctx.progress(`Launching ${name}`);
   const source: ImageSource = request.upload
@@ -120,7 +136,7 @@ export async function launchInstance(
     sshPort: 0,
     mac: randomMac(),
     image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: queryOf(request), version: '' },
-    createdAtMs: deps.now(),
+    createdAtMs: deps.clock.now(),
     shutdownAtMs: null,
     launched: false,
   };
@@ -188,7 +204,7 @@ export async function launchInstance(
     await removeGuestIdentity(identityDir);
     if (acquiredId) await deps.images.release(acquiredId, name).catch(() => undefined);
     await deps.store.remove(name);
-    if (deadline.aborted) {
+    if (timedOut(signal)) {
       throw new SkiffError(
         'timeout',
         `launch of "${name}" timed out after ${request.timeoutS ?? DEFAULT_TIMEOUT_S} s`,
@@ -241,6 +257,10 @@ async function checkFreeSpace(dir: string, source: ImageSource, diskBytes: numbe
 }
 
 const mib = (bytes: number) => Math.floor(bytes / 2 ** 20);
+
+/** Whether `signal` ended by its deadline (not by the caller leaving). */
+const timedOut = (signal: AbortSignal): boolean =>
+  signal.aborted && (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
 
 /** The seed composer pulls in the YAML library: loaded on the first launch, not by every idle daemon. */
 const seedModule = () => import('./seed/cloud-init.js');
