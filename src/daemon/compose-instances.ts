@@ -12,6 +12,7 @@ import { inspectImage } from '../backends/qemu/img.js';
 import { ensureKeyPair } from '../backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../backends/ssh/session.js';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
+import { CatalogImageResolver } from '../services/catalog/image-resolution.js';
 import { IDENTITY_FILES } from '../services/instances/guest-identity.js';
 import { InstancesService } from '../services/instances/instances.js';
 import { reconcileInstances } from '../services/instances/reconcile.js';
@@ -60,7 +61,7 @@ export async function composeInstances(options: {
   const identityDir = join(dataDir, 'guests');
   const instances = new InstancesService({
     store,
-    catalog,
+    resolver: new CatalogImageResolver(catalog),
     images: vault,
     driver,
     // A burst of guest reads queues for these sessions instead of forking one ssh per request.

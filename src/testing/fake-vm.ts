@@ -4,12 +4,14 @@
  * driver (vm-driver-contract.ts), so it cannot drift from it.
  */
 import { SkiffError } from '../core/errors.js';
+import type { ImageInfo } from '../services/catalog/types.js';
 import type {
   AcquiredImage,
   CloudInitData,
   DriverFeatures,
   GuestEndpoint,
   GuestShell,
+  ImageResolver,
   ImageSource,
   ImageStore,
   Resizer,
@@ -219,6 +221,43 @@ export class FakeGuestShell implements GuestShell {
       return { code: 0, stdout: `@@skiff-status@@\n${this.cloudInitStatus}\n`, stderr: '' };
     return { code: 0, stdout: this.output, stderr: '' };
   }
+}
+
+/** A catalog of fixed images: a query matches an image's codename or one of its aliases. */
+export class FakeImageResolver implements ImageResolver {
+  readonly queries: string[] = [];
+  constructor(private readonly images: ImageInfo[]) {}
+  check(query: string): void {
+    if (/^file:/i.test(query)) throw new SkiffError('invalid-argument', 'fake: file:// is refused');
+  }
+  async resolve(query: string): Promise<ImageSource> {
+    this.queries.push(query);
+    if (/^https?:\/\//.test(query)) return { kind: 'url', url: query };
+    const image = this.images.find((i) => i.codename === query || i.aliases.includes(query));
+    if (!image) throw new SkiffError('not-found', `no image matching "${query}"`);
+    return { kind: 'catalog', remote: 'release', image };
+  }
+}
+
+/** An ImageInfo for tests, `overrides` on top of an Ubuntu 24.04 image. */
+export function fakeImageInfo(overrides: Partial<ImageInfo> = {}): ImageInfo {
+  return {
+    id: 'a'.repeat(64),
+    product: 'com.ubuntu.cloud:server:24.04:amd64',
+    os: 'Ubuntu',
+    release: '24.04',
+    releaseTitle: '24.04 LTS',
+    codename: 'noble',
+    version: '20251120',
+    aliases: ['noble', 'lts'],
+    supported: true,
+    arch: 'amd64',
+    item: 'disk1.img',
+    url: 'http://mirror.test/releases/noble.img',
+    sizeBytes: 1000,
+    sha256: 'a'.repeat(64),
+    ...overrides,
+  };
 }
 
 export class FakeImages implements ImageStore {

@@ -3,60 +3,26 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CATALOG_BACKOFF } from '../../core/backoff.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
-import { FakeHttp, MemoryStore } from '../../testing/fake-http.js';
-import { FakeDriver, FakeGuestShell, FakeImages } from '../../testing/fake-vm.js';
+import {
+  FakeDriver,
+  FakeGuestShell,
+  FakeImageResolver,
+  FakeImages,
+  fakeImageInfo,
+} from '../../testing/fake-vm.js';
 import { readMultipart } from '../../testing/mime-reader.js';
-import { buildSimplestreamsTree } from '../../testing/simplestreams-fixture.js';
-import { CatalogService } from '../catalog/catalog-service.js';
 import { InstancesService } from './instances.js';
 import { reconcileInstances } from './reconcile.js';
 import { InstanceStore } from './store.js';
 
-const BASE = 'http://mirror.test/releases/';
 const SHA = 'a'.repeat(64);
 const quiet = { info: () => undefined, warn: () => undefined };
 
 async function setup() {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-instances-'));
-  const http = new FakeHttp();
-  const files = buildSimplestreamsTree({
-    products: [
-      {
-        release: '24.04',
-        codename: 'noble',
-        title: '24.04 LTS',
-        aliases: ['noble', 'lts'],
-        versions: [{ serial: '20251120', path: 'noble.img', sizeBytes: 1000, sha256: SHA }],
-      },
-    ],
-  });
-  for (const [path, body] of Object.entries(files)) http.on(`${BASE}${path}`, { body });
   const clock = new FakeClock();
-  const catalog = new CatalogService({
-    clock: {
-      ...clock,
-      now: () => clock.now(),
-      setTimeout: (f, ms) => clock.setTimeout(f, ms),
-      clearTimeout: (h) => clock.clearTimeout(h),
-    },
-    random: () => 0.5,
-    http,
-    store: new MemoryStore(),
-    policy: {
-      backoff: CATALOG_BACKOFF,
-      refreshIntervalMs: 900_000,
-      attemptTimeoutMs: 60_000,
-      waitingRetryMs: 5_000,
-    },
-    arch: 'amd64',
-    log: quiet,
-    watcher: null,
-    networkDebounceMs: 100,
-  });
-  await catalog.configure([{ name: 'release', url: BASE }]);
-  await settle();
+  const resolver = new FakeImageResolver([fakeImageInfo({ id: SHA, sha256: SHA })]);
   const store = new InstanceStore(dataDir);
   await store.load();
   const driver = new FakeDriver();
@@ -64,7 +30,7 @@ async function setup() {
   const images = new FakeImages();
   const deps = {
     store,
-    catalog,
+    resolver,
     images,
     driver,
     shell,

@@ -9,14 +9,13 @@ import { pathToFileURL } from 'node:url';
 import type { Clock } from '../../core/clock.js';
 import { deadlineSignal } from '../../core/deadline.js';
 import { SkiffError } from '../../core/errors.js';
-import type { CatalogService } from '../catalog/catalog-service.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { pinnedHostKey, removeGuestIdentity, writeKnownHosts } from './guest-identity.js';
-import { checkImageQuery, resolveImageSource } from './image-resolution.js';
 import type {
   DownloadProgress,
   GuestShell,
   HostKeyMaker,
+  ImageResolver,
   ImageSource,
   ImageUpload,
   ImageStore,
@@ -42,7 +41,7 @@ export interface LaunchRequest {
 
 export interface LaunchDeps {
   store: InstanceStore;
-  catalog: CatalogService;
+  resolver: ImageResolver;
   images: ImageStore;
   driver: VmDriver;
   shell: GuestShell;
@@ -69,13 +68,13 @@ const FREE_SPACE_MARGIN_BYTES = 256 * 2 ** 20;
 const COMPRESSED_EXPANSION = 4;
 
 /** Validates the request completely before anything is made. @returns the checked values. */
-export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store'>) {
+export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store' | 'resolver'>) {
   const sizes = launchSizes(
     { cpus: request.cpus, memory: request.memory, disk: request.disk },
     { memoryBytes: totalmem() },
   );
   const name = request.name === undefined || request.name === '' ? null : checkInstanceName(request.name);
-  checkImageQuery(request.image);
+  deps.resolver.check(request.image);
   if (name !== null && deps.store.has(name)) {
     throw new SkiffError('conflict', `an instance named "${name}" already exists`, {
       details: { field: 'name' },
@@ -120,7 +119,7 @@ async function launchChecked(
   ctx.progress(`Launching ${name}`);
   const source: ImageSource = request.upload
     ? { kind: 'upload', ...request.upload }
-    : await resolveImageSource(deps.catalog, request.image, {
+    : await deps.resolver.resolve(request.image, {
         timeoutMs: (request.timeoutS ?? 60) * 1000,
         signal,
         onProgress: (message) => ctx.progress(message),

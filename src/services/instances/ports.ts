@@ -23,6 +23,17 @@ export interface AcquiredImage {
   source?: { kind: string; version?: string; releaseTitle?: string };
 }
 
+/** Turns what the user typed after `launch` into an image source (the catalog implements it). */
+export interface ImageResolver {
+  /** The checks that need no catalog, for validation before anything is made. @throws invalid-argument */
+  check(query: string): void;
+  /** A URL or a catalog image, waiting for a missing catalog as `find` does. @throws not-found, timeout */
+  resolve(
+    query: string,
+    options: { timeoutMs: number; signal?: AbortSignal; onProgress?: (message: string) => void },
+  ): Promise<ImageSource>;
+}
+
 /** The image vault as the instances service sees it. */
 export interface ImageStore {
   acquire(

@@ -2,11 +2,12 @@
  * @module Turns what the user typed after `launch` into an image source: a URL or a catalog image (release
  * remote first, then daily), waiting for a missing catalog as `find` does. A `file://` path is refused: the
  * daemon runs as root and never opens a path a client names (`skiff launch file://...` uploads the file).
+ * CatalogImageResolver is what the instances service's ImageResolver port gets from the composition root.
  */
 import { isSkiffError, SkiffError } from '../../core/errors.js';
-import type { CatalogService } from '../catalog/catalog-service.js';
-import { resolveImage, splitRemote } from '../catalog/query.js';
-import type { ImageSource } from './ports.js';
+import type { ImageSource } from '../vault/types.js';
+import type { CatalogService } from './catalog-service.js';
+import { resolveImage, splitRemote } from './query.js';
 
 export interface ResolveOptions {
   timeoutMs: number;
@@ -29,6 +30,17 @@ function fileRefused(): SkiffError {
       'with your own rights and uploads it',
     { details: { field: 'image' } },
   );
+}
+
+/** The catalog as the instances service's image resolver. */
+export class CatalogImageResolver {
+  constructor(private readonly catalog: CatalogService) {}
+  check(query: string): void {
+    checkImageQuery(query);
+  }
+  resolve(query: string, options: ResolveOptions): Promise<ImageSource> {
+    return resolveImageSource(this.catalog, query, options);
+  }
 }
 
 export async function resolveImageSource(
