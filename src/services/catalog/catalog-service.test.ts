@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CATALOG_BACKOFF } from '../../core/backoff.js';
+
 import { SkiffError } from '../../core/errors.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
 import { FakeHttp, MemoryStore } from '../../testing/fake-http.js';
 import { buildSimplestreamsTree, type FixtureProduct } from '../../testing/simplestreams-fixture.js';
-import { CatalogService } from './catalog-service.js';
+import { catalogOnFakes } from '../../testing/fake-catalog.js';
 import type { NetworkWatcher } from './ports.js';
 
 const RELEASE = 'http://mirror.test/releases/';
@@ -60,21 +60,13 @@ async function setup(options: { store?: MemoryStore; clock?: FakeClock; attemptT
     info: (_o: object, m: string) => logs.push(m),
     warn: (_o: object, m: string) => logs.push(m),
   };
-  const service = new CatalogService({
+  const service = catalogOnFakes({
     clock,
-    random: () => 0.5,
     http,
     store,
-    policy: {
-      backoff: CATALOG_BACKOFF,
-      refreshIntervalMs: 15 * 60_000,
-      attemptTimeoutMs: options.attemptTimeoutMs ?? 60_000,
-      waitingRetryMs: 5_000,
-    },
-    arch: 'amd64',
     log,
     watcher,
-    networkDebounceMs: 100,
+    attemptTimeoutMs: options.attemptTimeoutMs,
   });
   service.start();
   const cleanup = () => service.stop();

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CATALOG_BACKOFF } from '../../core/backoff.js';
 import { SkiffError } from '../../core/errors.js';
 import { FakeClock, settle } from '../../testing/fake-clock.js';
+import { catalogOnFakes } from '../../testing/fake-catalog.js';
 import { FakeHttp, MemoryStore } from '../../testing/fake-http.js';
 import { buildSimplestreamsTree } from '../../testing/simplestreams-fixture.js';
-import { CatalogService } from './catalog-service.js';
 import { findImages } from './find.js';
 
 const RELEASE = 'http://mirror.test/releases/';
@@ -26,23 +25,7 @@ const files = buildSimplestreamsTree({
 });
 
 async function catalogOn(clock: FakeClock, http: FakeHttp, store: MemoryStore) {
-  const quiet = { info: () => {}, warn: () => {} };
-  const catalog = new CatalogService({
-    clock,
-    random: () => 0.5,
-    http,
-    store,
-    policy: {
-      backoff: CATALOG_BACKOFF,
-      refreshIntervalMs: 15 * 60_000,
-      attemptTimeoutMs: 60_000,
-      waitingRetryMs: 5_000,
-    },
-    arch: 'amd64',
-    log: quiet,
-    watcher: null,
-    networkDebounceMs: 100,
-  });
+  const catalog = catalogOnFakes({ clock, http, store });
   await catalog.configure([{ name: 'release', url: RELEASE }]);
   await settle();
   return catalog;
