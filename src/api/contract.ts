@@ -53,6 +53,11 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
 }
 
+/**
+ * The HTTP status of each error code. The body's `code` is what clients branch on; the status only groups
+ * them: 502 for what an upstream server (a mirror) sent or failed to send, 507 for a full disk, 500 for what
+ * the host lacks or the daemon got wrong.
+ */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   'invalid-argument': 400,
   'not-found': 404,
@@ -60,6 +65,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   unsupported: 501,
   timeout: 504,
   'catalog-unavailable': 503,
+  'download-failed': 502,
+  'checksum-mismatch': 502,
+  'disk-full': 507,
+  'missing-dependency': 500,
+  'key-unreadable': 500,
   'daemon-unreachable': 502,
   internal: 500,
 };

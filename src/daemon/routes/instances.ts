@@ -12,7 +12,7 @@ import {
   type SshInfoResponse,
   type StopBody,
 } from '../../api/contract.js';
-import { SkiffError } from '../../core/errors.js';
+import { KeyUnreadableError } from '../../core/errors.js';
 import type { InstanceRecord } from '../../services/instances/store.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
@@ -221,7 +221,10 @@ export function registerInstanceRoutes(
     async (request): Promise<SshInfoResponse> => {
       const target = await instances.sshTarget(request.params.name);
       const privateKey = await readFile(target.keyPath, 'utf8').catch((error: unknown) => {
-        throw new SkiffError('internal', `cannot read the SSH key ${target.keyPath}`, { cause: error });
+        throw new KeyUnreadableError(`cannot read the SSH key ${target.keyPath}`, {
+          path: target.keyPath,
+          cause: error,
+        });
       });
       // What the daemon pinned (or learnt, for an instance from before pinning); empty: not known yet.
       const knownHosts = await readFile(target.hostKey.knownHostsFile, 'utf8').catch(() => '');
