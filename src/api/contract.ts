@@ -1,5 +1,6 @@
 /**
- * @module The wire contract between skiff and skiffd: paths, bodies and the error mapping. No I/O.
+ * @module The wire contract between skiff and skiffd: paths, bodies and the error mapping. No I/O. The JSON
+ * Schemas of these types are beside them, in schemas.ts.
  */
 import type { ErrorCode } from '../core/errors.js';
 import type { FetchFailure } from '../core/fetch-error.js';
@@ -43,6 +44,11 @@ export type StreamLine<T> =
  */
 export interface UploadLine {
   type: 'upload';
+  token: string;
+}
+
+/** `:token` of an upload's path. */
+export interface UploadParams {
   token: string;
 }
 
@@ -126,6 +132,15 @@ export interface WaitReadyResponse {
   remotes: RemoteJson[];
 }
 
+/** `:key` of a setting's path. */
+export interface SettingParams {
+  key: string;
+}
+
+export interface SetSettingBody {
+  value: string;
+}
+
 export interface SettingsResponse {
   settings: Record<string, string>;
 }
@@ -140,6 +155,11 @@ export interface DownloadJson {
   total_bytes: number | null;
   rate_bytes_per_s: number;
   eta_s: number | null;
+}
+
+/** `:name` of an instance's path. */
+export interface InstanceParams {
+  name: string;
 }
 
 /** An image file the client will send itself (it opened the file with its user's rights). */
@@ -221,6 +241,11 @@ export interface ActionResponse {
   state: string;
   /** What the user should know although the operation succeeded (cloud-init errors in the guest). */
   warnings?: string[];
+}
+
+export interface DeleteQuery {
+  /** Delete for good (no `recover`). */
+  purge?: boolean;
 }
 
 /** `start` and `restart`. */

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { PATHS, type FindQuery, type FindResponse } from '../../api/contract.js';
+import { findQuerySchema } from '../../api/schemas.js';
 import { findImages } from '../../services/catalog/find.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
@@ -16,16 +17,7 @@ export function registerImageRoutes(app: FastifyInstance, { catalog }: Services)
     {
       schema: {
         summary: 'find images (NDJSON progress stream, then Multipass find JSON)',
-        querystring: {
-          type: 'object',
-          properties: {
-            query: { type: 'string', maxLength: 256 },
-            show_unsupported: { type: 'boolean' },
-            force_update: { type: 'boolean' },
-            timeout: { type: 'number', minimum: 0, maximum: 86_400 },
-          },
-          additionalProperties: false,
-        },
+        querystring: findQuerySchema,
       },
     },
     (request, reply) =>

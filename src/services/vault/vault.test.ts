@@ -35,7 +35,8 @@ class FakeDownloader implements Downloader {
   async fetch(req: FetchRequest): Promise<FetchResult> {
     this.calls.push(req);
     const body = this.bodies.get(req.url);
-    if (body === undefined) throw new DownloadError({ cause: 'http-404', url: req.url, message: 'not found' });
+    if (body === undefined)
+      throw new DownloadError({ cause: 'http-404', url: req.url, message: 'not found' });
     await req.onStart?.({ etag: '"e"', lastModified: null, totalBytes: body.length, resumedFromBytes: 0 });
     const fail = this.failNext;
     this.failNext = null;
