@@ -8,6 +8,7 @@ import { findQuerySchema } from '../../api/schemas.js';
 import { findImages } from '../../services/catalog/find.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
+import { findJson } from './find-json.js';
 
 const DEFAULT_FIND_TIMEOUT_S = 60;
 
@@ -22,14 +23,16 @@ export function registerImageRoutes(app: FastifyInstance, { catalog }: Services)
     },
     (request, reply) =>
       streamOperation(request, reply, async ({ progress, signal }): Promise<FindResponse> =>
-        findImages(catalog, {
-          query: request.query.query ?? '',
-          showUnsupported: request.query.show_unsupported ?? false,
-          forceUpdate: request.query.force_update ?? false,
-          timeoutMs: (request.query.timeout ?? DEFAULT_FIND_TIMEOUT_S) * 1000,
-          signal,
-          onProgress: progress,
-        }),
+        findJson(
+          await findImages(catalog, {
+            query: request.query.query ?? '',
+            showUnsupported: request.query.show_unsupported ?? false,
+            forceUpdate: request.query.force_update ?? false,
+            timeoutMs: (request.query.timeout ?? DEFAULT_FIND_TIMEOUT_S) * 1000,
+            signal,
+            onProgress: progress,
+          }),
+        ),
       ),
   );
 }
