@@ -1,5 +1,6 @@
 /**
- * @module The wire contract between skiff and skiffd: paths, bodies and the error mapping. No I/O.
+ * @module The wire contract between skiff and skiffd: paths, bodies and the error mapping. No I/O. The JSON
+ * Schemas of these types are beside them, in schemas.ts.
  */
 import type { ErrorCode } from '../core/errors.js';
 import type { FetchFailure } from '../core/fetch-error.js';
@@ -46,6 +47,11 @@ export interface UploadLine {
   token: string;
 }
 
+/** `:token` of an upload's path. */
+export interface UploadParams {
+  token: string;
+}
+
 /** Content type of an upload's body. */
 export const OCTET_STREAM = 'application/octet-stream';
 
@@ -53,6 +59,11 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
 }
 
+/**
+ * The HTTP status of each error code. The body's `code` is what clients branch on; the status only groups
+ * them: 502 for what an upstream server (a mirror) sent or failed to send, 507 for a full disk, 500 for what
+ * the host lacks or the daemon got wrong.
+ */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   'invalid-argument': 400,
   'not-found': 404,
@@ -60,6 +71,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   unsupported: 501,
   timeout: 504,
   'catalog-unavailable': 503,
+  'download-failed': 502,
+  'checksum-mismatch': 502,
+  'disk-full': 507,
+  'missing-dependency': 500,
+  'key-unreadable': 500,
   'daemon-unreachable': 502,
   internal: 500,
 };
@@ -116,6 +132,15 @@ export interface WaitReadyResponse {
   remotes: RemoteJson[];
 }
 
+/** `:key` of a setting's path. */
+export interface SettingParams {
+  key: string;
+}
+
+export interface SetSettingBody {
+  value: string;
+}
+
 export interface SettingsResponse {
   settings: Record<string, string>;
 }
@@ -130,6 +155,11 @@ export interface DownloadJson {
   total_bytes: number | null;
   rate_bytes_per_s: number;
   eta_s: number | null;
+}
+
+/** `:name` of an instance's path. */
+export interface InstanceParams {
+  name: string;
 }
 
 /** An image file the client will send itself (it opened the file with its user's rights). */
@@ -211,6 +241,11 @@ export interface ActionResponse {
   state: string;
   /** What the user should know although the operation succeeded (cloud-init errors in the guest). */
   warnings?: string[];
+}
+
+export interface DeleteQuery {
+  /** Delete for good (no `recover`). */
+  purge?: boolean;
 }
 
 /** `start` and `restart`. */

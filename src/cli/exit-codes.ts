@@ -1,5 +1,6 @@
 /**
- * @module Multipass's exit codes, and which error code maps to which.
+ * @module Multipass's exit codes, and which error code maps to which. Multipass has few: skiff's finer codes
+ * (a download failure, a full disk, a missing program) all exit 2, as Multipass's generic failure does.
  */
 import type { ErrorCode } from '../core/errors.js';
 
@@ -17,11 +18,18 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'conflict':
     case 'unsupported':
     case 'catalog-unavailable':
+    case 'download-failed':
+    case 'checksum-mismatch':
+    case 'disk-full':
+    case 'missing-dependency':
+    case 'key-unreadable':
     case 'internal':
       return EXIT.failed;
     default: {
-      const never: never = code;
-      return never;
+      // The compiler checks every code is listed; at run time an unknown one is a plain failure.
+      const unknown: never = code;
+      void unknown;
+      return EXIT.failed;
     }
   }
 }

@@ -30,7 +30,7 @@ import {
   type VersionResponse,
   type WaitReadyResponse,
 } from '../api/contract.js';
-import { SkiffError, type ErrorCode } from '../core/errors.js';
+import { isErrorCode, SkiffError } from '../core/errors.js';
 
 export type ProgressHandler = (message: string, download?: DownloadJson) => void;
 
@@ -303,5 +303,7 @@ function fromErrorBody(body: ErrorBody | undefined, status: number | undefined):
     if (sentence) return new SkiffError('invalid-argument', `${sentence} (HTTP ${status})`);
     return new SkiffError('internal', `skiffd answered HTTP ${status ?? '?'} without an error message`);
   }
-  return new SkiffError(error.code as ErrorCode, error.message, { details: error.details });
+  // A daemon newer than this client may send a code it does not know: keep the message, treat it as internal.
+  const code = isErrorCode(error.code) ? error.code : 'internal';
+  return new SkiffError(code, error.message, { details: error.details });
 }

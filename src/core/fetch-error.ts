@@ -30,12 +30,35 @@ export interface FetchFailure {
   message: string;
 }
 
-/** A fetch failed. `failure` says the cause class, the URL and a human message. */
-export class FetchError extends SkiffError {
+/**
+ * An HTTP fetch failed; `failure` says the cause class, the URL and a human message. Abstract: a catalog
+ * document and an image download fail with different codes, so each is its own family below.
+ */
+export abstract class FetchError extends SkiffError {
   readonly failure: FetchFailure;
 
-  constructor(failure: FetchFailure, options: { cause?: unknown } = {}) {
-    super('catalog-unavailable', `${failure.message} (${failure.cause}, ${failure.url})`, options);
+  protected constructor(
+    code: 'catalog-unavailable' | 'download-failed',
+    failure: FetchFailure,
+    options: { cause?: unknown },
+  ) {
+    super(code, `${failure.message} (${failure.cause}, ${failure.url})`, options);
     this.failure = failure;
+  }
+}
+
+/** Fetching a catalog document (index or products) failed. Code `catalog-unavailable`. */
+export class CatalogFetchError extends FetchError {
+  constructor(failure: FetchFailure, options: { cause?: unknown } = {}) {
+    super('catalog-unavailable', failure, options);
+    this.name = 'CatalogFetchError';
+  }
+}
+
+/** Downloading an image failed; a resumable partial may be kept. Code `download-failed`. */
+export class DownloadError extends FetchError {
+  constructor(failure: FetchFailure, options: { cause?: unknown } = {}) {
+    super('download-failed', failure, options);
+    this.name = 'DownloadError';
   }
 }

@@ -34,6 +34,12 @@ export function errorBody(error: unknown, log: FastifyBaseLogger): { status: num
   }
   log.error({ err: error }, 'unexpected error');
   const message = error instanceof Error ? error.message : String(error);
+  // A write that no layer wrapped still says what the user can act on: the disk, not the daemon, failed.
+  const errno = (error as { code?: unknown } | null)?.code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    const body: ErrorBody = { error: { code: 'disk-full', message: `the disk is full: ${message}` } };
+    return { status: HTTP_STATUS['disk-full'], body };
+  }
   return { status: 500, body: { error: { code: 'internal', message: `internal error: ${message}` } } };
 }
 

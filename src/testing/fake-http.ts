@@ -1,7 +1,7 @@
 /**
  * @module A scripted HttpGetter for unit tests: each URL answers from a queue of responses or failures.
  */
-import { FetchError, type FailureCause } from '../core/fetch-error.js';
+import { CatalogFetchError, type FailureCause } from '../core/fetch-error.js';
 import type {
   ConditionalGetOptions,
   GetResult,
@@ -35,14 +35,14 @@ export class FakeHttp implements HttpGetter {
     const queue = this.answers.get(url);
     const answer = queue && queue.length > 1 ? queue.shift()! : (queue?.[0] ?? this.fallback.get(url));
     if (queue && queue.length === 1) this.fallback.set(url, queue[0]!);
-    if (!answer) throw new FetchError({ cause: 'http-404', url, message: 'server answered HTTP 404' });
+    if (!answer) throw new CatalogFetchError({ cause: 'http-404', url, message: 'server answered HTTP 404' });
     if ('hang' in answer) {
       await new Promise((_, reject) =>
         options.signal.addEventListener('abort', () => reject(options.signal.reason)),
       );
     }
     if ('fail' in answer)
-      throw new FetchError({ cause: answer.fail, url, message: answer.message ?? answer.fail });
+      throw new CatalogFetchError({ cause: answer.fail, url, message: answer.message ?? answer.fail });
     if ('notModified' in answer) return { notModified: true };
     if (!('body' in answer)) throw new Error('unreachable');
     return {

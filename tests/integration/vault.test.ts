@@ -192,7 +192,7 @@ describe('vault with the real downloader on a loopback mirror', () => {
       image: { ...imageInfo(url, small), sha256: wrong },
     };
     await assert.rejects(vault.acquire(source, 'vm1'), (error: Error & { code?: string }) => {
-      assert.equal(error.code, 'catalog-unavailable');
+      assert.equal(error.code, 'checksum-mismatch');
       assert.ok(
         error.message.includes(wrong) && error.message.includes(sha(small)) && error.message.includes(url),
       );
@@ -369,8 +369,9 @@ describe('vault with the real downloader on a loopback mirror', () => {
       const { vault, dir } = await vaultIn(join(mountPoint, 'vault'));
       await assert.rejects(
         vault.acquire({ kind: 'url', url: `${base}img/small.img` }, 'vm1'),
-        (error: Error & { details?: Record<string, unknown> }) => {
-          assert.equal(error.details?.reason, 'disk-full');
+        (error: Error & { code?: string; details?: Record<string, unknown> }) => {
+          assert.equal(error.code, 'disk-full');
+          assert.equal(error.details?.dir, dir);
           assert.match(error.message, /no space left/);
           return true;
         },

@@ -4,7 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import { FetchError } from '../../core/fetch-error.js';
+import { DownloadError, FetchError } from '../../core/fetch-error.js';
 import type { FetchRequest, FetchResult, FetchStart } from '../../services/vault/ports.js';
 import { classifyHttpStatus, classifyNetworkError } from './classify.js';
 import { HashingFileSink } from './hashing-sink.js';
@@ -114,7 +114,7 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     const plan = planResponse(status, headers, this.#options.offset);
     this.#plan = plan;
     if (plan.kind === 'fail') {
-      this.#fail(new FetchError({ ...classifyHttpStatus(status), url: this.#options.request.url }));
+      this.#fail(new DownloadError({ ...classifyHttpStatus(status), url: this.#options.request.url }));
       return;
     }
     if (plan.kind === 'restart') {
@@ -233,7 +233,7 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
     const total = plan.kind === 'fail' || plan.kind === 'restart' ? null : plan.totalBytes;
     if (total !== null && sink.bytes !== total) {
       const message = `download interrupted after ${sink.bytes} of ${total} bytes: the body ended early`;
-      return this.#fail(new FetchError({ cause: 'reset', url: this.#options.request.url, message }));
+      return this.#fail(new DownloadError({ cause: 'reset', url: this.#options.request.url, message }));
     }
     try {
       const { sha256, sizeBytes } = await sink.finish();
@@ -267,10 +267,10 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
   }
 
   /** The body is longer than the size the caller was told (a catalog's `size`): never written past it. */
-  #tooLarge(detail: string): FetchError {
+  #tooLarge(detail: string): DownloadError {
     const { url, maxBytes } = this.#options.request;
     const message = `too large: the image is stated to have ${maxBytes} bytes, but ${detail}`;
-    return new FetchError({ cause: 'too-large', url, message });
+    return new DownloadError({ cause: 'too-large', url, message });
   }
 
   #settle(outcome: HandlerOutcome): void {
@@ -292,7 +292,7 @@ export class DownloadHandler implements Dispatcher.DispatchHandler {
       this.#sink === null
         ? 'cannot download'
         : `download interrupted after ${this.#sink.bytes} of ${total ?? '?'} bytes`;
-    return new FetchError({ cause, url: request.url, message: `${what}: ${message}` }, { cause: error });
+    return new DownloadError({ cause, url: request.url, message: `${what}: ${message}` }, { cause: error });
   }
 }
 

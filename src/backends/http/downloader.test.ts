@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FetchError } from '../../core/fetch-error.js';
+import { DownloadError } from '../../core/fetch-error.js';
 import type { FetchStart } from '../../services/vault/ports.js';
 import { UndiciDownloader } from './downloader.js';
 
@@ -163,7 +163,7 @@ for (const plainHttp of [true, false])
       assert.equal(result.sizeBytes, body.length);
     });
 
-    test('HTTP errors, refused connections and timeouts are FetchErrors naming the cause class and URL', async () => {
+    test('HTTP errors, refused connections and timeouts are DownloadErrors naming the cause class and URL', async () => {
       routes.set('/hang', () => undefined);
       routes.set('/stall', (_req, res) => {
         res.writeHead(200, { 'content-length': 100 });
@@ -181,7 +181,8 @@ for (const plainHttp of [true, false])
       ];
       for (const [url, cause] of cases) {
         await assert.rejects(downloader.fetch({ url, dest: dest() }), (error: unknown) => {
-          assert.ok(error instanceof FetchError, `${url}: ${String(error)}`);
+          assert.ok(error instanceof DownloadError, `${url}: ${String(error)}`);
+          assert.equal(error.code, 'download-failed', url);
           assert.equal(error.failure.cause, cause, url);
           assert.ok(error.message.includes(url), error.message);
           return true;

@@ -1,10 +1,10 @@
 /**
  * @module HTTP GET over undici with proxies from the environment, per-phase timeouts, a size cap per request and
- * conditional requests. Every failure becomes a FetchError naming the URL and the cause class.
+ * conditional requests. Every failure becomes a CatalogFetchError (code catalog-unavailable) naming the URL and the cause class.
  */
 import type { Dispatcher } from 'undici';
 import { EnvHttpProxyAgent, redirectInterceptor, request } from './undici-lite.js';
-import { FetchError } from '../../core/fetch-error.js';
+import { CatalogFetchError, FetchError } from '../../core/fetch-error.js';
 import type { ConditionalGetOptions, GetResult, HttpGetter } from '../../services/catalog/ports.js';
 import { classifyHttpStatus, classifyNetworkError } from './classify.js';
 
@@ -54,7 +54,7 @@ export class UndiciHttpGetter implements HttpGetter {
     }
     if (response.statusCode < 200 || response.statusCode >= 300) {
       await response.body.dump().catch(() => undefined);
-      throw new FetchError({ ...classifyHttpStatus(response.statusCode), url });
+      throw new CatalogFetchError({ ...classifyHttpStatus(response.statusCode), url });
     }
     const body = await this.readBody(url, response, options.maxBytes);
     return {
@@ -107,14 +107,18 @@ export class UndiciHttpGetter implements HttpGetter {
   }
 }
 
-function networkFailure(url: string, error: unknown): FetchError {
+function networkFailure(url: string, error: unknown): CatalogFetchError {
   const { cause, message } = classifyNetworkError(error);
-  return new FetchError({ cause, url, message }, { cause: error });
+  return new CatalogFetchError({ cause, url, message }, { cause: error });
 }
 
-function tooLarge(url: string, maxBytes: number, detail: string): FetchError {
+function tooLarge(url: string, maxBytes: number, detail: string): CatalogFetchError {
   const cap = maxBytes >= 2 ** 20 ? `${maxBytes / 2 ** 20} MiB` : `${maxBytes} bytes`;
-  return new FetchError({ cause: 'too-large', url, message: `too large: over the ${cap} cap (${detail})` });
+  return new CatalogFetchError({
+    cause: 'too-large',
+    url,
+    message: `too large: over the ${cap} cap (${detail})`,
+  });
 }
 
 function header(response: Dispatcher.ResponseData, name: string): string | null {

@@ -9,7 +9,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { isSkiffError, SkiffError } from '../../core/errors.js';
+import { isSkiffError, MissingDependencyError, SkiffError } from '../../core/errors.js';
 import type {
   DecompressRequest,
   DecompressResult,
@@ -279,11 +279,15 @@ function meterFor(
 }
 
 function xzMissing(src: string, error: NodeJS.ErrnoException): SkiffError {
-  const why =
-    error.code === 'ENOENT'
-      ? 'the xz tool is not installed (apt-get install xz-utils)'
-      : `cannot run xz: ${error.message}`;
-  return new SkiffError('internal', `cannot decompress ${src}: ${why}`, { cause: error });
+  if (error.code === 'ENOENT') {
+    return new MissingDependencyError(
+      `cannot decompress ${src}: the xz tool is not installed (apt-get install xz-utils)`,
+      { program: 'xz', package: 'xz-utils', cause: error },
+    );
+  }
+  return new SkiffError('internal', `cannot decompress ${src}: cannot run xz: ${error.message}`, {
+    cause: error,
+  });
 }
 
 function corrupt(src: string, why: string, cause?: unknown): SkiffError {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { findExecutable } from '../qemu/process.js';
 import { cloudInitFiles } from '../../services/instances/seed/cloud-init.js';
-import { isoArgs, writeSeedIso } from './seed-iso.js';
+import { findIsoTool, isoArgs, writeSeedIso } from './seed-iso.js';
 import type { IsoTool } from './seed-iso.js';
 
 const run = promisify(execFile);
@@ -105,5 +105,20 @@ test('a failing tool leaves the old seed and no temp files', async () => {
     assert.deepEqual(await readdir(dir), ['seed.iso']);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('with neither genisoimage nor xorriso on PATH the error is missing-dependency naming the package', async () => {
+  const path = process.env.PATH;
+  process.env.PATH = join(tmpdir(), 'skiff-no-such-bin');
+  try {
+    await assert.rejects(findIsoTool(), {
+      name: 'MissingDependencyError',
+      code: 'missing-dependency',
+      message: /install the genisoimage package \(or xorriso\)/,
+      details: { program: 'genisoimage', package: 'genisoimage' },
+    });
+  } finally {
+    process.env.PATH = path;
   }
 });

@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { SkiffError } from '../../core/errors.js';
+import { MissingDependencyError, SkiffError } from '../../core/errors.js';
 import type { CloudInitData } from '../../services/instances/ports.js';
 
 const run = promisify(execFile);
@@ -53,15 +53,15 @@ async function onPath(name: string): Promise<string | null> {
   return null;
 }
 
-/** genisoimage, else xorriso -as mkisofs. @throws SkiffError internal naming the apt package */
+/** genisoimage, else xorriso -as mkisofs. @throws MissingDependencyError naming the apt package */
 export async function findIsoTool(): Promise<IsoTool> {
   const genisoimage = await onPath('genisoimage');
   if (genisoimage !== null) return { binary: genisoimage, prefix: [] };
   const xorriso = await onPath('xorriso');
   if (xorriso !== null) return { binary: xorriso, prefix: ['-as', 'mkisofs'] };
-  throw new SkiffError(
-    'internal',
+  throw new MissingDependencyError(
     'no ISO tool to write the cloud-init seed: install the genisoimage package (or xorriso)',
+    { program: 'genisoimage', package: 'genisoimage' },
   );
 }
 

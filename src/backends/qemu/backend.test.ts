@@ -54,7 +54,7 @@ test('an empty instance directory is stopped, with no pid and no suspend state',
 test('a missing QEMU binary names the apt package', async () => {
   const backend = new QemuBackend({ qemuBinary: 'no-such-qemu-skiff' });
   await assert.rejects(backend.start(await specIn('nobin')), (error: Error & { code?: string }) => {
-    assert.equal(error.code, 'internal');
+    assert.equal(error.code, 'missing-dependency');
     assert.match(error.message, /no-such-qemu-skiff not found on PATH: install the qemu-system-x86 package/);
     return true;
   });

@@ -8,7 +8,7 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SkiffError } from '../../core/errors.js';
+import { MissingDependencyError, SkiffError } from '../../core/errors.js';
 import { assertSelfContained } from '../../core/image-safety.js';
 import { VM_FILES } from './machine.js';
 import type { Accelerator, VmLaunchSpec, VmPower } from './machine.js';
@@ -249,15 +249,15 @@ export class QemuBackend {
     await this.qmp(dir, (c) => c.execute('system_reset'));
   }
 
-  /** Path of the QEMU binary, checked once. @throws SkiffError internal naming the apt package */
+  /** Path of the QEMU binary, checked once. @throws MissingDependencyError naming the apt package */
   resolveBinary(): Promise<string> {
     this.binary ??= findExecutable(this.options.qemuBinary).then((path) => {
       if (path !== null) return path;
       this.binary = null;
-      throw new SkiffError(
-        'internal',
+      throw new MissingDependencyError(
         `${this.options.qemuBinary} not found on PATH: install the qemu-system-x86 package ` +
           `(apt-get install qemu-system-x86)`,
+        { program: this.options.qemuBinary, package: 'qemu-system-x86' },
       );
     });
     return this.binary;

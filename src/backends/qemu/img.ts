@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { SkiffError } from '../../core/errors.js';
+import { MissingDependencyError, SkiffError } from '../../core/errors.js';
 import { assertSelfContained, type ImageFacts } from '../../core/image-safety.js';
 
 const run = promisify(execFile);
@@ -105,7 +105,9 @@ async function qemuImg(args: string[], doing: string): Promise<string> {
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') {
-      throw new SkiffError('internal', `${QEMU_IMG} not found on PATH: install the qemu-utils package`, {
+      throw new MissingDependencyError(`${QEMU_IMG} not found on PATH: install the qemu-utils package`, {
+        program: QEMU_IMG,
+        package: 'qemu-utils',
         cause: error,
       });
     }

@@ -52,3 +52,31 @@ test('concurrent callers agree on one key pair', async () => {
   );
   assert.deepEqual((await readdir(dir)).sort(), ['id_ed25519', 'id_ed25519.pub']);
 });
+
+test('a private key that is not a key fails as key-unreadable naming the file, and is left as it was', async () => {
+  const dir = join(root, 'd');
+  await ensureKeyPair({ dir });
+  const privateKeyPath = join(dir, 'id_ed25519');
+  await writeFile(privateKeyPath, 'not a key\n', { mode: 0o600 });
+  await assert.rejects(ensureKeyPair({ dir }), {
+    name: 'KeyUnreadableError',
+    code: 'key-unreadable',
+    message: new RegExp(`^reading the public key of ${privateKeyPath}: `),
+    details: { path: privateKeyPath },
+  });
+  assert.equal(await readFile(privateKeyPath, 'utf8'), 'not a key\n');
+});
+
+test('without ssh-keygen on PATH the error is missing-dependency naming the package', async () => {
+  const path = process.env.PATH;
+  process.env.PATH = join(root, 'no-such-bin');
+  try {
+    await assert.rejects(ensureKeyPair({ dir: join(root, 'e') }), {
+      code: 'missing-dependency',
+      message: /ssh-keygen not found on PATH: install the openssh-client package/,
+      details: { program: 'ssh-keygen', package: 'openssh-client' },
+    });
+  } finally {
+    process.env.PATH = path;
+  }
+});

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SkiffError } from '../../core/errors.js';
+import { KeyUnreadableError, MissingDependencyError, SkiffError } from '../../core/errors.js';
 
 const run = promisify(execFile);
 
@@ -20,23 +20,32 @@ export interface SshKeyPair {
   publicKey: string;
 }
 
-async function sshKeygen(args: string[], doing: string): Promise<string> {
+/** Runs ssh-keygen; a failure becomes `failed(message)` (internal unless the caller knows better). */
+async function sshKeygen(
+  args: string[],
+  doing: string,
+  failed: (message: string, cause: unknown) => SkiffError = (message, cause) =>
+    new SkiffError('internal', message, { cause }),
+): Promise<string> {
   try {
     return (await run('ssh-keygen', args)).stdout;
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') {
-      throw new SkiffError('internal', 'ssh-keygen not found on PATH: install the openssh-client package', {
+      throw new MissingDependencyError('ssh-keygen not found on PATH: install the openssh-client package', {
+        program: 'ssh-keygen',
+        package: 'openssh-client',
         cause: error,
       });
     }
-    throw new SkiffError('internal', `${doing}: ${(e.stderr ?? '').trim() || e.message}`, { cause: error });
+    throw failed(`${doing}: ${(e.stderr ?? '').trim() || e.message}`, error);
   }
 }
 
 /**
  * Ensures `dir/<name>` (private, 0600) and `dir/<name>.pub` exist and match, creating an ed25519 pair when
- * absent. @throws SkiffError internal when ssh-keygen is missing or fails
+ * absent. @throws MissingDependencyError without ssh-keygen, KeyUnreadableError when the private key is not a
+ * readable key, SkiffError internal when generating fails
  */
 export async function ensureKeyPair(options: {
   dir: string;
@@ -71,7 +80,11 @@ export async function ensureKeyPair(options: {
   // `-y` prints the key material (and, in recent OpenSSH, the comment): compare the material only.
   const material = (line: string): string => line.trim().split(/\s+/).slice(0, 2).join(' ');
   const derived = material(
-    await sshKeygen(['-y', '-f', privateKeyPath], `reading the public key of ${privateKeyPath}`),
+    await sshKeygen(
+      ['-y', '-f', privateKeyPath],
+      `reading the public key of ${privateKeyPath}`,
+      (message, cause) => new KeyUnreadableError(message, { path: privateKeyPath, cause }),
+    ),
   );
   const current = (await readFile(publicKeyPath, 'utf8').catch(() => '')).trim();
   if (material(current) === derived) return { privateKeyPath, publicKeyPath, publicKey: current };

@@ -111,7 +111,11 @@ test('run: a timeout kills ssh and says so', async () => {
 
 test('run: a missing ssh names the apt package', async () => {
   const shell = new OpenSshGuestShell({ sshBinary: join(dir, 'no-ssh') });
-  await assert.rejects(shell.run(targetOn(1), 'true'), /install the openssh-client package/);
+  await assert.rejects(shell.run(targetOn(1), 'true'), {
+    code: 'missing-dependency',
+    message: /install the openssh-client package/,
+    details: { program: join(dir, 'no-ssh'), package: 'openssh-client' },
+  });
 });
 
 test('run: output past maxOutputBytes kills ssh and fails, keeping a chatty guest from filling memory', async () => {

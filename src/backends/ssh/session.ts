@@ -9,7 +9,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { createConnection } from 'node:net';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SkiffError } from '../../core/errors.js';
+import { MissingDependencyError, SkiffError } from '../../core/errors.js';
 import type { GuestShell, SshTarget } from '../../services/instances/ports.js';
 import { SSH_BINARY, sshCommandArgs } from '../../core/ssh-args.js';
 
@@ -178,13 +178,12 @@ export class OpenSshGuestShell implements GuestShell {
         if (settled) return;
         settled = true;
         reject(
-          new SkiffError(
-            'internal',
-            error.code === 'ENOENT'
-              ? `${this.sshBinary} not found on PATH: install the openssh-client package`
-              : `cannot run ${this.sshBinary}: ${error.message}`,
-            { cause: error },
-          ),
+          error.code === 'ENOENT'
+            ? new MissingDependencyError(
+                `${this.sshBinary} not found on PATH: install the openssh-client package`,
+                { program: this.sshBinary, package: 'openssh-client', cause: error },
+              )
+            : new SkiffError('internal', `cannot run ${this.sshBinary}: ${error.message}`, { cause: error }),
         );
       });
       child.once('close', (code, signal) => {

@@ -9,10 +9,11 @@ import {
   type WaitReadyQuery,
   type WaitReadyResponse,
 } from '../../api/contract.js';
+import { remotesResponseSchema, waitReadyQuerySchema } from '../../api/schemas.js';
 import { SkiffError } from '../../core/errors.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
-import { remoteJson, remoteJsonSchema } from './remote-json.js';
+import { remoteJson } from './remote-json.js';
 
 const DEFAULT_WAIT_READY_S = 300;
 
@@ -26,9 +27,7 @@ export function registerDaemonRoutes(app: FastifyInstance, { version, catalog }:
     {
       schema: {
         summary: 'image remotes and the state of their catalogs (reads only; never fetches)',
-        response: {
-          200: { type: 'object', properties: { remotes: { type: 'array', items: remoteJsonSchema } } },
-        },
+        response: { 200: remotesResponseSchema },
       },
     },
     async (): Promise<RemotesResponse> => ({ remotes: catalog.statuses().map(remoteJson) }),
@@ -39,11 +38,7 @@ export function registerDaemonRoutes(app: FastifyInstance, { version, catalog }:
     {
       schema: {
         summary: 'wait until every remote has a usable catalog (NDJSON progress stream)',
-        querystring: {
-          type: 'object',
-          properties: { timeout: { type: 'number', minimum: 0, maximum: 86_400 } },
-          additionalProperties: false,
-        },
+        querystring: waitReadyQuerySchema,
       },
     },
     (request, reply) =>

@@ -4,9 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { PATHS, type FindQuery, type FindResponse } from '../../api/contract.js';
+import { findQuerySchema } from '../../api/schemas.js';
 import { findImages } from '../../services/catalog/find.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
+import { findJson } from './find-json.js';
 
 const DEFAULT_FIND_TIMEOUT_S = 60;
 
@@ -16,28 +18,21 @@ export function registerImageRoutes(app: FastifyInstance, { catalog }: Services)
     {
       schema: {
         summary: 'find images (NDJSON progress stream, then Multipass find JSON)',
-        querystring: {
-          type: 'object',
-          properties: {
-            query: { type: 'string', maxLength: 256 },
-            show_unsupported: { type: 'boolean' },
-            force_update: { type: 'boolean' },
-            timeout: { type: 'number', minimum: 0, maximum: 86_400 },
-          },
-          additionalProperties: false,
-        },
+        querystring: findQuerySchema,
       },
     },
     (request, reply) =>
       streamOperation(request, reply, async ({ progress, signal }): Promise<FindResponse> =>
-        findImages(catalog, {
-          query: request.query.query ?? '',
-          showUnsupported: request.query.show_unsupported ?? false,
-          forceUpdate: request.query.force_update ?? false,
-          timeoutMs: (request.query.timeout ?? DEFAULT_FIND_TIMEOUT_S) * 1000,
-          signal,
-          onProgress: progress,
-        }),
+        findJson(
+          await findImages(catalog, {
+            query: request.query.query ?? '',
+            showUnsupported: request.query.show_unsupported ?? false,
+            forceUpdate: request.query.force_update ?? false,
+            timeoutMs: (request.query.timeout ?? DEFAULT_FIND_TIMEOUT_S) * 1000,
+            signal,
+            onProgress: progress,
+          }),
+        ),
       ),
   );
 }

@@ -7,38 +7,32 @@ import {
   type BootBody,
   PATHS,
   type ActionResponse,
+  type DeleteQuery,
+  type InstanceParams,
   type LaunchBody,
   type ListResponse,
   type SshInfoResponse,
   type StopBody,
 } from '../../api/contract.js';
-import { SkiffError } from '../../core/errors.js';
+import {
+  bootBodySchema,
+  deleteQuerySchema,
+  instanceParamsSchema,
+  launchBodySchema,
+  stopBodySchema,
+} from '../../api/schemas.js';
+import { KeyUnreadableError } from '../../core/errors.js';
 import type { InstanceRecord } from '../../services/instances/store.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
 import type { UploadSlots } from '../uploads.js';
 import { infoJson, summaryJson } from './instance-json.js';
 
-const nameParams = {
-  type: 'object',
-  properties: { name: { type: 'string', minLength: 1, maxLength: 63 } },
-  required: ['name'],
-} as const;
-
 const action = (record: InstanceRecord, warnings: string[] = []): ActionResponse => ({
   name: record.name,
   state: record.state,
   ...(warnings.length > 0 ? { warnings } : {}),
 });
-
-const bootBody = {
-  type: 'object',
-  properties: { timeout: { type: 'number', exclusiveMinimum: 0, maximum: 86_400 } },
-  additionalProperties: false,
-} as const;
-
-/** Largest image a client may upload: far above any cloud image, below what a JSON number holds exactly. */
-const MAX_UPLOAD_BYTES = 2 ** 44;
 
 export function registerInstanceRoutes(
   app: FastifyInstance,
@@ -50,29 +44,7 @@ export function registerInstanceRoutes(
     {
       schema: {
         summary: 'launch an instance (NDJSON progress stream)',
-        body: {
-          type: 'object',
-          properties: {
-            image: { type: 'string', maxLength: 2048 },
-            image_upload: {
-              type: 'object',
-              properties: {
-                name: { type: 'string', minLength: 2, maxLength: 4096, pattern: '^/' },
-                size_bytes: { type: 'integer', minimum: 1, maximum: MAX_UPLOAD_BYTES },
-                mtime_ms: { type: 'number', minimum: 0 },
-              },
-              required: ['name', 'size_bytes', 'mtime_ms'],
-              additionalProperties: false,
-            },
-            name: { type: 'string', maxLength: 63 },
-            cpus: { type: 'integer', minimum: 1, maximum: 512 },
-            memory: { type: 'string', maxLength: 32 },
-            disk: { type: 'string', maxLength: 32 },
-            cloud_init: { type: 'string', maxLength: 1_048_576 },
-            timeout: { type: 'number', exclusiveMinimum: 0, maximum: 86_400 },
-          },
-          additionalProperties: false,
-        },
+        body: launchBodySchema,
       },
     },
     (request, reply) =>
@@ -130,16 +102,27 @@ export function registerInstanceRoutes(
     }),
   );
 
-  app.get<{ Params: { name: string } }>(
+  app.get<{ Params: InstanceParams }>(
     `${PATHS.instances}/:name`,
-    { schema: { summary: 'instance details (one entry of Multipass info JSON)', params: nameParams } },
+    {
+      schema: {
+        summary: 'instance details (one entry of Multipass info JSON)',
+        params: instanceParamsSchema,
+      },
+    },
     async (request) => infoJson(await instances.info(request.params.name)),
   );
 
   for (const verb of ['start', 'restart'] as const) {
-    app.post<{ Params: { name: string }; Body: BootBody }>(
+    app.post<{ Params: InstanceParams; Body: BootBody }>(
       `${PATHS.instances}/:name/${verb}`,
-      { schema: { summary: `${verb} an instance (NDJSON)`, params: nameParams, body: bootBody } },
+      {
+        schema: {
+          summary: `${verb} an instance (NDJSON)`,
+          params: instanceParamsSchema,
+          body: bootBodySchema,
+        },
+      },
       (request, reply) =>
         streamOperation(request, reply, async ({ progress }) => {
           const warnings: string[] = [];
@@ -154,29 +137,21 @@ export function registerInstanceRoutes(
   }
 
   for (const verb of ['suspend', 'recover'] as const) {
-    app.post<{ Params: { name: string } }>(
+    app.post<{ Params: InstanceParams }>(
       `${PATHS.instances}/:name/${verb}`,
-      { schema: { summary: `${verb} an instance (NDJSON)`, params: nameParams } },
+      { schema: { summary: `${verb} an instance (NDJSON)`, params: instanceParamsSchema } },
       (request, reply) =>
         streamOperation(request, reply, async () => action(await instances[verb](request.params.name))),
     );
   }
 
-  app.post<{ Params: { name: string }; Body: StopBody }>(
+  app.post<{ Params: InstanceParams; Body: StopBody }>(
     `${PATHS.instances}/:name/stop`,
     {
       schema: {
         summary: 'stop an instance, now or after a delay (NDJSON)',
-        params: nameParams,
-        body: {
-          type: 'object',
-          properties: {
-            force: { type: 'boolean' },
-            time: { type: 'integer', minimum: 0, maximum: 525_600 },
-            cancel: { type: 'boolean' },
-          },
-          additionalProperties: false,
-        },
+        params: instanceParamsSchema,
+        body: stopBodySchema,
       },
     },
     (request, reply) =>
@@ -192,17 +167,13 @@ export function registerInstanceRoutes(
       }),
   );
 
-  app.delete<{ Params: { name: string }; Querystring: { purge?: boolean } }>(
+  app.delete<{ Params: InstanceParams; Querystring: DeleteQuery }>(
     `${PATHS.instances}/:name`,
     {
       schema: {
         summary: 'delete (recoverably) or purge an instance',
-        params: nameParams,
-        querystring: {
-          type: 'object',
-          properties: { purge: { type: 'boolean' } },
-          additionalProperties: false,
-        },
+        params: instanceParamsSchema,
+        querystring: deleteQuerySchema,
       },
     },
     async (request) => {
@@ -215,13 +186,16 @@ export function registerInstanceRoutes(
     purged: await instances.purge(),
   }));
 
-  app.get<{ Params: { name: string } }>(
+  app.get<{ Params: InstanceParams }>(
     `${PATHS.instances}/:name/ssh`,
-    { schema: { summary: 'SSH coordinates for exec and shell', params: nameParams } },
+    { schema: { summary: 'SSH coordinates for exec and shell', params: instanceParamsSchema } },
     async (request): Promise<SshInfoResponse> => {
       const target = await instances.sshTarget(request.params.name);
       const privateKey = await readFile(target.keyPath, 'utf8').catch((error: unknown) => {
-        throw new SkiffError('internal', `cannot read the SSH key ${target.keyPath}`, { cause: error });
+        throw new KeyUnreadableError(`cannot read the SSH key ${target.keyPath}`, {
+          path: target.keyPath,
+          cause: error,
+        });
       });
       // What the daemon pinned (or learnt, for an instance from before pinning); empty: not known yet.
       const knownHosts = await readFile(target.hostKey.knownHostsFile, 'utf8').catch(() => '');

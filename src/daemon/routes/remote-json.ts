@@ -18,26 +18,3 @@ export function remoteJson(status: RemoteStatus): RemoteJson {
     images: status.imageCount,
   };
 }
-
-/** JSON schema of RemoteJson, for validation of responses and the OpenAPI document. */
-export const remoteJsonSchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    url: { type: 'string' },
-    state: { type: 'string', enum: ['fresh', 'stale', 'unreachable', 'pending'] },
-    last_success: { type: ['string', 'null'] },
-    last_error: {
-      anyOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: { cause: { type: 'string' }, url: { type: 'string' }, message: { type: 'string' } },
-        },
-      ],
-    },
-    next_attempt: { type: ['string', 'null'] },
-    attempting: { type: 'boolean' },
-    images: { type: 'integer' },
-  },
-} as const;

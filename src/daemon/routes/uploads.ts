@@ -6,7 +6,8 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
-import { API_PREFIX, OCTET_STREAM } from '../../api/contract.js';
+import { API_PREFIX, OCTET_STREAM, type UploadParams } from '../../api/contract.js';
+import { uploadParamsSchema } from '../../api/schemas.js';
 import { SkiffError } from '../../core/errors.js';
 import type { UploadSlots } from '../uploads.js';
 
@@ -15,16 +16,12 @@ export function registerUploadRoutes(app: FastifyInstance, uploads: UploadSlots)
   // other route takes this type: their body schemas refuse a stream. Handing the stream on ends the server's
   // body deadline (body-deadline.ts); the launch's own deadline bounds the upload instead.
   app.addContentTypeParser(OCTET_STREAM, (_request, payload, done) => done(null, payload));
-  app.put<{ Params: { token: string } }>(
+  app.put<{ Params: UploadParams }>(
     `${API_PREFIX}/uploads/:token`,
     {
       schema: {
         summary: 'the bytes of an image a launch asked for (application/octet-stream)',
-        params: {
-          type: 'object',
-          properties: { token: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
-          required: ['token'],
-        },
+        params: uploadParamsSchema,
       },
     },
     async (request, reply) => {

@@ -23,7 +23,7 @@ export interface CatalogDataErrorInit {
 /**
  * A simplestreams document that cannot be used. The message names the document and the JSON path:
  * `malformed products file at $.products["…"].versions: expected an object, got string`.
- * `name` stays `SkiffError` so `isSkiffError` still recognises it; `code` is `catalog-unavailable`.
+ * Code `catalog-unavailable`: the remote's catalog cannot be used.
  */
 export class CatalogDataError extends SkiffError {
   readonly kind: CatalogDataKind;
@@ -35,6 +35,7 @@ export class CatalogDataError extends SkiffError {
       cause: init.cause,
       details: { kind: init.kind, document: init.document, jsonPath: init.jsonPath },
     });
+    this.name = 'CatalogDataError';
     this.kind = init.kind;
     this.document = init.document;
     this.jsonPath = init.jsonPath;

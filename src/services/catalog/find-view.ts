@@ -1,6 +1,7 @@
 /**
- * @module The `images` object of `find --format json`, in Multipass's shape, from the remotes' catalogs.
- * Pure: the caller passes the catalogs it has, in lookup order (release first, then daily).
+ * @module What `find` shows, by Multipass's rules: which images, in which order, under which key and aliases.
+ * Pure: the caller passes the catalogs it has, in lookup order (release first, then daily). The JSON shape is
+ * the daemon's to encode (daemon/routes/find-json.ts).
  */
 import { SkiffError } from '../../core/errors.js';
 import { matchImages, splitRemote } from './query.js';
@@ -13,21 +14,19 @@ export const DEFAULT_REMOTE = 'release';
 /** Aliases `find` never shows (one-letter aliases are dropped too), as Multipass's formatter does. */
 const HIDDEN_ALIASES: ReadonlySet<string> = new Set(['default', 'ubuntu']);
 
-/** One row of `find`, exactly as Multipass prints it in JSON. */
-export interface FindEntry {
-  os: string;
-  /** The release title, e.g. `24.04 LTS`. */
-  release: string;
-  /** The version serial, e.g. `20251120`. */
-  version: string;
+/** One row of `find`: an image and how it is shown. Rows come in display order, each key once. */
+export interface FindRow {
+  /** `24.04`, `daily:25.10`, the search string, or the 12-digit id prefix an id search matched. */
+  key: string;
   /** The aliases shown after the key. */
   aliases: string[];
   /** The remote's name; empty in `find STRING` results that only the default remote matched. */
   remote: string;
+  image: ImageInfo;
 }
 
-/** Key (`24.04`, `daily:25.10`, or the search string) → entry. Key order is the display order. */
-export type FindImages = Record<string, FindEntry>;
+/** Rows by key, in insertion (display) order; the first row of a key wins. */
+type Rows = Map<string, FindRow>;
 
 /** One remote's catalog. */
 export interface RemoteImages {
@@ -44,7 +43,7 @@ export interface FindViewOptions {
 }
 
 /**
- * Builds the `images` of `find`:
+ * Builds the rows of `find`:
  * - blank query: the newest version of each product that has aliases, supported unless showUnsupported,
  *   one per release title across remotes (earlier remote wins), ordered by remote then release ascending
  *   (`9.10` < `22.04` < `24.04`, compared numerically part by part);
@@ -57,7 +56,7 @@ export interface FindViewOptions {
  * `remote` names the remote, `release` included, as in the reference's JSON shape.
  * @throws SkiffError `invalid-argument` for a `remote:` prefix naming no given remote.
  */
-export function buildFindView(opts: FindViewOptions): FindImages {
+export function buildFindView(opts: FindViewOptions): FindRow[] {
   const { remote: requested, name } = splitRemote(opts.query.trim());
   const show = opts.showUnsupported;
   if (requested !== null) {
@@ -68,9 +67,9 @@ export function buildFindView(opts: FindViewOptions): FindImages {
         details: { remote: requested },
       });
     }
-    return name === '' ? listRemote(one, show) : search([one], name, true, show);
+    return [...(name === '' ? listRemote(one, show) : search([one], name, true, show)).values()];
   }
-  return name === '' ? listAll(opts.remotes, show) : search(opts.remotes, name, false, show);
+  return [...(name === '' ? listAll(opts.remotes, show) : search(opts.remotes, name, false, show)).values()];
 }
 
 /** Multipass's alias filter: drop one-letter aliases, `default` and `ubuntu`, from the end, keeping one. */
@@ -83,8 +82,8 @@ export function displayAliases(aliases: readonly string[]): string[] {
   return kept;
 }
 
-function listAll(remotes: readonly RemoteImages[], show: boolean): FindImages {
-  const out: FindImages = {};
+function listAll(remotes: readonly RemoteImages[], show: boolean): Rows {
+  const out: Rows = new Map();
   const titles = new Set<string>();
   for (const { remote, images } of remotes) {
     for (const image of listable(images, show)) {
@@ -98,18 +97,13 @@ function listAll(remotes: readonly RemoteImages[], show: boolean): FindImages {
   return out;
 }
 
-function listRemote({ remote, images }: RemoteImages, show: boolean): FindImages {
-  const out: FindImages = {};
+function listRemote({ remote, images }: RemoteImages, show: boolean): Rows {
+  const out: Rows = new Map();
   for (const image of listable(images, show)) addEntry(out, remote, image.aliases, image);
   return out;
 }
 
-function search(
-  remotes: readonly RemoteImages[],
-  name: string,
-  explicit: boolean,
-  show: boolean,
-): FindImages {
+function search(remotes: readonly RemoteImages[], name: string, explicit: boolean, show: boolean): Rows {
   const found: Array<{ remote: string; image: ImageInfo; key: string }> = [];
   for (const { remote, images } of remotes) {
     const match = matchImages(images, name, { showUnsupported: show });
@@ -117,7 +111,7 @@ function search(
       found.push({ remote, image, key: match.kind === 'id' ? image.id.slice(0, 12) : name });
     }
   }
-  const out: FindImages = {};
+  const out: Rows = new Map();
   for (const { remote, image, key } of found) {
     // Multipass names the remote only when asked for, or to tell several matches apart.
     const shown = explicit || (found.length > 1 && remote !== DEFAULT_REMOTE) ? remote : '';
@@ -133,7 +127,7 @@ function listable(images: readonly ImageInfo[], show: boolean): ImageInfo[] {
 }
 
 function addEntry(
-  out: FindImages,
+  out: Rows,
   remote: string,
   aliases: readonly string[],
   image: ImageInfo,
@@ -143,6 +137,5 @@ function addEntry(
   if (first === undefined) return;
   const key = `${prefix}${first}`;
   // First one wins: remotes and matches arrive in lookup order.
-  if (Object.hasOwn(out, key)) return;
-  out[key] = { os: image.os, release: image.releaseTitle, version: image.version, aliases: rest, remote };
+  if (!out.has(key)) out.set(key, { key, aliases: rest, remote, image });
 }

@@ -1,9 +1,9 @@
 /**
- * @module The `find` use case: pick the remotes a query needs, wait for their catalogs, build Multipass's view.
+ * @module The `find` use case: pick the remotes a query needs, wait for their catalogs, pick the rows to show.
  */
 import { SkiffError } from '../../core/errors.js';
 import type { CatalogService } from './catalog-service.js';
-import { buildFindView } from './find-view.js';
+import { buildFindView, type FindRow } from './find-view.js';
 import { splitRemote } from './query.js';
 import { ageText } from '../../core/age.js';
 
@@ -19,7 +19,8 @@ export interface FindOptions {
 export interface FindResult {
   errors: string[];
   warnings: string[];
-  images: ReturnType<typeof buildFindView>;
+  /** In display order, each key once. */
+  rows: FindRow[];
 }
 
 /** @throws SkiffError('timeout') when no needed remote has a catalog by the deadline; 'not-found' for an unknown remote. */
@@ -33,7 +34,7 @@ export async function findImages(catalog: CatalogService, options: FindOptions):
     signal: options.signal,
     onProgress: options.onProgress,
   });
-  const images = buildFindView({
+  const rows = buildFindView({
     remotes: waited.snapshots.map((s) => ({ remote: s.remote, images: s.images })),
     query: options.query,
     showUnsupported: options.showUnsupported,
@@ -51,7 +52,7 @@ export async function findImages(catalog: CatalogService, options: FindOptions):
         : '';
       return `catalog of remote "${s.name}" is stale (fetched ${ageText(now - (s.lastSuccessMs ?? now))} ago${reason})`;
     });
-  return { errors, warnings, images };
+  return { errors, warnings, rows };
 }
 
 /** The remote a query names (`daily:noble`), checked against the known ones. */

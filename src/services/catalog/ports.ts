@@ -10,7 +10,7 @@ export interface ConditionalGetOptions {
   lastModified?: string | null;
   /**
    * The most bytes the body may have: a larger Content-Length fails at once, and a body that grows past it is
-   * cut off there (FetchError cause `too-large`), so a hostile server costs at most this much memory.
+   * cut off there (CatalogFetchError cause `too-large`), so a hostile server costs at most this much memory.
    */
   maxBytes: number;
 }
@@ -19,7 +19,7 @@ export type GetResult =
   | { notModified: true }
   | { notModified: false; body: Buffer; etag: string | null; lastModified: string | null };
 
-/** HTTP GET for catalog files. Throws FetchError (cause class, URL, message) on any failure or non-2xx. */
+/** HTTP GET for catalog files. Throws CatalogFetchError (cause class, URL, message) on any failure or non-2xx. */
 export interface HttpGetter {
   get(url: string, options: ConditionalGetOptions): Promise<GetResult>;
   /** Drop pooled keep-alive connections: after a network change their path may be dead. */

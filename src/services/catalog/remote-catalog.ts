@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { backoffDelayMs, type BackoffPolicy } from '../../core/backoff.js';
 import type { Clock, Random, TimerHandle } from '../../core/clock.js';
 import { deadlineSignal } from '../../core/deadline.js';
-import { FetchError, type FetchFailure } from '../../core/fetch-error.js';
+import { CatalogFetchError, FetchError, type FetchFailure } from '../../core/fetch-error.js';
 import { CatalogDataError } from './data-error.js';
 import type { HttpGetter, SnapshotStore } from './ports.js';
 import { parseIndex, parseProducts } from './simplestreams.js';
@@ -260,8 +260,13 @@ function parseAt<T>(url: string, parse: () => T): T {
   }
 }
 
-function dataFailure(kind: 'malformed' | 'empty', url: string, message: string, cause?: unknown): FetchError {
-  return new FetchError({ cause: kind, url, message }, { cause });
+function dataFailure(
+  kind: 'malformed' | 'empty',
+  url: string,
+  message: string,
+  cause?: unknown,
+): CatalogFetchError {
+  return new CatalogFetchError({ cause: kind, url, message }, { cause });
 }
 
 function toFailure(error: unknown, fallbackUrl: string): FetchFailure {

@@ -8,7 +8,7 @@ import { totalmem } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { Clock } from '../../core/clock.js';
 import { deadlineSignal } from '../../core/deadline.js';
-import { SkiffError } from '../../core/errors.js';
+import { DiskFullError, SkiffError } from '../../core/errors.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { pinnedHostKey, removeGuestIdentity, writeKnownHosts } from './guest-identity.js';
 import type {
@@ -235,7 +235,7 @@ function describeImage(source: ImageSource): Partial<InstanceRecord['image']> {
  * Whether the data dir's filesystem can take the image and the disk's first growth. A compressed catalog
  * image (`.xz`/`.gz`) needs its download and its expanded copy at once; the expanded size is not known
  * before the download, so it counts as COMPRESSED_EXPANSION times the download here (the vault checks again
- * with the size the archive records, before decompressing). @throws SkiffError internal, reason disk-full
+ * with the size the archive records, before decompressing). @throws DiskFullError
  */
 async function checkFreeSpace(dir: string, source: ImageSource, diskBytes: number): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -247,10 +247,9 @@ async function checkFreeSpace(dir: string, source: ImageSource, diskBytes: numbe
   // The overlay grows lazily, so the full disk size is not reserved; a tenth of it is a floor for the first boot.
   const needed = image + Math.min(diskBytes / 10, 2 ** 30) + FREE_SPACE_MARGIN_BYTES;
   if (free < needed) {
-    throw new SkiffError(
-      'internal',
+    throw new DiskFullError(
       `not enough free disk space in ${dir}: ${mib(free)} MiB free, about ${mib(needed)} MiB needed`,
-      { details: { reason: 'disk-full', dir, neededBytes: needed, freeBytes: free } },
+      { dir, neededBytes: needed, freeBytes: free },
     );
   }
 }

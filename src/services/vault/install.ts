@@ -273,7 +273,7 @@ function describeOrigin(origin: ImageOrigin): string {
 
 /**
  * Checks that `imageBytes` fit in `dir` with a margin to spare. @returns the bytes that may be written
- * (free space less the margin). @throws SkiffError internal, reason disk-full
+ * (free space less the margin). @throws DiskFullError
  */
 async function ensureSpace(dir: string, what: string, imageBytes: number): Promise<number> {
   const stats = await statfs(dir);

@@ -48,7 +48,7 @@ export interface FetchRequest {
   signal?: AbortSignal;
   /**
    * The most bytes the whole file may have (the size a catalog states for it). A response that announces
-   * more fails before any byte is written, and one that sends more is cut there: FetchError `too-large`.
+   * more fails before any byte is written, and one that sends more is cut there: DownloadError `too-large`.
    */
   maxBytes?: number | null;
   onProgress?: (progress: DownloadProgress) => void;
@@ -120,9 +120,9 @@ export interface DecompressResult {
 
 /**
  * Streams sources into files with sha256 computed inline (no second pass over the data).
- * `fetch` throws FetchError (cause class + URL) on network and HTTP failures, SkiffError('invalid-argument') for
- * a scheme other than http(s), the signal's reason on abort, and the raw fs error (e.g. `ENOSPC`) when writing
- * fails.
+ * `fetch` throws DownloadError (cause class + URL) on network and HTTP failures, SkiffError('invalid-argument')
+ * for a scheme other than http(s), the signal's reason on abort, and the raw fs error (e.g. `ENOSPC`) when
+ * writing fails.
  */
 export interface Downloader {
   fetch(request: FetchRequest): Promise<FetchResult>;

@@ -1,9 +1,9 @@
 /**
  * @module The vault's own failures, built in one place so every message names the file or URL and what was
- * kept or removed. Callers branch on `code` and `details.reason`, never on the text.
+ * kept or removed. Callers branch on `code` (`disk-full`, `checksum-mismatch`, `download-failed`), never on the text.
  */
-import { SkiffError } from '../../core/errors.js';
-import { FetchError } from '../../core/fetch-error.js';
+import { ChecksumMismatchError, DiskFullError, isSkiffError } from '../../core/errors.js';
+import { DownloadError, type FetchError } from '../../core/fetch-error.js';
 
 /** True for the errno of a full disk (or an exhausted quota). */
 export function isDiskFull(error: unknown): boolean {
@@ -13,26 +13,24 @@ export function isDiskFull(error: unknown): boolean {
 
 /** A vault error about a full (or too small) filesystem, raised here or by a pre-check. */
 export function isNoSpace(error: unknown): boolean {
-  return (error as { details?: { reason?: unknown } } | null)?.details?.reason === 'disk-full';
+  return isSkiffError(error) && error.code === 'disk-full';
 }
 
 /** The disk filled up while writing an image; nothing half-written is left. */
-export function diskFullError(dir: string, what: string, cause: unknown): SkiffError {
-  return new SkiffError(
-    'internal',
+export function diskFullError(dir: string, what: string, cause: unknown): DiskFullError {
+  return new DiskFullError(
     `the filesystem holding ${dir} is full (no space left on device) while ${what}; the unfinished file was removed`,
-    { cause, details: { reason: 'disk-full', dir } },
+    { cause, dir },
   );
 }
 
 /** An image expands to more than the room left: stopped before the filesystem filled up. */
-export function noRoomError(dir: string, what: string, cause: unknown): SkiffError {
+export function noRoomError(dir: string, what: string, cause: unknown): DiskFullError {
   const maxBytes = (cause as { details?: { maxBytes?: number } }).details?.maxBytes ?? 0;
-  return new SkiffError(
-    'internal',
+  return new DiskFullError(
     `the filesystem holding ${dir} is too small while ${what}: the image expands to more than the ` +
       `${mib(maxBytes)} MiB free; stopped before the disk filled, and the unfinished file was removed`,
-    { cause, details: { reason: 'disk-full', dir } },
+    { cause, dir },
   );
 }
 
@@ -42,28 +40,34 @@ export function notEnoughSpaceError(
   what: string,
   neededBytes: number,
   freeBytes: number,
-): SkiffError {
-  return new SkiffError(
-    'internal',
+): DiskFullError {
+  return new DiskFullError(
     `not enough free disk space in ${dir} to ${what}: ${mib(freeBytes)} MiB free, ${mib(neededBytes)} MiB needed`,
-    { details: { reason: 'disk-full', dir, neededBytes, freeBytes } },
+    { dir, neededBytes, freeBytes },
   );
 }
 
 /** The downloaded bytes are not the ones the catalog describes; the download was deleted. */
-export function checksumError(url: string, expected: string, actual: string, sizeBytes: number): SkiffError {
-  return new SkiffError(
-    'catalog-unavailable',
+export function checksumError(
+  url: string,
+  expected: string,
+  actual: string,
+  sizeBytes: number,
+): ChecksumMismatchError {
+  return new ChecksumMismatchError(
     `image downloaded from ${url} is corrupt: its sha256 is ${actual} but the catalog says ${expected} ` +
       `(${sizeBytes} bytes received); the download was deleted`,
-    { details: { reason: 'sha256-mismatch', url, expectedSha256: expected, actualSha256: actual } },
+    { url, expectedSha256: expected, actualSha256: actual, sizeBytes },
   );
 }
 
 /** A network failure, restated with what was kept for the next attempt. */
-export function interruptedError(error: FetchError, keptBytes: number): FetchError {
+export function interruptedError(error: FetchError, keptBytes: number): DownloadError {
   const kept = keptBytes > 0 ? `; ${keptBytes} bytes are kept and the next attempt resumes from there` : '';
-  return new FetchError({ ...error.failure, message: `${error.failure.message}${kept}` }, { cause: error });
+  return new DownloadError(
+    { ...error.failure, message: `${error.failure.message}${kept}` },
+    { cause: error },
+  );
 }
 
 const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { SkiffError } from '../../core/errors.js';
-import { FetchError } from '../../core/fetch-error.js';
+import { DownloadError, FetchError } from '../../core/fetch-error.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import type { ImageInfo } from '../catalog/types.js';
 import { writeJsonAtomic } from '../persist/atomic-json.js';
@@ -35,7 +35,8 @@ class FakeDownloader implements Downloader {
   async fetch(req: FetchRequest): Promise<FetchResult> {
     this.calls.push(req);
     const body = this.bodies.get(req.url);
-    if (body === undefined) throw new FetchError({ cause: 'http-404', url: req.url, message: 'not found' });
+    if (body === undefined)
+      throw new DownloadError({ cause: 'http-404', url: req.url, message: 'not found' });
     await req.onStart?.({ etag: '"e"', lastModified: null, totalBytes: body.length, resumedFromBytes: 0 });
     const fail = this.failNext;
     this.failNext = null;
@@ -204,7 +205,7 @@ describe('Vault', () => {
     const vault = await make();
     downloader.failNext = async (req, body) => {
       await writeFile(req.dest, body.subarray(0, 4));
-      throw new FetchError({ cause: 'reset', url: req.url, message: 'connection reset' });
+      throw new DownloadError({ cause: 'reset', url: req.url, message: 'connection reset' });
     };
     await assert.rejects(vault.acquire(cat(V1), 'vm1'), /4 bytes are kept/);
     assert.equal((await readdir(join(dir, 'partial'))).length, 2);
@@ -222,8 +223,9 @@ describe('Vault', () => {
     };
     await assert.rejects(
       vault.acquire(cat(V1), 'vm1'),
-      (error: Error & { details?: { reason?: string } }) => {
-        assert.equal(error.details?.reason, 'disk-full');
+      (error: Error & { code?: string; details?: { dir?: string } }) => {
+        assert.equal(error.code, 'disk-full');
+        assert.equal(error.details?.dir, dir);
         return true;
       },
     );

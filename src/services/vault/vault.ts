@@ -75,9 +75,9 @@ export class Vault {
    * Returns the cached image for `source`, downloading it first when absent, and records `instance` as a user.
    * A cached image needs no network. Concurrent calls for one source share one download (each gets progress).
    * When the network fails, a catalog image falls back to the newest cached version of the same product.
-   * @throws FetchError (network or HTTP; a resumable partial is kept), SkiffError 'catalog-unavailable'
-   * (sha256 mismatch, download deleted), 'invalid-argument' (an upload of the wrong size, a corrupt archive),
-   * 'internal' with reason `disk-full`.
+   * @throws DownloadError 'download-failed' (network or HTTP; a resumable partial is kept), SkiffError
+   * 'checksum-mismatch' (download deleted), 'invalid-argument' (an upload of the wrong size, a corrupt archive),
+   * 'disk-full'.
    */
   async acquire(source: ImageSource, instance: string, options: AcquireOptions = {}): Promise<VaultImage> {
     this.#assertReady();

@@ -1,0 +1,157 @@
+/**
+ * @module The JSON Schemas of the wire contract, beside their types in contract.ts. skiffd validates requests
+ * (and serialises the remotes response) with them, and the OpenAPI document is built from the routes that use
+ * them. Each schema is checked against its type at compile time: it describes every field, and no other. No I/O.
+ */
+import type {
+  BootBody,
+  DeleteQuery,
+  FindQuery,
+  ImageUploadJson,
+  InstanceParams,
+  LaunchBody,
+  RemoteJson,
+  RemotesResponse,
+  SetSettingBody,
+  SettingParams,
+  StopBody,
+  UploadParams,
+  WaitReadyQuery,
+} from './contract.js';
+
+/** What a schema of the object type T must be: an object schema whose properties are exactly T's fields. */
+interface ObjectSchema<T> {
+  readonly type: 'object';
+  readonly properties: { readonly [K in keyof Required<T>]: object };
+  readonly required?: readonly (keyof T & string)[];
+  readonly additionalProperties?: boolean;
+}
+
+/** Longest wait a client may ask for, in seconds (one day). */
+const MAX_WAIT_S = 86_400;
+
+/** Largest image a client may upload: far above any cloud image, below what a JSON number holds exactly. */
+const MAX_UPLOAD_BYTES = 2 ** 44;
+
+/** `:name` of /instances/:name and its actions. */
+export const instanceParamsSchema = {
+  type: 'object',
+  properties: { name: { type: 'string', minLength: 1, maxLength: 63 } },
+  required: ['name'],
+} as const satisfies ObjectSchema<InstanceParams>;
+
+/** `:key` of /settings/:key. */
+export const settingParamsSchema = {
+  type: 'object',
+  properties: { key: { type: 'string', minLength: 1, maxLength: 200 } },
+  required: ['key'],
+} as const satisfies ObjectSchema<SettingParams>;
+
+export const imageUploadSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 2, maxLength: 4096, pattern: '^/' },
+    size_bytes: { type: 'integer', minimum: 1, maximum: MAX_UPLOAD_BYTES },
+    mtime_ms: { type: 'number', minimum: 0 },
+  },
+  required: ['name', 'size_bytes', 'mtime_ms'],
+  additionalProperties: false,
+} as const satisfies ObjectSchema<ImageUploadJson>;
+
+export const launchBodySchema = {
+  type: 'object',
+  properties: {
+    image: { type: 'string', maxLength: 2048 },
+    image_upload: imageUploadSchema,
+    name: { type: 'string', maxLength: 63 },
+    cpus: { type: 'integer', minimum: 1, maximum: 512 },
+    memory: { type: 'string', maxLength: 32 },
+    disk: { type: 'string', maxLength: 32 },
+    cloud_init: { type: 'string', maxLength: 1_048_576 },
+    timeout: { type: 'number', exclusiveMinimum: 0, maximum: MAX_WAIT_S },
+  },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<LaunchBody>;
+
+/** `:token` of an upload's path: what the launch's upload line named. */
+export const uploadParamsSchema = {
+  type: 'object',
+  properties: { token: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
+  required: ['token'],
+} as const satisfies ObjectSchema<UploadParams>;
+
+/** `start` and `restart`. */
+export const bootBodySchema = {
+  type: 'object',
+  properties: { timeout: { type: 'number', exclusiveMinimum: 0, maximum: MAX_WAIT_S } },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<BootBody>;
+
+export const stopBodySchema = {
+  type: 'object',
+  properties: {
+    force: { type: 'boolean' },
+    // Minutes: up to a year, as `stop -t` allows.
+    time: { type: 'integer', minimum: 0, maximum: 525_600 },
+    cancel: { type: 'boolean' },
+  },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<StopBody>;
+
+export const deleteQuerySchema = {
+  type: 'object',
+  properties: { purge: { type: 'boolean' } },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<DeleteQuery>;
+
+export const findQuerySchema = {
+  type: 'object',
+  properties: {
+    query: { type: 'string', maxLength: 256 },
+    show_unsupported: { type: 'boolean' },
+    force_update: { type: 'boolean' },
+    timeout: { type: 'number', minimum: 0, maximum: MAX_WAIT_S },
+  },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<FindQuery>;
+
+export const waitReadyQuerySchema = {
+  type: 'object',
+  properties: { timeout: { type: 'number', minimum: 0, maximum: MAX_WAIT_S } },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<WaitReadyQuery>;
+
+export const setSettingBodySchema = {
+  type: 'object',
+  properties: { value: { type: 'string', maxLength: 4096 } },
+  required: ['value'],
+  additionalProperties: false,
+} as const satisfies ObjectSchema<SetSettingBody>;
+
+/** RemoteJson; as a response schema it also decides which fields are serialised. */
+export const remoteJsonSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    url: { type: 'string' },
+    state: { type: 'string', enum: ['fresh', 'stale', 'unreachable', 'pending'] },
+    last_success: { type: ['string', 'null'] },
+    last_error: {
+      anyOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: { cause: { type: 'string' }, url: { type: 'string' }, message: { type: 'string' } },
+        },
+      ],
+    },
+    next_attempt: { type: ['string', 'null'] },
+    attempting: { type: 'boolean' },
+    images: { type: 'integer' },
+  },
+} as const satisfies ObjectSchema<RemoteJson>;
+
+export const remotesResponseSchema = {
+  type: 'object',
+  properties: { remotes: { type: 'array', items: remoteJsonSchema } },
+} as const satisfies ObjectSchema<RemotesResponse>;
