@@ -1,34 +1,36 @@
 /**
  * @module `skiff` entry point: parses argv with commander, runs one command, maps errors to exit codes.
- * Commands are imported lazily so that start-up only pays for the command that runs.
+ * Only the verb argv names is loaded (see verbs.ts), so start-up pays for that command alone.
  */
 import { Command, CommanderError } from 'commander';
 import { isSkiffError } from '../core/errors.js';
-import { exitCode, setVerbosity } from './action.js';
+import { createContext } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { registerCatalogCommands } from './program-catalog.js';
-import { registerInstanceCommands } from './program-instances.js';
-
-const program = new Command('skiff')
-  .description('Launch and manage Ubuntu VMs on QEMU (Multipass-compatible).')
-  .option(
-    '-v, --verbose',
-    'increase logging verbosity (repeatable)',
-    (_v: string, total: number) => total + 1,
-    0,
-  )
-  .showHelpAfterError('(run "skiff help" for the list of commands)')
-  .exitOverride()
-  .hook('preAction', () => setVerbosity(program.opts<{ verbose: number }>().verbose ?? 0));
-
-registerInstanceCommands(program);
-registerCatalogCommands(program);
+import type { Invoke } from './verb.js';
+import { verbsFor } from './verbs.js';
 
 async function main(): Promise<void> {
-  let code: number;
+  let verbosity = 0;
+  let code: number = EXIT.ok;
+  const program = new Command('skiff')
+    .description('Launch and manage Ubuntu VMs on QEMU (Multipass-compatible).')
+    .option(
+      '-v, --verbose',
+      'increase logging verbosity (repeatable)',
+      (_v: string, total: number) => total + 1,
+      0,
+    )
+    .showHelpAfterError('(run "skiff help" for the list of commands)')
+    .exitOverride()
+    .hook('preAction', () => {
+      verbosity = program.opts<{ verbose: number }>().verbose ?? 0;
+    });
+  const invoke: Invoke = async (body) => {
+    code = await body(createContext(verbosity));
+  };
   try {
+    for (const verb of await verbsFor(process.argv.slice(2))) verb.register(program, invoke);
     await program.parseAsync(process.argv);
-    code = exitCode();
   } catch (error) {
     code = report(error);
   }

@@ -3,49 +3,50 @@
  */
 import type { CachedImageJson } from '../../api/contract.js';
 import { ageText } from '../../core/age.js';
-import type { CliContext } from '../context.js';
 import { humanBytes } from '../format/bytes.js';
-import { renderCsv } from '../format/csv.js';
-import { parseFormat, renderJson, renderYaml } from '../format/formats.js';
-import { renderTable } from '../format/table.js';
+import { parseFormat } from '../format/formats.js';
+import { render, type Renderers } from '../format/render.js';
+import { defineVerb, formatOption } from '../verb.js';
 
-export async function run(args: { format?: string }, ctx: CliContext): Promise<number> {
-  const format = parseFormat(args.format);
-  const { images } = await ctx.withDaemon((client) => client.cachedImages());
-  if (format === 'json') ctx.stdout.write(renderJson({ images }));
-  else if (format === 'yaml') ctx.stdout.write(await renderYaml({ images }));
-  else if (format === 'csv') {
-    ctx.stdout.write(
-      renderCsv(
-        ['Id', 'Image', 'Size', 'Fetched', 'Last used', 'Used by'],
-        images.map((i) => [
-          i.id,
-          describe(i),
-          String(i.size_bytes),
-          i.fetched_at,
-          i.last_used,
-          i.used_by.join(';'),
-        ]),
-      ),
-    );
-  } else if (images.length === 0) ctx.stderr.write('No cached images.\n');
-  else {
-    const now = Date.now();
-    ctx.stdout.write(
-      renderTable(
-        ['Id', 'Image', 'Size', 'Age', 'Used by'],
-        images.map((i) => [
-          i.id.slice(0, 12),
-          describe(i),
-          humanBytes(i.size_bytes),
-          ageText(now - Date.parse(i.fetched_at)),
-          i.used_by.join(',') || '--',
-        ]),
-      ),
-    );
-  }
-  return 0;
-}
+export const verb = defineVerb({
+  name: 'images',
+  description: 'List the image cache: size, age, and the instances using each image',
+  options: { format: formatOption },
+  async run(args, ctx) {
+    const format = parseFormat(args.format);
+    const { images } = await ctx.withDaemon((client) => client.cachedImages());
+    const out = await render(format, { images }, renderers(Date.now()));
+    ctx[out.stream].write(out.text);
+    return 0;
+  },
+});
+
+const renderers = (now: number): Renderers<{ images: CachedImageJson[] }> => ({
+  csv: ({ images }) => ({
+    headers: ['Id', 'Image', 'Size', 'Fetched', 'Last used', 'Used by'],
+    rows: images.map((i) => [
+      i.id,
+      describe(i),
+      String(i.size_bytes),
+      i.fetched_at,
+      i.last_used,
+      i.used_by.join(';'),
+    ]),
+  }),
+  table: ({ images }) =>
+    images.length === 0
+      ? { note: 'No cached images.' }
+      : {
+          headers: ['Id', 'Image', 'Size', 'Age', 'Used by'],
+          rows: images.map((i) => [
+            i.id.slice(0, 12),
+            describe(i),
+            humanBytes(i.size_bytes),
+            ageText(now - Date.parse(i.fetched_at)),
+            i.used_by.join(',') || '--',
+          ]),
+        },
+});
 
 function describe(image: CachedImageJson): string {
   const source = image.source as {

@@ -3,83 +3,89 @@
  */
 import type { InstanceInfoJson } from '../../api/contract.js';
 import { isSkiffError } from '../../core/errors.js';
-import type { CliContext } from '../context.js';
-import { humanBytes } from '../format/bytes.js';
-import { guestFactsNote } from '../format/guest-facts.js';
-import { renderCsv } from '../format/csv.js';
-import { parseFormat, renderJson, renderYaml } from '../format/formats.js';
 import { EXIT } from '../exit-codes.js';
+import { humanBytes } from '../format/bytes.js';
+import { parseFormat } from '../format/formats.js';
+import { guestFactsNote } from '../format/guest-facts.js';
+import { render, type Renderers } from '../format/render.js';
+import { defineVerb, flag, formatOption, operand } from '../verb.js';
 
-export async function run(
-  args: { names: string[]; all?: boolean; format?: string },
-  ctx: CliContext,
-): Promise<number> {
-  const format = parseFormat(args.format);
-  const names =
-    args.all || args.names.length === 0
-      ? (await ctx.withDaemon((c) => c.list())).list.map((i) => i.name)
-      : args.names;
-  const info: Record<string, InstanceInfoJson> = {};
-  const errors: string[] = [];
-  for (const name of names) {
-    try {
-      info[name] = await ctx.withDaemon((c) => c.info(name));
-    } catch (error) {
-      if (!isSkiffError(error) || error.code !== 'not-found') throw error;
-      errors.push(error.message);
-    }
-  }
-  if (format === 'json') ctx.stdout.write(renderJson({ errors, info }));
-  else if (format === 'yaml') ctx.stdout.write(await renderYaml({ errors, info }));
-  else if (format === 'csv') {
-    ctx.stdout.write(
-      renderCsv(
-        [
-          'Name',
-          'State',
-          'Ipv4',
-          'Release',
-          'Image hash',
-          'Image release',
-          'Load',
-          'Disk usage',
-          'Disk total',
-          'Memory usage',
-          'Memory total',
-          'Cpu(s)',
-          'Snapshots',
-        ],
-        Object.entries(info).map(([name, i]) => {
-          const disk = Object.values(i.disks)[0];
-          return [
-            name,
-            i.state,
-            i.ipv4.join(';'),
-            i.release,
-            i.image_hash,
-            i.image_release,
-            i.load.join(' '),
-            disk?.used ?? '',
-            disk?.total ?? '',
-            String(i.memory.used ?? ''),
-            String(i.memory.total ?? ''),
-            i.cpu_count,
-            i.snapshot_count,
-          ];
-        }),
-      ),
-    );
-  } else
-    ctx.stdout.write(
-      Object.entries(info)
-        .map(([name, i]) => table(name, i))
-        .join('\n'),
-    );
-  for (const error of errors) ctx.stderr.write(`${error}\n`);
-  return errors.length > 0 ? EXIT.failed : EXIT.ok;
+interface InfoDocument {
+  errors: string[];
+  info: Record<string, InstanceInfoJson>;
 }
 
-function table(name: string, i: InstanceInfoJson): string {
+export const verb = defineVerb({
+  name: 'info',
+  description: 'Show instance details',
+  operands: { names: operand('[names...]', 'instance names (default: all)') },
+  options: { all: flag('--all', 'every instance'), format: formatOption },
+  async run(args, ctx) {
+    const format = parseFormat(args.format);
+    const names =
+      args.all || args.names.length === 0
+        ? (await ctx.withDaemon((c) => c.list())).list.map((i) => i.name)
+        : args.names;
+    const document: InfoDocument = { errors: [], info: {} };
+    for (const name of names) {
+      try {
+        document.info[name] = await ctx.withDaemon((c) => c.info(name));
+      } catch (error) {
+        if (!isSkiffError(error) || error.code !== 'not-found') throw error;
+        document.errors.push(error.message);
+      }
+    }
+    const out = await render(format, document, renderers);
+    ctx[out.stream].write(out.text);
+    for (const error of document.errors) ctx.stderr.write(`${error}\n`);
+    return document.errors.length > 0 ? EXIT.failed : EXIT.ok;
+  },
+});
+
+const renderers: Renderers<InfoDocument> = {
+  csv: ({ info }) => ({
+    headers: [
+      'Name',
+      'State',
+      'Ipv4',
+      'Release',
+      'Image hash',
+      'Image release',
+      'Load',
+      'Disk usage',
+      'Disk total',
+      'Memory usage',
+      'Memory total',
+      'Cpu(s)',
+      'Snapshots',
+    ],
+    rows: Object.entries(info).map(([name, i]) => {
+      const disk = Object.values(i.disks)[0];
+      return [
+        name,
+        i.state,
+        i.ipv4.join(';'),
+        i.release,
+        i.image_hash,
+        i.image_release,
+        i.load.join(' '),
+        disk?.used ?? '',
+        disk?.total ?? '',
+        String(i.memory.used ?? ''),
+        String(i.memory.total ?? ''),
+        i.cpu_count,
+        i.snapshot_count,
+      ];
+    }),
+  }),
+  // One block of "Key: value" lines per instance, as Multipass lays it out.
+  table: ({ info }) =>
+    Object.entries(info)
+      .map(([name, i]) => block(name, i))
+      .join('\n'),
+};
+
+function block(name: string, i: InstanceInfoJson): string {
   const disk = Object.values(i.disks)[0];
   const rows: Array<[string, string]> = [
     ['Name', name],

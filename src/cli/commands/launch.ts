@@ -6,20 +6,34 @@ import { SkiffError } from '../../core/errors.js';
 import type { DaemonClient } from '../../client/daemon-client.js';
 import type { CliContext } from '../context.js';
 import { progressReporter } from '../progress.js';
-import { isLocalImage, openLocalImage, type LocalImage } from './local-image.js';
-import { parseTimeoutS } from './timeout.js';
+import { isLocalImage, openLocalImage, type LocalImage } from '../local-image.js';
+import { parseTimeoutS } from '../timeout.js';
+import { defineVerb, operand, value, type VerbArgs } from '../verb.js';
 
-export interface LaunchArgs {
-  image?: string;
-  name?: string;
-  cpus?: string;
-  memory?: string;
-  disk?: string;
-  cloudInit?: string;
-  timeout?: string;
-}
+const operands = {
+  image: operand(
+    '[image]',
+    'alias, release or id prefix ([remote:]image), http(s):// URL or file:// path (default: the LTS)',
+  ),
+};
+const options = {
+  name: value('-n, --name <name>', 'instance name (default: a generated one)'),
+  cpus: value('-c, --cpus <cpus>', 'number of CPUs (default 1)'),
+  memory: value('-m, --memory <size>', 'memory, with units (default 1G, minimum 512M)'),
+  disk: value('-d, --disk <size>', 'disk size, with units (default 5G, minimum 1G)'),
+  cloudInit: value('--cloud-init <file>', 'user cloud-config: a file, a URL, or - for stdin'),
+  timeout: value('--timeout <seconds>', 'give up after this long (default 600)'),
+};
 
-export async function run(args: LaunchArgs, ctx: CliContext): Promise<number> {
+export const verb = defineVerb({
+  name: 'launch',
+  description: 'Create and start an Ubuntu instance',
+  operands,
+  options,
+  run,
+});
+
+async function run(args: VerbArgs<typeof operands, typeof options>, ctx: CliContext): Promise<number> {
   const timeout = parseTimeoutS(args.timeout);
   const cpus = args.cpus === undefined ? undefined : Number(args.cpus);
   if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1)) {

@@ -1,34 +1,41 @@
 /**
  * @module `skiff shell [NAME]`: an interactive shell. The primary instance is started, or launched, as needed.
  */
-import type { CliContext } from '../context.js';
 import { progressReporter } from '../progress.js';
-import { runSsh } from './ssh-session.js';
-import { targetNames } from './targets.js';
-import { parseTimeoutS } from './timeout.js';
+import { runSsh } from '../ssh-session.js';
+import { targetNames } from '../targets.js';
+import { parseTimeoutS } from '../timeout.js';
+import { defineVerb, operand, value } from '../verb.js';
 
-export async function run(args: { name?: string; timeout?: string }, ctx: CliContext): Promise<number> {
-  const [name] = await ctx.withDaemon((client) =>
-    targetNames(client, args.name ? [args.name] : [], false, 'shell'),
-  );
-  const primary = (await ctx.withDaemon((client) => client.getSetting('client.primary-name'))).value;
-  const timeout = parseTimeoutS(args.timeout);
-  const progress = progressReporter(ctx.stderr);
-  try {
-    const { list } = await ctx.withDaemon((client) => client.list());
-    const instance = list.find((i) => i.name === name);
-    if (!instance && name === primary) {
-      await ctx.withDaemon((client) =>
-        client.launch({ image: '', name, timeout }, (m, d) => progress.update(m, d)),
-      );
-    } else if (instance && instance.state !== 'Running') {
-      await ctx.withDaemon((client) =>
-        client.action(name!, 'start', timeout === undefined ? {} : { timeout }, (m) => progress.update(m)),
-      );
+export const verb = defineVerb({
+  name: 'shell',
+  aliases: ['sh', 'connect'],
+  description: 'Open a shell in an instance (the primary one is started or launched as needed)',
+  operands: { name: operand('[name]', 'the instance (default: the primary instance)') },
+  options: { timeout: value('--timeout <seconds>', 'give up starting after this long') },
+  async run(args, ctx) {
+    const [name] = await ctx.withDaemon((client) =>
+      targetNames(client, args.name ? [args.name] : [], false, 'shell'),
+    );
+    const primary = (await ctx.withDaemon((client) => client.getSetting('client.primary-name'))).value;
+    const timeout = parseTimeoutS(args.timeout);
+    const progress = progressReporter(ctx.stderr);
+    try {
+      const { list } = await ctx.withDaemon((client) => client.list());
+      const instance = list.find((i) => i.name === name);
+      if (!instance && name === primary) {
+        await ctx.withDaemon((client) =>
+          client.launch({ image: '', name, timeout }, (m, d) => progress.update(m, d)),
+        );
+      } else if (instance && instance.state !== 'Running') {
+        await ctx.withDaemon((client) =>
+          client.action(name!, 'start', timeout === undefined ? {} : { timeout }, (m) => progress.update(m)),
+        );
+      }
+    } finally {
+      progress.done();
     }
-  } finally {
-    progress.done();
-  }
-  const info = await ctx.withDaemon((client) => client.sshInfo(name!));
-  return runSsh(info, { tty: true });
-}
+    const info = await ctx.withDaemon((client) => client.sshInfo(name!));
+    return runSsh(info, { tty: true });
+  },
+});

@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SshInfoResponse } from '../../api/contract.js';
-import { SkiffError } from '../../core/errors.js';
-import { sshCommandArgs, sshShellArgs } from '../../core/ssh-args.js';
+import type { SshInfoResponse } from '../api/contract.js';
+import { SkiffError } from '../core/errors.js';
+import { sshCommandArgs, sshShellArgs } from '../core/ssh-args.js';
 
 /** @returns the exit code of the remote command (255 when ssh itself failed, as OpenSSH reports). */
 export async function runSsh(

@@ -1,7 +1,7 @@
 /**
  * @module The `--timeout SECONDS` option shared by several commands.
  */
-import { SkiffError } from '../../core/errors.js';
+import { SkiffError } from '../core/errors.js';
 
 /** @throws SkiffError('invalid-argument') unless a whole number of seconds from 1 to 86400 (or absent). */
 export function parseTimeoutS(value: string | undefined): number | undefined {

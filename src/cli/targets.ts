@@ -1,8 +1,8 @@
 /**
  * @module Which instances a lifecycle command acts on: the names given, `--all`, or the primary instance.
  */
-import { SkiffError } from '../../core/errors.js';
-import type { DaemonClient } from '../../client/daemon-client.js';
+import { SkiffError } from '../core/errors.js';
+import type { DaemonClient } from '../client/daemon-client.js';
 
 export async function targetNames(
   client: DaemonClient,

@@ -6,8 +6,8 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { SkiffError } from '../../core/errors.js';
-import { filePathOfUri } from '../../core/file-uri.js';
+import { SkiffError } from '../core/errors.js';
+import { filePathOfUri } from '../core/file-uri.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
