@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import { progressReporter } from './progress.js';
 import { targetNames } from './targets.js';
 import { parseTimeoutS } from './timeout.js';
+import { defineVerb, flag, operand, value } from './verb.js';
 
 const WORDING: Record<InstanceAction, string> = {
   start: 'Starting',
@@ -54,4 +55,21 @@ export async function actOnInstances(
 export function bootBody(timeout: string | undefined): BootBody {
   const seconds = parseTimeoutS(timeout);
   return seconds === undefined ? {} : { timeout: seconds };
+}
+
+/** `start` and `restart`: the same operands and options, acting with a boot timeout. */
+export function bootVerb(name: 'start' | 'restart', description: string) {
+  return defineVerb({
+    name,
+    description,
+    operands: { names: operand('[names...]', 'instance names (default: the primary instance)') },
+    options: {
+      all: flag('--all', 'act on every instance'),
+      timeout: value('--timeout <seconds>', 'give up waiting for the guest after this long (default 300)'),
+    },
+    async run(args, ctx) {
+      await actOnInstances(name, args, bootBody(args.timeout), ctx);
+      return 0;
+    },
+  });
 }

@@ -1,28 +1,20 @@
 import { FakeDriver } from './fake-vm.js';
 import { vmDriverContract } from './vm-driver-contract.js';
 
-vmDriverContract('fake', async () => ({
-  driver: new FakeDriver(),
+const onFake = (driver: FakeDriver) => async () => ({
+  driver,
   baseImage: '/images/base.img',
   cloudInit: { 'meta-data': 'instance-id: i\n', 'user-data': '#cloud-config\n' },
   diskBytes: 2 ** 30,
   grownDiskBytes: 2 * 2 ** 30,
   memoryBytes: 2 ** 29,
   cleanup: async () => undefined,
-}));
+});
 
-vmDriverContract('fake without suspend or resize', async () => ({
-  driver: new FakeDriver({
-    suspend: false,
-    resize: false,
-    snapshots: false,
-    mounts: false,
-    extraNics: false,
-  }),
-  baseImage: '/images/base.img',
-  cloudInit: { 'meta-data': 'instance-id: i\n', 'user-data': '#cloud-config\n' },
-  diskBytes: 2 ** 30,
-  grownDiskBytes: 2 * 2 ** 30,
-  memoryBytes: 2 ** 29,
-  cleanup: async () => undefined,
-}));
+vmDriverContract('fake', onFake(new FakeDriver()));
+vmDriverContract(
+  'fake without suspend or resize',
+  onFake(
+    new FakeDriver({ suspend: false, resize: false, snapshots: false, mounts: false, extraNics: false }),
+  ),
+);

@@ -1,19 +1,6 @@
 /**
  * @module `skiff start [NAMES...|--all] [--timeout S]`.
  */
-import { actOnInstances, bootBody } from '../instance-action.js';
-import { defineVerb, flag, operand, value } from '../verb.js';
+import { bootVerb } from '../instance-action.js';
 
-export const verb = defineVerb({
-  name: 'start',
-  description: 'Start instances',
-  operands: { names: operand('[names...]', 'instance names (default: the primary instance)') },
-  options: {
-    all: flag('--all', 'act on every instance'),
-    timeout: value('--timeout <seconds>', 'give up waiting for the guest after this long (default 300)'),
-  },
-  async run(args, ctx) {
-    await actOnInstances('start', args, bootBody(args.timeout), ctx);
-    return 0;
-  },
-});
+export const verb = bootVerb('start', 'Start instances');
