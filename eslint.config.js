@@ -60,6 +60,11 @@ const layers = [
         regex: '^(\\.\\./)+services/(?!.*/(ports|types)\\.js$)',
         message: 'Backends implement the ports services own: import only services/**/ports.js.',
       },
+      {
+        regex: '^(\\.\\./)+services/.*/(ports|types)\\.js$',
+        message: 'Backends take the ports as types only (import type): the services own them.',
+        allowTypeImports: true,
+      },
     ],
   },
   {

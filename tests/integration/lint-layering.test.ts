@@ -41,6 +41,7 @@ const cases: Array<[file: string, code: string, refused: boolean]> = [
   ['src/services/vault/x.ts', "import { x } from '../../daemon/server.js';", true],
   ['src/backends/http/x.ts', "import { x } from '../../services/vault/vault.js';", true],
   ['src/backends/http/x.ts', "import type { x } from '../../services/vault/ports.js';", false],
+  ['src/backends/http/x.ts', "import { x } from '../../services/vault/ports.js';", true],
   ['src/daemon/routes/x.ts', "import { x } from '../../backends/qemu/backend.js';", true],
   ['src/daemon/compose-x.ts', "import { x } from '../backends/qemu/backend.js';", false],
   ['src/daemon/routes/x.ts', "import { x } from '../services.js';", false],
