@@ -80,6 +80,12 @@ export class FakeDriver implements VmDriver {
     vm.saved = at !== 'before-save';
   }
 
+  /** A daemon that died while resuming, after the state was restored and before it was dropped. */
+  interruptResume(name: string) {
+    const vm = this.vm(name);
+    Object.assign(vm, { power: 'running', saved: true });
+  }
+
   /** The guest powering itself off. */
   crash(name: string) {
     this.vm(name).power = 'stopped';
@@ -117,6 +123,10 @@ class FakeInstance implements VmInstance {
           Object.assign(vm, { power: 'stopped', saved: true });
         },
         hasState: async () => driver.vms.get(name)?.saved ?? false,
+        discard: async () => {
+          driver.calls.push(`discardSuspend ${name}`);
+          driver.vm(name).saved = false;
+        },
         settle: async () => {
           driver.calls.push(`settleSuspend ${name}`);
           if (driver.failSettle) throw driver.failSettle;

@@ -119,6 +119,15 @@ export function vmDriverContract(
       await vm.stop({ force: true });
     });
 
+    test('a saved state can be discarded: the instance is then plainly stopped', async (t) => {
+      if (!vm.suspender) return t.skip(`the ${s.driver.name} driver cannot suspend`);
+      await boot();
+      await vm.suspender.suspend();
+      await vm.suspender.discard();
+      assert.equal(await vm.suspender.hasState(), false);
+      assert.equal(await vm.power(), 'stopped');
+    });
+
     test('destroy ends the VM and removes its storage: the name can be created again', async () => {
       await boot();
       await vm.destroy();

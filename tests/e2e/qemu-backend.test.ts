@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { cloudInitFiles } from '../../src/services/instances/seed/cloud-init.js';
 import { writeSeedIso } from '../../src/backends/iso/seed-iso.js';
+import { SUSPEND_SNAPSHOT } from '../../src/backends/qemu/args.js';
 import { QemuBackend } from '../../src/backends/qemu/backend.js';
+import { withQmp } from '../../src/backends/qemu/qmp-client.js';
 import { findExecutable } from '../../src/backends/qemu/process.js';
 import { ensureKeyPair } from '../../src/backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../../src/backends/ssh/session.js';
@@ -154,6 +156,22 @@ describe('QemuBackend end to end', { skip: why ?? false, timeout: 15 * 60_000 },
     const restarted = new QemuBackend();
     assert.equal(await restarted.power(spec.dir), 'running');
     assert.equal(await restarted.pid(spec.dir), await backend.pid(spec.dir));
+  });
+
+  it('drops a suspend state left beside a running VM (delvm), and the VM runs on', async () => {
+    // As a crash between -loadvm and delvm during a resume leaves it: the guest running, the snapshot kept.
+    await withQmp(
+      join(spec.dir, 'qmp.sock'),
+      (c) => c.human(`savevm ${SUSPEND_SNAPSHOT}`, { timeoutMs: 120_000 }),
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    assert.equal(await backend.hasSuspendState(spec.dir), true);
+    await backend.discardSuspendState(spec.dir);
+    assert.equal(await backend.hasSuspendState(spec.dir), false);
+    assert.equal(await backend.power(spec.dir), 'running');
+    assert.equal(await ok('echo alive'), 'alive');
   });
 
   it('suspends and resumes with RAM state intact', async () => {

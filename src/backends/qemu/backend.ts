@@ -233,6 +233,17 @@ export class QemuBackend {
     return 'suspended';
   }
 
+  /** Drops the suspend snapshot: with `delvm` while QEMU runs, with qemu-img otherwise. */
+  async discardSuspendState(dir: string): Promise<void> {
+    if ((await this.pid(dir)) !== null)
+      await this.qmp(
+        dir,
+        (c) => c.human(`delvm ${SUSPEND_SNAPSHOT}`, { timeoutMs: this.options.saveTimeoutMs }),
+        this.options.saveTimeoutMs,
+      );
+    else await deleteSnapshot(files(dir).disk, SUSPEND_SNAPSHOT);
+  }
+
   /** Whether the disk holds a suspend snapshot with RAM state. Never throws (false without a disk). */
   async hasSuspendState(dir: string): Promise<boolean> {
     try {

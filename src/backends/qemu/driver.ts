@@ -90,6 +90,7 @@ class QemuInstance implements VmInstance {
       suspend: () => backend.suspend(dir),
       hasState: () => backend.hasSuspendState(dir),
       settle: () => backend.settleSuspend(dir),
+      discard: () => backend.discardSuspendState(dir),
     };
     this.resizer = { grow: (diskBytes: number) => backend.resizeDisk({ dir, diskBytes }) };
   }

@@ -437,3 +437,33 @@ test('a launch ends at its deadline on the injected clock, undoing what it made'
     await t.cleanup();
   }
 });
+
+test('a resume a crash interrupted (state restored, not yet dropped) is adopted and its stale state dropped', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'woke' }, t.ctx);
+    t.driver.interruptResume('woke');
+    const warnings: string[] = [];
+    const store = new InstanceStore(t.dataDir);
+    await store.load();
+    const log = { info: () => undefined, warn: (_o: object, msg: string) => warnings.push(msg) };
+    const service = new InstancesService({ ...t.deps, store, log });
+    const report = await reconcileInstances({
+      store,
+      driver: t.driver,
+      images: t.images,
+      instances: service,
+      identityDir: t.deps.identityDir,
+      log,
+    });
+    assert.deepEqual(report.adopted, ['woke']);
+    assert.ok(t.driver.calls.includes('discardSuspend woke'));
+    assert.deepEqual(warnings, ['dropped a suspend state that an interrupted resume left behind']);
+    // A later start boots the disk as it is: it must not resume (and so roll back to) the stale state.
+    await service.stop('woke');
+    await service.start('woke');
+    assert.equal(t.driver.calls.at(-1), 'start woke');
+  } finally {
+    await t.cleanup();
+  }
+});

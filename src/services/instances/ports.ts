@@ -153,6 +153,11 @@ export interface Suspender {
   hasState(): Promise<boolean>;
   /** Finishes or undoes a suspend a crash interrupted. */
   settle(): Promise<'suspended' | 'running' | 'stopped'>;
+  /**
+   * Drops a saved state that no longer describes the disk: one a resume left behind when a crash came between
+   * restoring it and dropping it. Resuming from it later would roll the disk back.
+   */
+  discard(): Promise<void>;
 }
 
 export interface Resizer {

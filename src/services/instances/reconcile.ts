@@ -58,6 +58,14 @@ export async function reconcileInstances(deps: ReconcileDeps): Promise<Reconcile
       continue;
     }
     if (power === 'running') {
+      // A saved state beside a running VM is one a resume restored and a crash kept from dropping.
+      if (await vm.suspender?.hasState()) {
+        await vm.suspender?.discard();
+        deps.log.warn(
+          { instance: record.name },
+          'dropped a suspend state that an interrupted resume left behind',
+        );
+      }
       const pid = await vm.pid();
       const state = record.state === 'Delayed Shutdown' ? 'Delayed Shutdown' : 'Running';
       const updated = await deps.store.update(record.name, (r) => (r.state = state));
