@@ -12,7 +12,7 @@ import {
   fakeImageInfo,
 } from '../../testing/fake-vm.js';
 import { readMultipart } from '../../testing/mime-reader.js';
-import { InstancesService } from './instances.js';
+import { InstancesService, type InstancesDeps } from './instances.js';
 import { reconcileInstances } from './reconcile.js';
 import { InstanceStore } from './store.js';
 
@@ -60,6 +60,22 @@ async function setup() {
     deps,
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   };
+}
+
+/** A daemon start on the same data: a fresh store and service, then reconcile, as skiffd does. */
+async function restartDaemon(t: Awaited<ReturnType<typeof setup>>, log: InstancesDeps['log'] = quiet) {
+  const store = new InstanceStore(t.dataDir);
+  await store.load();
+  const service = new InstancesService({ ...t.deps, store, log });
+  const report = await reconcileInstances({
+    store,
+    driver: t.driver,
+    images: t.images,
+    instances: service,
+    identityDir: t.deps.identityDir,
+    log,
+  });
+  return { store, service, report };
 }
 
 test('launch resolves the alias, makes disk and seed, starts the VM and waits for cloud-init', async () => {
@@ -237,17 +253,7 @@ test('reconcile re-adopts running VMs, marks dead ones stopped and removes inter
     await t.service.launch({ image: 'noble', name: 'dead' }, t.ctx);
     t.driver.crash('dead');
     await t.store.put({ ...t.store.get('alive')!, name: 'halfway', launched: false, state: 'Starting' });
-    const store = new InstanceStore(t.dataDir);
-    await store.load();
-    const service = new InstancesService({ ...t.deps, store });
-    const report = await reconcileInstances({
-      store,
-      driver: t.driver,
-      images: t.images,
-      instances: service,
-      identityDir: t.deps.identityDir,
-      log: quiet,
-    });
+    const { store, report } = await restartDaemon(t);
     assert.deepEqual(report, {
       adopted: ['alive'],
       stopped: ['dead'],
@@ -356,18 +362,8 @@ test('a suspend the daemon died during is finished when the state was saved, und
     t.driver.interruptSuspend('exited', 'exited');
     // A record written by an older daemon that re-adopted the paused VM as Running.
     t.driver.interruptSuspend('paused', 'after-save');
-    const store = new InstanceStore(t.dataDir);
-    await store.load();
-    const service = new InstancesService({ ...t.deps, store });
     const callsBefore = t.driver.calls.length;
-    const report = await reconcileInstances({
-      store,
-      driver: t.driver,
-      images: t.images,
-      instances: service,
-      identityDir: t.deps.identityDir,
-      log: quiet,
-    });
+    const { store, service, report } = await restartDaemon(t);
     assert.deepEqual(report.settlingSuspends, ['exited', 'paused', 'running', 'saved', 'unsaved']);
     assert.deepEqual(report.adopted, []);
     // Settling runs in each instance's queue: an operation given meanwhile waits for it.
@@ -444,18 +440,8 @@ test('a resume a crash interrupted (state restored, not yet dropped) is adopted 
     await t.service.launch({ image: 'noble', name: 'woke' }, t.ctx);
     t.driver.interruptResume('woke');
     const warnings: string[] = [];
-    const store = new InstanceStore(t.dataDir);
-    await store.load();
     const log = { info: () => undefined, warn: (_o: object, msg: string) => warnings.push(msg) };
-    const service = new InstancesService({ ...t.deps, store, log });
-    const report = await reconcileInstances({
-      store,
-      driver: t.driver,
-      images: t.images,
-      instances: service,
-      identityDir: t.deps.identityDir,
-      log,
-    });
+    const { service, report } = await restartDaemon(t, log);
     assert.deepEqual(report.adopted, ['woke']);
     assert.ok(t.driver.calls.includes('discardSuspend woke'));
     assert.deepEqual(warnings, ['dropped a suspend state that an interrupted resume left behind']);
