@@ -40,7 +40,12 @@ export function vmDriverContract(
     let s: ContractSetup;
     let vm: VmInstance;
     const boot = async (resume = false) => {
-      const endpoint = await vm.start({ cpus: 1, memoryBytes: s.memoryBytes, mac: MAC, resume });
+      const endpoint = await vm.start({
+        cpus: 1,
+        memoryBytes: s.memoryBytes,
+        nics: [{ mac: MAC, attach: { kind: 'user' } }],
+        resume,
+      });
       await s.settled?.(endpoint);
       return endpoint;
     };

@@ -118,7 +118,7 @@ class QemuInstance implements VmInstance {
         cpus: spec.cpus,
         memoryBytes: spec.memoryBytes,
         sshPort: port,
-        mac: spec.mac,
+        mac: userModeMac(this.name, spec),
         accel: await this.host.accel(),
         resumeFromSuspend: spec.resume ?? false,
       },
@@ -160,4 +160,12 @@ class QemuInstance implements VmInstance {
     await this.backend.kill(this.dir);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The MAC of the one user-mode NIC this driver runs today. @throws unsupported for anything else */
+function userModeMac(name: string, spec: StartSpec): string {
+  const [primary, ...extra] = spec.nics;
+  if (primary === undefined || primary.attach.kind !== 'user' || extra.length > 0)
+    throw new SkiffError('unsupported', `qemu driver: ${name}: only one user-mode NIC is supported yet`);
+  return primary.mac;
 }

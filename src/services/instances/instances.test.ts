@@ -97,7 +97,7 @@ test('launch resolves the alias, makes disk and seed, starts the VM and waits fo
     const skiffPart = readMultipart(seed['user-data']).parts.at(-1)?.body ?? '';
     assert.match(skiffPart, /- "ssh-ed25519 AAAA skiff"/);
     assert.match(skiffPart, /ed25519_public: "ssh-ed25519 AAAAhostweb web"/);
-    assert.equal(t.driver.vm('web').start?.mac, t.store.get('web')?.mac);
+    assert.equal(t.driver.vm('web').start?.nics[0]?.mac, t.store.get('web')?.mac);
     assert.ok(t.images.users.get(SHA)?.has('web'));
     const [view] = await t.service.list();
     assert.equal(view?.state, 'Running');

@@ -333,7 +333,12 @@ export class InstancesService {
     const deadline = timer.signal;
     try {
       const endpoint = await this.vm(record.name).start(
-        { cpus: record.cpus, memoryBytes: record.memoryBytes, mac: record.mac, resume },
+        {
+          cpus: record.cpus,
+          memoryBytes: record.memoryBytes,
+          nics: [{ mac: record.mac, attach: { kind: 'user' } }],
+          resume,
+        },
         deadline,
       );
       const updated = await this.deps.store.update(

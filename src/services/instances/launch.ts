@@ -175,7 +175,11 @@ async function launchChecked(
     await deps.store.put(record);
     ctx.progress('Starting');
     const endpoint = await vm.start(
-      { cpus: sizes.cpus, memoryBytes: sizes.memoryBytes, mac: record.mac },
+      {
+        cpus: sizes.cpus,
+        memoryBytes: sizes.memoryBytes,
+        nics: [{ mac: record.mac, attach: { kind: 'user' } }],
+      },
       signal,
     );
     record.sshPort = endpoint.port;

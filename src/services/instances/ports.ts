@@ -111,11 +111,31 @@ export interface VmDriver {
   instance(name: string): VmInstance;
 }
 
+/** How one NIC reaches a network. */
+export type NicAttachment =
+  /** The driver's own user-mode NAT with SSH forwarded to a loopback port (first NIC only; no address). */
+  | { kind: 'user' }
+  /** A port on a host bridge: skiff's own NAT bridge, or one the user made (`--network br0`). */
+  | { kind: 'bridge'; bridge: string }
+  /** A macvtap device on a host ethernet interface (`--network eth1`). */
+  | { kind: 'macvtap'; parent: string };
+
+export interface NicSpec {
+  /** Stable for the instance: the seed's network-config and DHCP reservations match it. */
+  mac: string;
+  attach: NicAttachment;
+}
+
 export interface StartSpec {
   cpus: number;
   memoryBytes: number;
-  /** The NIC's MAC, stable for the instance (the seed's network-config matches it). */
-  mac: string;
+  /** The NICs in guest order; the first is the primary one, which SSH goes through. */
+  nics: NicSpec[];
+  /**
+   * Where the guest's SSH server answers when the primary NIC is not user-mode: its reserved IPv4 on the
+   * bridge (port 22). Required then; ignored for a user-mode NIC.
+   */
+  sshAddress?: string;
   /** Restore the saved state of a suspend (drivers with the suspend feature). */
   resume?: boolean;
 }
@@ -184,6 +204,24 @@ export function capability<T>(
 ): T {
   if (value === undefined) throw unsupported(driver, feature);
   return value;
+}
+
+/**
+ * skiff's own NAT network (a bridge, DHCP and DNS for `NAME.skiff`, NAT), as the instances service uses it.
+ * It outlives the daemon: a restarted daemon re-adopts it, and guests keep their addresses meanwhile.
+ */
+export interface ManagedNetwork {
+  /** Brings the network up, or re-adopts what is there. Idempotent. @returns the bridge guests attach to */
+  ensure(): Promise<{ bridge: string }>;
+  /**
+   * The IPv4 kept for the instance `name` with `mac`: reserved on the first call (a DHCP reservation and the
+   * DNS name `name.skiff`), the same on every later call. @throws SkiffError when the subnet is full
+   */
+  reserve(name: string, mac: string): Promise<string>;
+  /** Drops the reservation and the DNS name. Idempotent. */
+  release(name: string): Promise<void>;
+  /** The IPv4 addresses guests hold now, by lowercase MAC (from the DHCP leases). Never throws; never slow. */
+  leases(): Promise<ReadonlyMap<string, string[]>>;
 }
 
 /** Runs commands in a guest over SSH (the OpenSSH client with the daemon's key). */

@@ -48,6 +48,33 @@ export interface InstanceRecord {
    * skiff pinned keys (their first contact learns it).
    */
   hostKey?: string | null;
+  /**
+   * How the primary NIC is attached: `nat` = skiff's managed bridge with the reserved `ipv4`; `user` = the
+   * driver's user-mode NAT (no address the host can reach). Absent in records from before networks: `user`.
+   */
+  network?: { mode: NetworkMode; ipv4?: string };
+  /** NICs beyond the primary one (`launch --network`, `--bridged`), in guest order. */
+  extraNics?: ExtraNic[];
+  /** Host ports forwarded to the guest (`skiff forward`), active while it runs. */
+  forwards?: PortForward[];
+}
+
+export type NetworkMode = 'nat' | 'user';
+
+export interface ExtraNic {
+  /** The host interface: a bridge, or an ethernet interface (macvtap). */
+  host: string;
+  mac: string;
+  /** auto: cloud-init configures it (DHCP, matched by MAC); manual: left to the user. */
+  mode: 'auto' | 'manual';
+}
+
+export interface PortForward {
+  protocol: 'tcp' | 'udp';
+  /** The host address the forward listens on (127.0.0.1 unless given). */
+  hostAddress: string;
+  hostPort: number;
+  guestPort: number;
 }
 
 export class InstanceStore {
