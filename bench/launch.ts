@@ -63,8 +63,7 @@ async function backendRuns(image: string, work: string) {
       dir,
       cpus: 1,
       memoryBytes: 512 * 2 ** 20,
-      sshPort,
-      mac: `52:54:00:be:00:0${i}`,
+      nics: [{ kind: 'user', mac: `52:54:00:be:00:0${i}`, sshPort }],
       accel,
     });
     const t3 = now();

@@ -213,6 +213,11 @@ export interface InstanceInfoJson {
    * Null when the instance is not running.
    */
   guest_facts?: GuestFactsJson | null;
+  /**
+   * skiff's addition: `nat` (skiff's bridge; ipv4 is reachable from the host) or `user` (user-mode networking:
+   * reachable only through exec, shell and port forwards).
+   */
+  network_mode?: 'nat' | 'user';
 }
 
 /**

@@ -17,7 +17,8 @@ import { IDENTITY_FILES } from '../services/instances/guest-identity.js';
 import { InstancesService } from '../services/instances/instances.js';
 import { reconcileInstances } from '../services/instances/reconcile.js';
 import { InstanceStore } from '../services/instances/store.js';
-import type { VmDriver } from '../services/instances/ports.js';
+import type { ManagedNetwork, VmDriver } from '../services/instances/ports.js';
+import type { NetworkMode } from '../services/instances/store.js';
 import { VaultMaintenance } from '../services/vault/maintenance.js';
 import { Vault } from '../services/vault/vault.js';
 import { reportStateLoad } from './state-report.js';
@@ -40,6 +41,10 @@ export async function composeInstances(options: {
   version: string;
   /** `local.driver`. */
   driver: string;
+  /** skiff's NAT network, when this daemon can run one. */
+  network?: ManagedNetwork;
+  /** The network mode for new instances (`local.network-mode`). */
+  networkMode: () => NetworkMode;
 }) {
   const { dataDir, logger, catalog } = options;
   const log = logger.child({ component: 'instances' });
@@ -75,6 +80,8 @@ export async function composeInstances(options: {
     dataDir,
     clock: systemClock,
     log,
+    ...(options.network === undefined ? {} : { network: options.network }),
+    networkMode: options.networkMode,
   });
   const report = await reconcileInstances({ store, driver, images: vault, instances, identityDir, log });
   // A crash between acquiring an image and recording the instance would otherwise leave a user that never goes.

@@ -23,6 +23,8 @@ export interface ComposeOptions {
   logger: Logger;
   tuning: CatalogTuning;
   imageMirror: string;
+  /** Default of `local.network-mode`; null: nat when the daemon can run skiff's network, else user. */
+  networkMode: 'nat' | 'user' | null;
 }
 
 /** Builds and starts every service. The caller owns the returned stop(). */
@@ -33,9 +35,14 @@ export async function compose(
   // Root's alone (images, disks, keys, state); installs made before skiff was this strict are fixed here.
   const fixed = await makePrivate(dataDir);
   if (fixed > 0) logger.info({ dataDir, fixed }, 'removed group and other access in the data dir');
+  // skiff's NAT network needs root (bridges, taps, nftables); it is brought up at the first NAT boot.
+  const network = undefined;
   const settings = new SettingsService(
     dataDir,
-    options.imageMirror ? { 'local.image.mirror': options.imageMirror } : {},
+    {
+      ...(options.imageMirror ? { 'local.image.mirror': options.imageMirror } : {}),
+      'local.network-mode': options.networkMode ?? (network === undefined ? 'user' : 'nat'),
+    },
     systemClock.now,
   );
   reportStateLoad(logger, 'settings.json', await settings.load());
@@ -66,6 +73,8 @@ export async function compose(
     catalog,
     version: options.version,
     driver: settings.raw('local.driver'),
+    network,
+    networkMode: () => (settings.raw('local.network-mode') === 'nat' ? 'nat' : 'user'),
   });
   return {
     services: { version: options.version, catalog, settings, instances: vms.instances, vault: vms.vault },

@@ -36,6 +36,7 @@ async function main(): Promise<number> {
     logger,
     tuning: options.tuning,
     imageMirror: options.imageMirror,
+    networkMode: options.networkMode,
   });
   const app = await buildServer(services, logger);
   await app.listen({ path: options.socket });

@@ -35,3 +35,18 @@ test('a bad number is refused naming its option', () => {
       /--retry-factor/.test(error.message),
   );
 });
+
+test('--network-mode: nat or user, from the flag or SKIFF_NETWORK_MODE; unset leaves it to the daemon', () => {
+  assert.equal(parseDaemonOptions([], host).networkMode, null);
+  assert.equal(parseDaemonOptions(['--network-mode', 'user'], host).networkMode, 'user');
+  assert.equal(parseDaemonOptions([], { ...host, env: { SKIFF_NETWORK_MODE: 'nat' } }).networkMode, 'nat');
+  assert.equal(
+    parseDaemonOptions(['--network-mode', 'user'], { ...host, env: { SKIFF_NETWORK_MODE: 'nat' } })
+      .networkMode,
+    'user',
+  );
+  assert.throws(
+    () => parseDaemonOptions(['--network-mode', 'bridge'], host),
+    /--network-mode: expected nat or user/,
+  );
+});

@@ -12,6 +12,8 @@ export interface DaemonOptions {
   logLevel: string;
   /** Default of `local.image.mirror` when the setting was never set (air-gapped installs, tests). */
   imageMirror: string;
+  /** Default of `local.network-mode` when the setting was never set; null: nat as root, else user. */
+  networkMode: 'nat' | 'user' | null;
   tuning: CatalogTuning;
   help: boolean;
   version: boolean;
@@ -26,6 +28,8 @@ Options:
   --socket PATH             API socket (env SKIFF_SOCKET; default /run/skiff/skiffd.sock as root,
                             else $XDG_RUNTIME_DIR/skiff/skiffd.sock)
   --image-mirror URL        default for the local.image.mirror setting (a base URL with releases/ and daily/)
+  --network-mode MODE       default for the local.network-mode setting: nat (a bridge, root only) or
+                            user (QEMU user-mode networking) (env SKIFF_NETWORK_MODE; default nat as root)
   --log-level LEVEL         trace|debug|info|warn|error (default info, env SKIFF_LOG_LEVEL)
   --version                 print the version and exit
   -h, --help                this help
@@ -64,6 +68,7 @@ export function parseDaemonOptions(argv: string[], host: HostIdentity): DaemonOp
         socket: { type: 'string' },
         'log-level': { type: 'string' },
         'image-mirror': { type: 'string' },
+        'network-mode': { type: 'string' },
         'no-network-watch': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -91,7 +96,12 @@ export function parseDaemonOptions(argv: string[], host: HostIdentity): DaemonOp
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new SkiffError('invalid-argument', `--log-level: unknown level "${logLevel}"`);
   }
+  const networkMode = (values['network-mode'] as string | undefined) ?? host.env.SKIFF_NETWORK_MODE ?? null;
+  if (networkMode !== null && networkMode !== 'nat' && networkMode !== 'user') {
+    throw new SkiffError('invalid-argument', `--network-mode: expected nat or user, got "${networkMode}"`);
+  }
   return {
+    networkMode,
     dataDir: (values['data-dir'] as string | undefined) ?? defaultDataDir(host),
     socket: (values.socket as string | undefined) ?? defaultSocketPath(host),
     logLevel,

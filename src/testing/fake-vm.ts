@@ -102,7 +102,12 @@ export class FakeDriver implements VmDriver {
       pid: this.nextPid++,
       port: this.nextPort++,
     });
-    return { host: '127.0.0.1', port: vm.port };
+    const primary = spec.nics[0];
+    if (primary === undefined) throw new SkiffError('invalid-argument', `fake: ${name} has no NIC`);
+    if (primary.attach.kind === 'user') return { host: '127.0.0.1', port: vm.port };
+    if (spec.sshAddress === undefined)
+      throw new SkiffError('invalid-argument', `fake: ${name}: a bridged NIC needs sshAddress`);
+    return { host: spec.sshAddress, port: 22 };
   }
 }
 

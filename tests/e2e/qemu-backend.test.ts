@@ -97,13 +97,12 @@ describe('QemuBackend end to end', { skip: why ?? false, timeout: 15 * 60_000 },
       dir,
       cpus: 1,
       memoryBytes: 256 * 1024 * 1024,
-      sshPort: await freePort(),
-      mac: '52:54:00:5c:1f:01',
+      nics: [{ kind: 'user', mac: '52:54:00:5c:1f:01', sshPort: await freePort() }],
       accel: accel.accel,
     };
     target = {
       host: '127.0.0.1',
-      port: spec.sshPort,
+      port: sshPortOf(spec),
       user: 'ubuntu',
       keyPath: keys.privateKeyPath,
       hostKey: { knownHostsFile: join(root, 'known_hosts'), alias: 'e2e', learn: true },
@@ -250,3 +249,9 @@ describe('QemuBackend end to end', { skip: why ?? false, timeout: 15 * 60_000 },
     });
   });
 });
+
+function sshPortOf(spec: VmLaunchSpec): number {
+  const [nic] = spec.nics;
+  assert.ok(nic?.kind === 'user');
+  return nic.sshPort;
+}

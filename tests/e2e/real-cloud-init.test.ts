@@ -158,13 +158,13 @@ describe('the real cloud-init reads what skiff writes', { timeout: 40 * 60_000 }
     await mkdir(dir, { recursive: true });
     const keys = await ensureKeyPair({ dir: join(work, 'keys') });
     const host = await ensureKeyPair({ dir: join(work, 'keys'), name: 'host_ed25519', comment: 'direct' });
+    const sshPort = await freeLoopbackPort();
     direct = {
       name: 'direct',
       dir,
       cpus: 2,
       memoryBytes: 1024 ** 3,
-      sshPort: await freeLoopbackPort(),
-      mac: '52:54:00:12:34:56',
+      nics: [{ kind: 'user', mac: '52:54:00:12:34:56', sshPort }],
       accel: (await backend.detectAccelerator()).accel,
     };
     await backend.createDisk({ dir, baseImage: image, diskBytes: 4 * 1024 ** 3 });
@@ -173,7 +173,7 @@ describe('the real cloud-init reads what skiff writes', { timeout: 40 * 60_000 }
       hostname: 'direct',
       sshAuthorizedKeys: [keys.publicKey],
       userData: '#!/bin/sh\necho "script ran as $(id -un)" > /var/tmp/script-ran\n',
-      macAddress: direct.mac,
+      macAddress: '52:54:00:12:34:56',
       hostKey: { privateKey: await readFile(host.privateKeyPath, 'utf8'), publicKey: host.publicKey },
     });
     assert.match(files['network-config'] ?? '', /macaddress: "52:54:00:12:34:56"/);
@@ -184,7 +184,7 @@ describe('the real cloud-init reads what skiff writes', { timeout: 40 * 60_000 }
     await writeFile(join(work, 'known_hosts'), knownHostsLine('direct', host.publicKey));
     const target: SshTarget = {
       host: '127.0.0.1',
-      port: direct.sshPort,
+      port: sshPort,
       user: 'ubuntu',
       keyPath: keys.privateKeyPath,
       hostKey: { knownHostsFile: join(work, 'known_hosts'), alias: 'direct' },

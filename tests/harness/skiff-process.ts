@@ -26,6 +26,11 @@ export interface DaemonStartOptions {
   /** Default: `skiffd.sock` in the data dir (reachable by root only, as the data dir is 0700). */
   socket?: string;
   args?: string[];
+  /**
+   * `--network-mode`; default `user`: a daemon in the machine's own namespace must never make a bridge there.
+   * Only daemons inside a test's own network namespace may use `nat`.
+   */
+  networkMode?: 'nat' | 'user';
   env?: NodeJS.ProcessEnv;
   /** Wraps the argv, e.g. to run the daemon inside a network namespace. */
   spawnWith?: (argv: string[], env: NodeJS.ProcessEnv) => ChildProcess;
@@ -59,6 +64,8 @@ export class SkiffDaemon {
       options.mirror,
       '--log-level',
       'debug',
+      '--network-mode',
+      options.networkMode ?? 'user',
       ...(options.args ?? []),
     ];
     const env = { ...process.env, SKIFF_NO_AUTOSTART: '1', ...options.env };

@@ -115,7 +115,16 @@ test('--socket at a regular file: skiffd refuses to start and leaves the file al
     await writeFile(victim, 'keep me');
     const child = spawn(
       SKIFFD,
-      ['--data-dir', join(dir, 'data'), '--socket', victim, '--image-mirror', MIRROR],
+      [
+        '--data-dir',
+        join(dir, 'data'),
+        '--socket',
+        victim,
+        '--image-mirror',
+        MIRROR,
+        '--network-mode',
+        'user',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, SKIFF_NO_AUTOSTART: '1' },

@@ -58,8 +58,7 @@ describe('QEMU and hostile base images', { skip: tools ? false : 'QEMU is not in
       dir,
       cpus: 1,
       memoryBytes: 64 * MIB,
-      sshPort: 2222,
-      mac: '52:54:00:00:00:07',
+      nics: [{ kind: 'user', mac: '52:54:00:00:00:07', sshPort: 2222 }],
       accel: 'tcg',
     };
   }

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { VmLaunchSpec } from './machine.js';
-import { diskArgs, qemuArgs, qemuOptValue, validateLaunchSpec } from './args.js';
+import { diskArgs, inheritedFds, nicArgs, qemuArgs, qemuOptValue, validateLaunchSpec } from './args.js';
 
 const spec: VmLaunchSpec = {
   name: 'primary',
   dir: '/var/lib/skiff/instances/primary',
   cpus: 2,
   memoryBytes: 1024 * 1024 * 1024,
-  sshPort: 40022,
-  mac: '52:54:00:AB:CD:EF',
+  nics: [{ kind: 'user', mac: '52:54:00:AB:CD:EF', sshPort: 40022 }],
   accel: 'tcg',
 };
 const D = spec.dir;
@@ -113,10 +112,29 @@ test('qemuArgs: commas in paths are doubled in option values, not in -pidfile or
 
 test('validateLaunchSpec: names every bad field at once', () => {
   assert.throws(
-    () => validateLaunchSpec({ ...spec, dir: 'rel', cpus: 0, memoryBytes: 1, sshPort: 70000, mac: 'nope' }),
+    () =>
+      validateLaunchSpec({
+        ...spec,
+        dir: 'rel',
+        cpus: 0,
+        memoryBytes: 1,
+        nics: [
+          { kind: 'user', sshPort: 70000, mac: 'nope' },
+          { kind: 'user', sshPort: 22, mac: '52:54:00:00:00:01' },
+          { kind: 'tap', mac: '52:54:00:00:00:02', ifname: 'a-name-far-too-long', bridge: 'br 0' },
+        ],
+      }),
     (error: Error & { code?: string }) => {
       assert.equal(error.code, 'invalid-argument');
-      for (const field of ['dir:', 'cpus:', 'memoryBytes:', 'sshPort:', 'mac:'])
+      const fields = [
+        'dir:',
+        'cpus:',
+        'memoryBytes:',
+        'nics[0].sshPort:',
+        'nics[0].mac:',
+        'nics[1]: only the first',
+      ];
+      for (const field of [...fields, 'nics[2].ifname:', 'nics[2].bridge:'])
         assert.ok(error.message.includes(field), field);
       return true;
     },
@@ -126,4 +144,30 @@ test('validateLaunchSpec: names every bad field at once', () => {
 test('validateLaunchSpec: a QMP socket path over the unix-socket limit is refused up front', () => {
   assert.throws(() => validateLaunchSpec({ ...spec, dir: `/${'d'.repeat(98)}` }), /107-byte limit/);
   assert.doesNotThrow(() => validateLaunchSpec({ ...spec, dir: `/${'d'.repeat(97)}` }));
+});
+
+test('nicArgs: user, tap and macvtap NICs in guest order; a tap makes QEMU start paused (-S)', () => {
+  const nics: VmLaunchSpec['nics'] = [
+    { kind: 'tap', mac: '52:54:00:00:00:0A', ifname: 'sk01234567t0', bridge: 'skiffbr0' },
+    { kind: 'macvtap', mac: '52:54:00:00:00:0b', hostFd: 41 },
+    { kind: 'macvtap', mac: '52:54:00:00:00:0c', hostFd: 17 },
+  ];
+  assert.deepEqual(nicArgs(nics), [
+    ...['-netdev', 'tap,id=n0,ifname=sk01234567t0,script=no,downscript=no'],
+    ...['-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:00:00:0a'],
+    ...['-netdev', 'tap,id=n1,fd=3', '-device', 'virtio-net-pci,netdev=n1,mac=52:54:00:00:00:0b'],
+    ...['-netdev', 'tap,id=n2,fd=4', '-device', 'virtio-net-pci,netdev=n2,mac=52:54:00:00:00:0c'],
+  ]);
+  // QEMU inherits the daemon's descriptors in the same order: its fd 3 is our 41.
+  assert.deepEqual(inheritedFds(nics), [41, 17]);
+  assert.ok(qemuArgs({ ...spec, nics }, BASE).includes('-S'));
+  assert.ok(!qemuArgs(spec, BASE).includes('-S'));
+});
+
+test('validateLaunchSpec: a VM without NICs, or a macvtap without a descriptor, is refused', () => {
+  assert.throws(() => validateLaunchSpec({ ...spec, nics: [] }), /nics: at least one NIC/);
+  assert.throws(
+    () => validateLaunchSpec({ ...spec, nics: [{ kind: 'macvtap', mac: '52:54:00:00:00:01', hostFd: -1 }] }),
+    /nics\[0\]\.hostFd/,
+  );
 });

@@ -36,11 +36,7 @@ export function validateLaunchSpec(spec: VmLaunchSpec): void {
   if (!Number.isFinite(spec.memoryBytes) || spec.memoryBytes < 16 * MIB) {
     problems.push(`memoryBytes: must be at least 16 MiB, got ${spec.memoryBytes}`);
   }
-  if (!Number.isInteger(spec.sshPort) || spec.sshPort < 1 || spec.sshPort > 65535) {
-    problems.push(`sshPort: must be 1-65535, got ${spec.sshPort}`);
-  }
-  if (!MAC.test(spec.mac))
-    problems.push(`mac: must look like 52:54:00:12:34:56, got ${JSON.stringify(spec.mac)}`);
+  problems.push(...nicProblems(spec.nics));
   const qmpPath = join(spec.dir, VM_FILES.qmp);
   if (Buffer.byteLength(qmpPath) > MAX_UNIX_SOCKET_PATH_BYTES) {
     problems.push(
@@ -53,6 +49,64 @@ export function validateLaunchSpec(spec: VmLaunchSpec): void {
       details: { problems },
     });
   }
+}
+
+/** Linux interface names: at most 15 bytes (IFNAMSIZ 16 with the NUL), no slash, space or colon. */
+const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function nicProblems(nics: VmLaunchSpec['nics']): string[] {
+  const problems: string[] = [];
+  if (nics.length === 0) problems.push('nics: at least one NIC is needed');
+  nics.forEach((nic, i) => {
+    const at = `nics[${i}]`;
+    if (!MAC.test(nic.mac))
+      problems.push(`${at}.mac: must look like 52:54:00:12:34:56, got ${JSON.stringify(nic.mac)}`);
+    switch (nic.kind) {
+      case 'user':
+        if (i !== 0) problems.push(`${at}: only the first NIC may be user-mode`);
+        if (!Number.isInteger(nic.sshPort) || nic.sshPort < 1 || nic.sshPort > 65535)
+          problems.push(`${at}.sshPort: must be 1-65535, got ${nic.sshPort}`);
+        break;
+      case 'tap':
+        for (const [field, value] of [
+          ['ifname', nic.ifname],
+          ['bridge', nic.bridge],
+        ] as const)
+          if (!IFNAME.test(value))
+            problems.push(`${at}.${field}: not an interface name: ${JSON.stringify(value)}`);
+        break;
+      case 'macvtap':
+        if (!Number.isInteger(nic.hostFd) || nic.hostFd < 0)
+          problems.push(`${at}.hostFd: must be an open descriptor, got ${nic.hostFd}`);
+        break;
+      default: {
+        const never: never = nic;
+        problems.push(`${at}: unknown kind ${JSON.stringify(never)}`);
+      }
+    }
+  });
+  return problems;
+}
+
+/** The descriptors QEMU inherits, in order: its fd 3, 4, ... (spawn's stdio after stdin/out/err). */
+export function inheritedFds(nics: VmLaunchSpec['nics']): number[] {
+  return nics.flatMap((nic) => (nic.kind === 'macvtap' ? [nic.hostFd] : []));
+}
+
+/** -netdev/-device pairs for the NICs; netdev ids are n0, n1, ... in guest order (hostfwd_add names n0). */
+export function nicArgs(nics: VmLaunchSpec['nics']): string[] {
+  let inherited = 0;
+  return nics.flatMap((nic, i) => {
+    const id = `n${i}`;
+    const netdev =
+      nic.kind === 'user'
+        ? `user,id=${id},hostfwd=tcp:127.0.0.1:${nic.sshPort}-:22`
+        : nic.kind === 'tap'
+          ? // QEMU creates the tap (root may); no scripts: the backend enslaves it to the bridge itself.
+            `tap,id=${id},ifname=${nic.ifname},script=no,downscript=no`
+          : `tap,id=${id},fd=${3 + inherited++}`;
+    return ['-netdev', netdev, '-device', `virtio-net-pci,netdev=${id},mac=${nic.mac.toLowerCase()}`];
+  });
 }
 
 /** The base image under an instance disk, as the disk's qcow2 header names it. */
@@ -127,10 +181,7 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
     // kernels lack, and savevm skips read-only drives (a writable raw ISO would block suspend).
     '-drive',
     `file=${qemuOptValue(file(VM_FILES.seed))},format=raw,if=virtio,readonly=on`,
-    '-netdev',
-    `user,id=n0,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
-    '-device',
-    `virtio-net-pci,netdev=n0,mac=${spec.mac.toLowerCase()}`,
+    ...nicArgs(spec.nics),
     // Guests generate SSH host keys at first boot; without an entropy device that waits on the CRNG.
     '-object',
     'rng-random,id=rng0,filename=/dev/urandom',
@@ -145,5 +196,7 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
     `file:${file(VM_FILES.serial)}`,
   ];
   if (spec.resumeFromSuspend) args.push('-loadvm', SUSPEND_SNAPSHOT);
+  // Taps join their bridge only after QEMU made them: the guest waits paused until then (the backend `cont`s).
+  if (spec.nics.some((nic) => nic.kind === 'tap')) args.push('-S');
   return args;
 }

@@ -33,8 +33,7 @@ async function specIn(name: string): Promise<VmLaunchSpec> {
     dir,
     cpus: 1,
     memoryBytes: 64 * 1024 * 1024,
-    sshPort: 2222,
-    mac: '52:54:00:00:00:01',
+    nics: [{ kind: 'user', mac: '52:54:00:00:00:01', sshPort: 2222 }],
     accel: 'tcg',
   };
 }

@@ -13,7 +13,15 @@ import { assertSelfContained } from '../../core/image-safety.js';
 import { VM_FILES } from './machine.js';
 import type { Accelerator, VmLaunchSpec, VmPower } from './machine.js';
 import { detectAccelerator, qemuKvmProbe } from './accel.js';
-import { QEMU_BINARY, SUSPEND_SNAPSHOT, qemuArgs, validateLaunchSpec, type BaseImage } from './args.js';
+import {
+  QEMU_BINARY,
+  SUSPEND_SNAPSHOT,
+  inheritedFds,
+  qemuArgs,
+  validateLaunchSpec,
+  type BaseImage,
+} from './args.js';
+import { enslaveTap } from './host-nics.js';
 import { createOverlay, deleteSnapshot, growImage, imageInfo, inspectImage } from './img.js';
 import { findExecutable, livePidFor, waitForExit } from './process.js';
 import { withQmp } from './qmp-client.js';
@@ -298,12 +306,21 @@ export class QemuBackend {
       qmpPath: f.qmp,
       timeoutMs: this.options.startTimeoutMs,
       signal,
+      inheritFds: inheritedFds(spec.nics),
     });
     try {
+      const taps = spec.nics.flatMap((nic) => (nic.kind === 'tap' ? [nic] : []));
+      try {
+        for (const tap of taps) await enslaveTap(tap.ifname, tap.bridge);
+      } catch (error) {
+        // QEMU waits paused (-S) for its taps: one that cannot join its bridge ends the start.
+        await quit(qmp);
+        throw error;
+      }
       if (spec.resumeFromSuspend) {
         await this.ensureRunning(qmp);
         await qmp.human(`delvm ${SUSPEND_SNAPSHOT}`, { timeoutMs: this.options.saveTimeoutMs });
-      }
+      } else if (taps.length > 0) await qmp.execute('cont');
     } finally {
       qmp.close();
     }

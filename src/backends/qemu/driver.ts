@@ -3,7 +3,8 @@
  * loopback SSH forward (user-mode networking), the cloud-init data as a NoCloud ISO, suspend as an internal
  * qcow2 snapshot. Accelerator detection (KVM where usable, else TCG) lives here, done once and lazily.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import { freeLoopbackPort } from '../host/free-port.js';
@@ -12,16 +13,20 @@ import type {
   CloudInitData,
   DriverFeatures,
   GuestEndpoint,
+  NicSpec,
   StartSpec,
   VmDriver,
   VmInstance,
   VmPower,
 } from '../../services/instances/ports.js';
 import { QemuBackend } from './backend.js';
-import type { Accelerator } from './machine.js';
+import { assertBridge, deleteLinksNamed, hostNicName, openMacvtap } from './host-nics.js';
+import type { Accelerator, QemuNic } from './machine.js';
 
-/** The forwarded SSH port of the running VM, kept beside it so a restarted daemon finds it again. */
-const SSH_PORT_FILE = 'ssh-port';
+/** `HOST PORT` where the running VM's SSH answers, kept beside it so a restarted daemon finds it again. */
+const SSH_ENDPOINT_FILE = 'ssh-endpoint';
+/** The same, for VMs started before bridged NICs: only the loopback port. */
+const LEGACY_SSH_PORT_FILE = 'ssh-port';
 /** Names the service hands out; checked again here because a name becomes a path. */
 const NAME = /^[A-Za-z][A-Za-z0-9-]{0,62}$/;
 const GRACEFUL_STOP_MS = 120_000;
@@ -43,7 +48,7 @@ export class QemuDriver implements VmDriver {
     resize: true,
     snapshots: false,
     mounts: false,
-    extraNics: false,
+    extraNics: true,
   };
   private readonly backend: QemuBackend;
   private readonly allocatePort: () => Promise<number>;
@@ -107,30 +112,67 @@ class QemuInstance implements VmInstance {
   }
 
   async start(spec: StartSpec, signal?: AbortSignal): Promise<GuestEndpoint> {
-    const port = await this.host.allocatePort();
-    const portFile = join(this.dir, SSH_PORT_FILE);
-    await writeFile(`${portFile}.tmp`, `${port}\n`);
-    await rename(`${portFile}.tmp`, portFile);
-    await this.backend.start(
-      {
-        name: this.name,
-        dir: this.dir,
-        cpus: spec.cpus,
-        memoryBytes: spec.memoryBytes,
-        sshPort: port,
-        mac: userModeMac(this.name, spec),
-        accel: await this.host.accel(),
-        resumeFromSuspend: spec.resume ?? false,
-      },
-      signal,
-    );
-    return { host: '127.0.0.1', port };
+    const opened: FileHandle[] = [];
+    try {
+      const nics: QemuNic[] = [];
+      for (const [index, nic] of spec.nics.entries()) nics.push(await this.hostNic(nic, index, opened));
+      const endpoint = endpointOf(this.name, nics[0], spec.sshAddress);
+      const file = join(this.dir, SSH_ENDPOINT_FILE);
+      await writeFile(`${file}.tmp`, `${endpoint.host} ${endpoint.port}\n`);
+      await rename(`${file}.tmp`, file);
+      await this.backend.start(
+        {
+          name: this.name,
+          dir: this.dir,
+          cpus: spec.cpus,
+          memoryBytes: spec.memoryBytes,
+          nics,
+          accel: await this.host.accel(),
+          resumeFromSuspend: spec.resume ?? false,
+        },
+        signal,
+      );
+      return endpoint;
+    } catch (error) {
+      await this.removeMacvtaps();
+      throw error;
+    } finally {
+      // QEMU holds its own copies of the macvtap descriptors now (or never will).
+      await Promise.all(opened.map((handle) => handle.close()));
+    }
+  }
+
+  /** The QEMU side of one NIC, making what the host needs first (a macvtap device, checks). */
+  private async hostNic(nic: NicSpec, index: number, opened: FileHandle[]): Promise<QemuNic> {
+    const { mac, attach } = nic;
+    switch (attach.kind) {
+      case 'user':
+        return { kind: 'user', mac, sshPort: await this.host.allocatePort() };
+      case 'bridge':
+        await assertBridge(attach.bridge);
+        return { kind: 'tap', mac, ifname: hostNicName(this.name, index, 'tap'), bridge: attach.bridge };
+      case 'macvtap': {
+        const handle = await openMacvtap(hostNicName(this.name, index, 'macvtap'), attach.parent, mac);
+        opened.push(handle);
+        return { kind: 'macvtap', mac, hostFd: handle.fd };
+      }
+      default: {
+        const never: never = attach;
+        throw new SkiffError('invalid-argument', `unknown NIC attachment ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** macvtap devices outlive QEMU (taps QEMU made die with it). Never throws. */
+  private async removeMacvtaps(): Promise<void> {
+    await deleteLinksNamed(hostNicName(this.name, 0, 'macvtap').slice(0, -1)).catch(() => undefined);
   }
 
   async stop(options: { force?: boolean; timeoutMs?: number }): Promise<void> {
-    if (options.force) return this.backend.kill(this.dir);
-    if ((await this.backend.power(this.dir)) !== 'stopped')
+    if (options.force) await this.backend.kill(this.dir);
+    else if ((await this.backend.power(this.dir)) !== 'stopped')
       await this.backend.powerdown(this.dir, options.timeoutMs ?? GRACEFUL_STOP_MS);
+    await this.removeMacvtaps();
   }
 
   power(): Promise<VmPower> {
@@ -139,8 +181,13 @@ class QemuInstance implements VmInstance {
 
   async endpoint(): Promise<GuestEndpoint | null> {
     if ((await this.backend.pid(this.dir)) === null) return null;
-    const port = Number((await readFile(join(this.dir, SSH_PORT_FILE), 'utf8').catch(() => '')).trim());
-    return Number.isInteger(port) && port > 0 ? { host: '127.0.0.1', port } : null;
+    const read = (file: string) => readFile(join(this.dir, file), 'utf8').catch(() => '');
+    // `HOST PORT`; VMs started before bridges kept only the loopback port, in `ssh-port`.
+    const [host, port] = ((await read(SSH_ENDPOINT_FILE)) || `127.0.0.1 ${await read(LEGACY_SSH_PORT_FILE)}`)
+      .trim()
+      .split(/\s+/);
+    const number = Number(port);
+    return host && Number.isInteger(number) && number > 0 && number < 65536 ? { host, port: number } : null;
   }
 
   pid(): Promise<number | null> {
@@ -158,14 +205,23 @@ class QemuInstance implements VmInstance {
 
   async destroy(): Promise<void> {
     await this.backend.kill(this.dir);
+    await this.removeMacvtaps();
     await rm(this.dir, { recursive: true, force: true });
   }
 }
 
-/** The MAC of the one user-mode NIC this driver runs today. @throws unsupported for anything else */
-function userModeMac(name: string, spec: StartSpec): string {
-  const [primary, ...extra] = spec.nics;
-  if (primary === undefined || primary.attach.kind !== 'user' || extra.length > 0)
-    throw new SkiffError('unsupported', `qemu driver: ${name}: only one user-mode NIC is supported yet`);
-  return primary.mac;
+/** Where SSH answers: the loopback forward of a user-mode primary NIC, else port 22 at the reserved address. */
+function endpointOf(
+  name: string,
+  primary: QemuNic | undefined,
+  sshAddress: string | undefined,
+): GuestEndpoint {
+  if (primary === undefined) throw new SkiffError('invalid-argument', `${name}: a VM needs at least one NIC`);
+  if (primary.kind === 'user') return { host: '127.0.0.1', port: primary.sshPort };
+  if (sshAddress === undefined || isIP(sshAddress) === 0)
+    throw new SkiffError(
+      'invalid-argument',
+      `${name}: a bridged primary NIC needs the guest's address for SSH`,
+    );
+  return { host: sshAddress, port: 22 };
 }

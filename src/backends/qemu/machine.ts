@@ -24,6 +24,15 @@ export const VM_FILES = {
   log: 'qemu.log',
 } as const;
 
+/** One NIC as QEMU is told about it; every MAC is stable per instance. */
+export type QemuNic =
+  /** User-mode NAT; `sshPort` on 127.0.0.1 forwards to the guest's port 22. */
+  | { kind: 'user'; mac: string; sshPort: number }
+  /** A tap QEMU creates (`ifname`) and the backend then enslaves to `bridge` before the guest runs. */
+  | { kind: 'tap'; mac: string; ifname: string; bridge: string }
+  /** A macvtap device made beforehand: the daemon's open descriptor `hostFd` of it is inherited by QEMU. */
+  | { kind: 'macvtap'; mac: string; hostFd: number };
+
 export type Accelerator = 'kvm' | 'tcg';
 
 export interface VmLaunchSpec {
@@ -32,10 +41,8 @@ export interface VmLaunchSpec {
   dir: string;
   cpus: number;
   memoryBytes: number;
-  /** Host port on 127.0.0.1 forwarded to the guest's port 22 (user-mode networking). */
-  sshPort: number;
-  /** MAC address of the virtio NIC (stable per instance). */
-  mac: string;
+  /** The virtio NICs in guest order (netdev ids n0, n1, ...); at most one user-mode NIC, and only first. */
+  nics: QemuNic[];
   accel: Accelerator;
   /** Restore the state saved by suspend() when starting. */
   resumeFromSuspend?: boolean;

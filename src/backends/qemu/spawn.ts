@@ -25,6 +25,8 @@ export interface SpawnQemuOptions {
   /** Budget from spawn to a negotiated QMP connection (includes -loadvm restoring RAM). */
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Open descriptors QEMU inherits as its fd 3, 4, ... (macvtap devices). */
+  inheritFds?: number[];
 }
 
 /** Reads what QEMU wrote to its log since `offset` (the start-up error, typically). Never throws. */
@@ -63,7 +65,7 @@ export async function spawnQemu(options: SpawnQemuOptions): Promise<{ pid: numbe
     child = spawn(options.binary, options.args, {
       cwd: options.cwd,
       detached: true,
-      stdio: ['ignore', log.fd, log.fd],
+      stdio: ['ignore', log.fd, log.fd, ...(options.inheritFds ?? [])],
     });
   } finally {
     await log.close();

@@ -85,6 +85,11 @@ const renderers: Renderers<InfoDocument> = {
       .join('\n'),
 };
 
+const NETWORK_WORDS = {
+  nat: "NAT (skiff's bridge)",
+  user: 'user-mode (reach it with exec, shell or forward)',
+};
+
 function block(name: string, i: InstanceInfoJson): string {
   const disk = Object.values(i.disks)[0];
   const rows: Array<[string, string]> = [
@@ -92,6 +97,7 @@ function block(name: string, i: InstanceInfoJson): string {
     ['State', i.state],
     ['Snapshots', i.snapshot_count],
     ['IPv4', i.ipv4.join('\n                ') || '--'],
+    ...(i.network_mode ? [['Network', NETWORK_WORDS[i.network_mode]] as [string, string]] : []),
     ['Release', i.release || '--'],
     [
       'Image hash',

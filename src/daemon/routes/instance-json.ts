@@ -3,6 +3,7 @@
  */
 import type { InstanceInfoJson, InstanceSummaryJson } from '../../api/contract.js';
 import type { InstanceInfo, InstanceView } from '../../services/instances/instances.js';
+import { networkModeOf } from '../../services/instances/nics.js';
 
 /** `Ubuntu 24.04 LTS` for catalog images; what was asked for (URL, file) for custom ones. */
 export function imageDescription(view: InstanceView): string {
@@ -13,7 +14,7 @@ export function imageDescription(view: InstanceView): string {
 
 export function summaryJson(view: InstanceView): InstanceSummaryJson {
   // With user-mode networking the guest's address is not reachable from the host, so list shows none.
-  return { name: view.record.name, state: view.state, ipv4: [], release: imageDescription(view) };
+  return { name: view.record.name, state: view.state, ipv4: view.ipv4, release: imageDescription(view) };
 }
 
 export function infoJson(info: InstanceInfo): InstanceInfoJson {
@@ -31,8 +32,10 @@ export function infoJson(info: InstanceInfo): InstanceInfoJson {
       ? { [facts.disk.device]: { used: String(facts.disk.usedBytes), total: String(facts.disk.totalBytes) } }
       : {},
     memory: facts?.memory ? { used: facts.memory.usedBytes, total: facts.memory.totalBytes } : {},
-    ipv4: facts?.ipv4 ?? [],
+    // NAT mode: the leased address first (the one the host reaches), then what else the guest holds.
+    ipv4: [...new Set([...info.ipv4, ...(facts?.ipv4 ?? [])])],
     mounts: {},
+    network_mode: networkModeOf(record),
     guest_facts: guest && {
       status: guest.status,
       read_at: guest.readAtMs === null ? null : new Date(guest.readAtMs).toISOString(),

@@ -11,6 +11,7 @@ import {
   FakeImages,
   fakeImageInfo,
 } from '../../testing/fake-vm.js';
+import { FakeNetwork } from '../../testing/fake-network.js';
 import { readMultipart } from '../../testing/mime-reader.js';
 import { InstancesService, type InstancesDeps } from './instances.js';
 import { reconcileInstances } from './reconcile.js';
@@ -19,7 +20,7 @@ import { InstanceStore } from './store.js';
 const SHA = 'a'.repeat(64);
 const quiet = { info: () => undefined, warn: () => undefined };
 
-async function setup() {
+async function setup(options: { mode?: 'nat' | 'user'; network?: FakeNetwork } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-instances-'));
   const clock = new FakeClock();
   const resolver = new FakeImageResolver([fakeImageInfo({ id: SHA, sha256: SHA })]);
@@ -43,6 +44,8 @@ async function setup() {
     dataDir,
     clock,
     log: quiet,
+    networkMode: () => options.mode ?? 'user',
+    ...(options.network ? { network: options.network } : {}),
   };
   const service = new InstancesService(deps);
   const progress: string[] = [];
@@ -449,6 +452,79 @@ test('a resume a crash interrupted (state restored, not yet dropped) is adopted 
     await service.stop('woke');
     await service.start('woke');
     assert.equal(t.driver.calls.at(-1), 'start woke');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('NAT mode: the primary NIC joins the bridge, SSH goes to the reserved address, kept across a restart', async () => {
+  const network = new FakeNetwork();
+  const t = await setup({ mode: 'nat', network });
+  try {
+    await t.service.launch({ image: 'noble', name: 'web' }, t.ctx);
+    const record = t.store.get('web');
+    assert.deepEqual(record?.network, { mode: 'nat', ipv4: '10.9.9.2' });
+    assert.deepEqual(t.driver.vm('web').start?.nics, [
+      { mac: record?.mac, attach: { kind: 'bridge', bridge: 'fakebr0' } },
+    ]);
+    assert.equal(t.driver.vm('web').start?.sshAddress, '10.9.9.2');
+    assert.equal((await t.service.sshTarget('web')).host, '10.9.9.2');
+    assert.equal((await t.service.sshTarget('web')).port, 22);
+    await t.service.launch({ image: 'noble', name: 'db' }, t.ctx);
+    assert.equal(t.store.get('db')?.network?.ipv4, '10.9.9.3');
+    await t.service.stop('web');
+    await t.service.start('web');
+    assert.equal(t.driver.vm('web').start?.sshAddress, '10.9.9.2');
+    // Soft delete keeps the address for recover; purge gives it back.
+    await t.service.delete('web');
+    assert.ok(network.reservations.has('web'));
+    await t.service.delete('web', { purge: true });
+    assert.ok(!network.reservations.has('web'));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test("NAT mode without skiff's network (a daemon not run as root) is refused before anything is made", async () => {
+  const t = await setup({ mode: 'nat' });
+  try {
+    await assert.rejects(
+      t.service.launch({ image: 'noble', name: 'web' }, t.ctx),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'unsupported');
+        assert.match(error.message, /local\.network-mode=user/);
+        return true;
+      },
+    );
+    assert.equal(t.store.all().length, 0);
+    assert.equal(t.images.users.size, 0);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('a launch that fails in NAT mode gives its address back', async () => {
+  const network = new FakeNetwork();
+  const t = await setup({ mode: 'nat', network });
+  try {
+    t.driver.failStart = new Error('qemu: could not open disk');
+    await assert.rejects(t.service.launch({ image: 'noble', name: 'web' }, t.ctx), /could not open disk/);
+    assert.equal(network.reservations.size, 0);
+    assert.equal(t.store.all().length, 0);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('records from before networks boot user-mode', async () => {
+  const t = await setup({ mode: 'nat', network: new FakeNetwork() });
+  try {
+    await t.service.launch({ image: 'noble', name: 'old' }, t.ctx);
+    await t.store.update('old', (r) => delete r.network);
+    await t.service.stop('old');
+    await t.service.start('old');
+    assert.deepEqual(t.driver.vm('old').start?.nics[0]?.attach, { kind: 'user' });
+    assert.equal((await t.service.sshTarget('old')).host, '127.0.0.1');
   } finally {
     await t.cleanup();
   }

@@ -10,6 +10,7 @@ import { pinnedHostKey, removeGuestIdentity } from './guest-identity.js';
 import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } from './guest-facts-cache.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { NamedTimers } from './named-timers.js';
+import { bootNics, networkModeOf } from './nics.js';
 import { PowerProbe } from './power-probe.js';
 import { capability, type SshTarget, type VmInstance } from './ports.js';
 import { checkInstanceName, instanceDir } from './spec.js';
@@ -40,6 +41,8 @@ export interface BootOptions {
 export interface InstanceView {
   record: InstanceRecord;
   state: InstanceState;
+  /** Addresses the host can reach it at: its DHCP leases on skiff's bridge while it runs (NAT mode). */
+  ipv4: string[];
 }
 
 export interface InstanceInfo extends InstanceView {
@@ -103,9 +106,27 @@ export class InstancesService {
 
   /** Every instance with its live state. Reads only: never waits behind an operation. */
   async list(): Promise<InstanceView[]> {
+    const leases = await this.leases();
     return Promise.all(
-      this.deps.store.all().map(async (record) => ({ record, state: await this.liveState(record) })),
+      this.deps.store.all().map(async (record) => this.view(record, await this.liveState(record), leases)),
     );
+  }
+
+  private view(
+    record: InstanceRecord,
+    state: InstanceState,
+    leases: ReadonlyMap<string, string[]>,
+  ): InstanceView {
+    const running = state === 'Running' || state === 'Delayed Shutdown';
+    const nat = networkModeOf(record) === 'nat';
+    return { record, state, ipv4: running && nat ? [...(leases.get(record.mac.toLowerCase()) ?? [])] : [] };
+  }
+
+  /** Read only when some instance is on skiff's network: a user-mode daemon never touches its files. */
+  private async leases(): Promise<ReadonlyMap<string, string[]>> {
+    const network = this.deps.network;
+    const anyNat = this.deps.store.all().some((r) => networkModeOf(r) === 'nat');
+    return network !== undefined && anyNat ? network.leases() : new Map();
   }
 
   /**
@@ -117,7 +138,8 @@ export class InstancesService {
     const state = await this.liveState(record);
     const running = state === 'Running' || state === 'Delayed Shutdown';
     if (!running) this.guestFacts.forget(name);
-    return { record, state, guest: running ? await this.guestFacts.read(name) : null };
+    const view = this.view(record, state, await this.leases());
+    return { ...view, guest: running ? await this.guestFacts.read(name) : null };
   }
 
   /**
@@ -332,13 +354,9 @@ export class InstancesService {
     const timer = deadlineSignal(this.deps.clock, timeoutS * 1000);
     const deadline = timer.signal;
     try {
+      const { nics, sshAddress } = await bootNics(record, this.deps.network);
       const endpoint = await this.vm(record.name).start(
-        {
-          cpus: record.cpus,
-          memoryBytes: record.memoryBytes,
-          nics: [{ mac: record.mac, attach: { kind: 'user' } }],
-          resume,
-        },
+        { cpus: record.cpus, memoryBytes: record.memoryBytes, nics, sshAddress, resume },
         deadline,
       );
       const updated = await this.deps.store.update(
@@ -369,6 +387,7 @@ export class InstancesService {
     if (!record) return;
     await this.vm(name).destroy();
     await removeGuestIdentity(this.identityDir(name));
+    if (networkModeOf(record) === 'nat') await this.deps.network?.release(name);
     if (record.image.id) await this.deps.images.release(record.image.id, name).catch(() => undefined);
     await this.deps.store.remove(name);
   }

@@ -19,11 +19,13 @@ import type {
   ImageSource,
   ImageUpload,
   ImageStore,
+  ManagedNetwork,
   SshIdentity,
   VmDriver,
 } from './ports.js';
 import { checkInstanceName, generateName, instanceDir, launchSizes } from './spec.js';
-import type { InstanceRecord, InstanceStore } from './store.js';
+import { bootNics, requireNetwork } from './nics.js';
+import type { InstanceRecord, InstanceStore, NetworkMode } from './store.js';
 
 export interface LaunchRequest {
   /** What the user typed (alias, release, id prefix, URL); empty with `upload` or for the default. */
@@ -52,6 +54,10 @@ export interface LaunchDeps {
   /** A directory on the filesystem that holds instances and images: free space is checked there. */
   dataDir: string;
   clock: Clock;
+  /** skiff's NAT network; absent when the daemon cannot run one (not root). */
+  network?: ManagedNetwork;
+  /** The network mode new instances get (`local.network-mode`). */
+  networkMode: () => NetworkMode;
 }
 
 export interface LaunchContext {
@@ -68,13 +74,18 @@ const FREE_SPACE_MARGIN_BYTES = 256 * 2 ** 20;
 const COMPRESSED_EXPANSION = 4;
 
 /** Validates the request completely before anything is made. @returns the checked values. */
-export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDeps, 'store' | 'resolver'>) {
+export async function validateLaunch(
+  request: LaunchRequest,
+  deps: Pick<LaunchDeps, 'store' | 'resolver' | 'network' | 'networkMode'>,
+) {
   const sizes = launchSizes(
     { cpus: request.cpus, memory: request.memory, disk: request.disk },
     { memoryBytes: totalmem() },
   );
   const name = request.name === undefined || request.name === '' ? null : checkInstanceName(request.name);
   deps.resolver.check(request.image);
+  const networkMode = deps.networkMode();
+  if (networkMode === 'nat') requireNetwork(deps.network, request.name || 'the instance');
   if (name !== null && deps.store.has(name)) {
     throw new SkiffError('conflict', `an instance named "${name}" already exists`, {
       details: { field: 'name' },
@@ -89,7 +100,7 @@ export async function validateLaunch(request: LaunchRequest, deps: Pick<LaunchDe
   if (request.timeoutS !== undefined && !(request.timeoutS > 0)) {
     throw new SkiffError('invalid-argument', '--timeout must be a positive number of seconds');
   }
-  return { sizes, name };
+  return { sizes, name, networkMode };
 }
 
 /** Runs a launch; the caller holds no lock: the name is reserved by writing its record first. */
@@ -110,7 +121,7 @@ export async function launchInstance(
 
 async function launchChecked(
   request: LaunchRequest,
-  { sizes, name: requested }: Awaited<ReturnType<typeof validateLaunch>>,
+  { sizes, name: requested, networkMode }: Awaited<ReturnType<typeof validateLaunch>>,
   deps: LaunchDeps,
   ctx: LaunchContext & { signal: AbortSignal },
 ): Promise<InstanceRecord> {
@@ -138,6 +149,7 @@ async function launchChecked(
     createdAtMs: deps.clock.now(),
     shutdownAtMs: null,
     launched: false,
+    network: { mode: networkMode },
   };
   // Reserving the name: a second launch with the same name now fails validation with a conflict.
   if (deps.store.has(name)) throw new SkiffError('conflict', `an instance named "${name}" already exists`);
@@ -174,12 +186,10 @@ async function launchChecked(
     record.hostKey = hostPublicKey;
     await deps.store.put(record);
     ctx.progress('Starting');
+    const { nics, sshAddress } = await bootNics(record, deps.network);
+    if (sshAddress !== undefined) record.network = { mode: 'nat', ipv4: sshAddress };
     const endpoint = await vm.start(
-      {
-        cpus: sizes.cpus,
-        memoryBytes: sizes.memoryBytes,
-        nics: [{ mac: record.mac, attach: { kind: 'user' } }],
-      },
+      { cpus: sizes.cpus, memoryBytes: sizes.memoryBytes, nics, sshAddress },
       signal,
     );
     record.sshPort = endpoint.port;
@@ -205,6 +215,7 @@ async function launchChecked(
   } catch (error) {
     await vm.destroy().catch(() => undefined);
     await removeGuestIdentity(identityDir);
+    if (record.network?.mode === 'nat') await deps.network?.release(name).catch(() => undefined);
     if (acquiredId) await deps.images.release(acquiredId, name).catch(() => undefined);
     await deps.store.remove(name);
     if (timedOut(signal)) {

@@ -73,6 +73,14 @@ export const SETTING_KEYS: SettingKey[] = [
     isStored: idempotent,
   },
   {
+    // skiff's own: how new instances are networked. `nat` = skiff's bridge with an address the host can reach
+    // (root only); `user` = QEMU's user-mode NAT with an SSH forward. Empty: the daemon's default.
+    key: 'local.network-mode',
+    defaultValue: '',
+    normalise: (value) => (value === '' ? '' : oneOf('local.network-mode', ['nat', 'user'])(value)),
+    isStored: idempotent,
+  },
+  {
     key: 'local.privileged-mounts',
     defaultValue: 'true',
     normalise: (value) => oneOf('local.privileged-mounts', ['true', 'false'])(value.toLowerCase()),
