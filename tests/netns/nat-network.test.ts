@@ -1,0 +1,175 @@
+/**
+ * End to end, skiff's NAT network for real: skiffd (NAT mode) inside a network namespace this test made, with
+ * the test image served from a second namespace. Two instances get distinct addresses from skiff's dnsmasq;
+ * the namespace reaches a server in a guest by IP; a guest reaches the other by `NAME.skiff`; stop/start
+ * keeps MAC and address; a daemon killed with -9 comes back to guests that kept their network and re-adopts
+ * dnsmasq; `skiffd --remove-network` leaves no bridge, table or dnsmasq. Nothing here touches the machine's
+ * own network: every process that sees the bridge runs in the test's namespace.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { publishImage } from '../harness/local-mirror.js';
+import { TestNetwork } from '../harness/netns.js';
+import { waitFor } from '../harness/ns-process.js';
+import { buildTestImage } from '../harness/qemu-test-vm.js';
+import { SKIFFD, SkiffDaemon, type CliResult } from '../harness/skiff-process.js';
+
+interface ListEntry {
+  name: string;
+  state: string;
+  ipv4: string[];
+}
+
+const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+
+describe('NAT network in a namespace', { skip: TestNetwork.skipReason(), timeout: 25 * 60_000 }, () => {
+  let work: string;
+  let net: TestNetwork;
+  let daemon: SkiffDaemon | undefined;
+
+  const start = (dataDir: string) =>
+    SkiffDaemon.start({
+      mirror: net.mirrorUrl,
+      dataDir,
+      networkMode: 'nat',
+      spawnWith: (argv, env) => net.runInClient(argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    });
+  const list = async (): Promise<ListEntry[]> => {
+    const result = await daemon!.cli(['list', '--format', 'json']);
+    ok(result, 'list');
+    return (JSON.parse(result.stdout) as { list: ListEntry[] }).list;
+  };
+  const addressOf = async (name: string): Promise<string> => {
+    let address = '';
+    await waitFor(
+      async () => {
+        address = (await list()).find((i) => i.name === name)?.ipv4[0] ?? '';
+        return address !== '';
+      },
+      { timeoutMs: 60_000, what: `an address for ${name} in list` },
+    );
+    return address;
+  };
+  const inGuest = async (name: string, command: string): Promise<CliResult> =>
+    daemon!.cli(['exec', name, '--', 'sh', '-c', command], { timeoutMs: 60_000 });
+  const dnsmasqPids = async (): Promise<string[]> =>
+    (await net.execInClient(['sh', '-c', 'pgrep -x dnsmasq || true'])).split(/\s+/).filter(Boolean);
+
+  before(async () => {
+    const image = await buildTestImage();
+    work = await mkdtemp(join(tmpdir(), 'skiff-nat-'));
+    await publishImage(join(work, 'mirror'), image);
+    net = new TestNetwork();
+    await net.start();
+    await net.startServices({ mirrorDir: join(work, 'mirror') });
+    await net.up();
+    daemon = await start(join(work, 'data'));
+  });
+
+  after(async () => {
+    if (daemon) {
+      for (const instance of await list().catch(() => []))
+        await daemon.cli(['delete', '--purge', instance.name]).catch(() => undefined);
+      await daemon.stop({ keepData: true }).catch(() => undefined);
+    }
+    // QEMU and dnsmasq are detached: whatever a failure left in the namespace must not outlive the test.
+    if (net) killNamespaceProcesses(net.clientPid);
+    await net?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test('two instances get distinct addresses on the bridge; the host side reaches a guest by IP', async () => {
+    for (const name of ['alpha', 'beta'])
+      ok(
+        await daemon!.cli(['launch', 'noble', '-n', name, '-m', '256M', '-d', '1G'], { timeoutMs: 600_000 }),
+        name,
+      );
+    const [alpha, beta] = [await addressOf('alpha'), await addressOf('beta')];
+    assert.notEqual(alpha, beta);
+    // Neither collides with the namespace's own 10.200.0.0/16 addresses.
+    for (const address of [alpha, beta]) assert.doesNotMatch(address, /^10\.200\./);
+    const info = JSON.parse((await daemon!.cli(['info', 'alpha', '--format', 'json'])).stdout) as {
+      info: Record<string, { ipv4: string[]; network_mode: string }>;
+    };
+    assert.equal(info.info['alpha']?.ipv4[0], alpha);
+    assert.equal(info.info['alpha']?.network_mode, 'nat');
+    ok(
+      await inGuest(
+        'alpha',
+        'mkdir -p /var/tmp/www && echo hello-from-alpha > /var/tmp/www/index.html && ' +
+          'busybox httpd -p 8080 -h /var/tmp/www',
+      ),
+      'httpd',
+    );
+    const body = await net.execInClient(['curl', '-sS', '--max-time', '10', `http://${alpha}:8080/`]);
+    assert.equal(body.trim(), 'hello-from-alpha');
+  });
+
+  test('a guest reaches another by NAME.skiff', async () => {
+    const fetched = await inGuest('beta', 'wget -q -O - http://alpha.skiff:8080/');
+    ok(fetched, 'wget alpha.skiff from beta');
+    assert.equal(fetched.stdout.trim(), 'hello-from-alpha');
+  });
+
+  test('stop and start keep the MAC and the address', async () => {
+    const before = await addressOf('beta');
+    const mac = async () => (await inGuest('beta', 'cat /sys/class/net/eth0/address')).stdout.trim();
+    const macBefore = await mac();
+    ok(await daemon!.cli(['stop', 'beta']), 'stop');
+    ok(await daemon!.cli(['start', 'beta'], { timeoutMs: 300_000 }), 'start');
+    assert.equal(await addressOf('beta'), before);
+    assert.equal(await mac(), macBefore);
+  });
+
+  test('kill -9 of skiffd: guests keep their network, and the new daemon re-adopts dnsmasq', async () => {
+    const alpha = await addressOf('alpha');
+    const dnsmasqBefore = await dnsmasqPids();
+    assert.equal(dnsmasqBefore.length, 1, `one dnsmasq: ${dnsmasqBefore.join(' ')}`);
+    const dataDir = daemon!.dataDir;
+    await daemon!.signal('SIGKILL');
+    // With no daemon at all, the guest still answers on its address.
+    const body = await net.execInClient(['curl', '-sS', '--max-time', '10', `http://${alpha}:8080/`]);
+    assert.equal(body.trim(), 'hello-from-alpha');
+    daemon = await start(dataDir);
+    assert.equal(await addressOf('alpha'), alpha);
+    ok(await inGuest('beta', 'wget -q -O - http://alpha.skiff:8080/'), 'name resolution after the restart');
+    assert.deepEqual(await dnsmasqPids(), dnsmasqBefore);
+  });
+
+  test('skiffd --remove-network removes the bridge, the table and dnsmasq once no instance uses them', async () => {
+    for (const name of ['alpha', 'beta'])
+      ok(await daemon!.cli(['delete', '--purge', name]), `delete ${name}`);
+    const dataDir = daemon!.dataDir;
+    await daemon!.stop({ keepData: true });
+    daemon = undefined;
+    await net.execInClient([SKIFFD, '--data-dir', dataDir, '--remove-network'], { timeoutMs: 30_000 });
+    const links = await net.execInClient(['ip', '-o', 'link', 'show']);
+    assert.doesNotMatch(links, /skiffbr0|sk[0-9a-f]{8}t/);
+    const tables = await net.execInClient(['nft', 'list', 'tables']);
+    assert.doesNotMatch(tables, /skiff/);
+    assert.deepEqual(await dnsmasqPids(), []);
+  });
+});
+
+/** SIGKILLs every process in the network namespace of `holderPid` except the holder itself. */
+function killNamespaceProcesses(holderPid: number): void {
+  let namespace: string;
+  try {
+    namespace = readlinkSync(`/proc/${holderPid}/ns/net`);
+  } catch {
+    return;
+  }
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === holderPid || pid === process.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/net`) === namespace) process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+}
