@@ -15,6 +15,7 @@ import type { CatalogService } from '../services/catalog/catalog-service.js';
 import { CatalogImageResolver } from '../services/catalog/image-resolution.js';
 import { IDENTITY_FILES } from '../services/instances/guest-identity.js';
 import { InstancesService } from '../services/instances/instances.js';
+import { networkModeOf } from '../services/instances/nics.js';
 import { reconcileInstances } from '../services/instances/reconcile.js';
 import { InstanceStore } from '../services/instances/store.js';
 import type { ManagedNetwork, VmDriver } from '../services/instances/ports.js';
@@ -99,6 +100,15 @@ export async function composeInstances(options: {
     0
   )
     log.info(report, 'instances reconciled');
+
+  // Guests on skiff's network keep it while the daemon is away; at start the daemon takes it back (dnsmasq
+  // re-adopted and supervised again) without waiting for the next boot.
+  const network = options.network;
+  if (network !== undefined && store.all().some((r) => networkModeOf(r) === 'nat' && r.state !== 'Deleted'))
+    void network.ensure().then(
+      ({ bridge }) => log.info({ bridge }, "skiff's NAT network re-adopted"),
+      (error: unknown) => log.warn({ err: error }, "skiff's NAT network could not be brought up"),
+    );
 
   // Every 6 h: the newer image for each cached alias, then a prune of what went unused for 14 days.
   const maintenance = new VaultMaintenance({ vault, catalog, clock: systemClock, log });

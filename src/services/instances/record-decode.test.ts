@@ -79,3 +79,19 @@ test('a second record of one name is dropped, non-objects too; a non-list is unu
   assert.throws(() => decodeInstanceRecords({ web: good }), /expected a list, got object/);
   assert.throws(() => decodeInstanceRecords(null), /expected a list, got null/);
 });
+
+test('network: a mode and an IPv4 literal, or absent (records from before networks)', () => {
+  const nat = { ...good, name: 'nat', network: { mode: 'nat' as const, ipv4: '10.23.4.5' } };
+  const user = { ...good, name: 'user', network: { mode: 'user' as const } };
+  assert.deepEqual(decodeInstanceRecords([nat, user]).dropped, []);
+  const bad = [
+    { network: 'nat' },
+    { network: { mode: 'bridge' } },
+    { network: { mode: 'nat', ipv4: '10.0.0.1 -oProxyCommand=x' } },
+    { network: { mode: 'nat', ipv4: '::1' } },
+  ];
+  for (const change of bad) {
+    const { dropped } = decodeInstanceRecords([{ ...good, ...change }]);
+    assert.match(dropped[0] ?? '', /network/, JSON.stringify(change));
+  }
+});

@@ -3,6 +3,7 @@
  * name fails checkInstanceName (`../../x`) or whose fields have the wrong type is dropped with a line saying
  * why: names become paths that the daemon, as root, deletes. Pure.
  */
+import { isIP } from 'node:net';
 import { SkiffError } from '../../core/errors.js';
 import type { Decoded } from '../persist/state-file.js';
 import { checkInstanceName } from './spec.js';
@@ -72,7 +73,18 @@ function recordProblem(r: unknown): string | null {
   // It becomes a known_hosts line: one key, no line breaks (absent or null: not pinned yet).
   if (r.hostKey !== undefined && r.hostKey !== null && !isPublicKey(r.hostKey))
     return field('hostKey', 'an SSH public key or null', r.hostKey);
-  return imageProblem(r.image);
+  return networkProblem(r.network) ?? imageProblem(r.image);
+}
+
+/** `network` becomes where SSH connects and what `list` shows: a mode, and an IPv4 literal only. */
+function networkProblem(network: unknown): string | null {
+  if (network === undefined) return null;
+  if (!isObject(network)) return field('network', 'an object', network);
+  if (network.mode !== 'nat' && network.mode !== 'user')
+    return field('network.mode', '"nat" or "user"', network.mode);
+  if (network.ipv4 !== undefined && (typeof network.ipv4 !== 'string' || isIP(network.ipv4) !== 4))
+    return field('network.ipv4', 'an IPv4 address', network.ipv4);
+  return null;
 }
 
 function imageProblem(image: unknown): string | null {
