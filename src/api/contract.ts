@@ -22,6 +22,8 @@ export const PATHS = {
   instanceSsh: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/ssh`,
   purge: `${API_PREFIX}/purge`,
   cachedImages: `${API_PREFIX}/cache/images`,
+  /** Host interfaces usable for `launch --network`. */
+  networks: `${API_PREFIX}/networks`,
   /** Where a client PUTs the bytes of an image a launch asked for (see UploadLine). */
   upload: (token: string) => `${API_PREFIX}/uploads/${encodeURIComponent(token)}`,
 } as const;
@@ -181,6 +183,37 @@ export interface LaunchBody {
   /** The user-data text, in any format cloud-init reads (the CLI reads the file or stdin). */
   cloud_init?: string;
   timeout?: number;
+  /** Extra NICs, in guest order after the primary one (`--network`, `--bridged`). */
+  networks?: NetworkOptionJson[];
+}
+
+/**
+ * The name that stands for the interface in `local.bridged-network` (Multipass's shortcut: `--bridged` is
+ * `--network bridged`).
+ */
+export const BRIDGED_NETWORK = 'bridged';
+
+/** One `launch --network name=IF[,mode=auto|manual][,mac=MAC]`. */
+export interface NetworkOptionJson {
+  /** A host interface from `networks`, or BRIDGED_NETWORK. */
+  name: string;
+  /** auto (default): cloud-init configures it with DHCP; manual: left to the user. */
+  mode?: 'auto' | 'manual';
+  /** Default: a generated 52:54:00:xx:xx:xx. */
+  mac?: string;
+}
+
+/** One host interface of Multipass's `networks --format json`. */
+export interface NetworkJson {
+  name: string;
+  /** `bridge` or `ethernet`. */
+  type: string;
+  description: string;
+}
+
+/** Multipass's `networks --format json`, sorted by name. */
+export interface NetworksResponse {
+  list: NetworkJson[];
 }
 
 export interface InstanceSummaryJson {

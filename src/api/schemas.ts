@@ -10,6 +10,9 @@ import type {
   ImageUploadJson,
   InstanceParams,
   LaunchBody,
+  NetworkJson,
+  NetworkOptionJson,
+  NetworksResponse,
   RemoteJson,
   RemotesResponse,
   SetSettingBody,
@@ -58,6 +61,21 @@ export const imageUploadSchema = {
   additionalProperties: false,
 } as const satisfies ObjectSchema<ImageUploadJson>;
 
+/** Bounds the body; the instances service has the real (smaller) limit and says it in words. */
+const MAX_NETWORK_OPTIONS = 64;
+
+/** One `--network`; the daemon checks the MAC and the interface again, in words that name the option. */
+export const networkOptionSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    mode: { type: 'string', enum: ['auto', 'manual'] },
+    mac: { type: 'string', maxLength: 17 },
+  },
+  required: ['name'],
+  additionalProperties: false,
+} as const satisfies ObjectSchema<NetworkOptionJson>;
+
 export const launchBodySchema = {
   type: 'object',
   properties: {
@@ -69,6 +87,7 @@ export const launchBodySchema = {
     disk: { type: 'string', maxLength: 32 },
     cloud_init: { type: 'string', maxLength: 1_048_576 },
     timeout: { type: 'number', exclusiveMinimum: 0, maximum: MAX_WAIT_S },
+    networks: { type: 'array', items: networkOptionSchema, maxItems: MAX_NETWORK_OPTIONS },
   },
   additionalProperties: false,
 } as const satisfies ObjectSchema<LaunchBody>;
@@ -155,3 +174,16 @@ export const remotesResponseSchema = {
   type: 'object',
   properties: { remotes: { type: 'array', items: remoteJsonSchema } },
 } as const satisfies ObjectSchema<RemotesResponse>;
+
+/** NetworkJson; as a response schema it also decides which fields are serialised. */
+export const networkJsonSchema = {
+  type: 'object',
+  properties: { name: { type: 'string' }, type: { type: 'string' }, description: { type: 'string' } },
+  required: ['name', 'type', 'description'],
+} as const satisfies ObjectSchema<NetworkJson>;
+
+export const networksResponseSchema = {
+  type: 'object',
+  properties: { list: { type: 'array', items: networkJsonSchema } },
+  required: ['list'],
+} as const satisfies ObjectSchema<NetworksResponse>;

@@ -23,6 +23,8 @@ export interface OptionSpec<T> {
   readonly flags: string;
   readonly description: string;
   readonly mandatory: boolean;
+  /** Collects every occurrence into a list. */
+  readonly repeatable?: boolean;
   readonly __value?: () => T;
 }
 
@@ -50,6 +52,11 @@ export type VerbArgs<A extends Operands, O extends Options> = Values<A> & Values
 /** An option taking a value: `--name <name>`. */
 export function value(flags: string, description: string): OptionSpec<string | undefined> {
   return { flags, description, mandatory: false };
+}
+
+/** An option that may be given many times (`--network a --network b`); the command gets every value in order. */
+export function repeatable(flags: string, description: string): OptionSpec<string[] | undefined> {
+  return { flags, description, mandatory: false, repeatable: true };
 }
 
 /** An option taking a value that must be given (commander refuses the command without it). */
@@ -106,6 +113,8 @@ export function defineVerb<
       for (const [, spec] of operands) command.argument(spec.syntax, spec.description);
       for (const [key, spec] of options) {
         const option = new Option(spec.flags, spec.description).makeOptionMandatory(spec.mandatory);
+        if (spec.repeatable)
+          option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
         // The key is the property `run` reads: it must be the one commander stores the value under.
         if (option.attributeName() !== key)
           throw new Error(

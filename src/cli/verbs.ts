@@ -31,6 +31,7 @@ export const VERBS: VerbEntry[] = [
   { name: 'shell', aliases: ['sh', 'connect'], load: async () => (await import('./commands/shell.js')).verb },
   { name: 'find', load: async () => (await import('./commands/find.js')).verb },
   { name: 'remotes', load: async () => (await import('./commands/remotes.js')).verb },
+  { name: 'networks', load: async () => (await import('./commands/networks.js')).verb },
   { name: 'wait-ready', load: async () => (await import('./commands/wait-ready.js')).verb },
   { name: 'get', load: async () => (await import('./commands/get.js')).verb },
   { name: 'set', load: async () => (await import('./commands/set.js')).verb },

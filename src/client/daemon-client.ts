@@ -18,6 +18,7 @@ import {
   type InstanceInfoJson,
   type LaunchBody,
   type ListResponse,
+  type NetworksResponse,
   type SshInfoResponse,
   type StopBody,
   type ErrorBody,
@@ -46,6 +47,10 @@ export class DaemonClient {
 
   remotes(): Promise<RemotesResponse> {
     return this.json('GET', PATHS.remotes);
+  }
+
+  networks(): Promise<NetworksResponse> {
+    return this.json('GET', PATHS.networks);
   }
 
   find(query: FindQuery, onProgress: ProgressHandler): Promise<FindResponse> {

@@ -9,6 +9,7 @@ import { systemClock } from '../core/clock.js';
 import { UndiciDownloader } from '../backends/http/downloader.js';
 import { QemuDriver } from '../backends/qemu/driver.js';
 import { inspectImage } from '../backends/qemu/img.js';
+import { LinuxHostNetworks } from '../backends/net/host-networks.js';
 import { ensureKeyPair } from '../backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../backends/ssh/session.js';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
@@ -32,6 +33,11 @@ const DRIVERS: Record<string, (dataDir: string, log: Logger) => VmDriver> = {
       onAccelerator: ({ accel, reason }) => log.info({ accel }, `accelerator: ${reason}`),
     }),
 };
+/**
+ * skiff's own NAT bridge (its default name): never offered for `--network`, since guests join it through their
+ * primary NIC. When the managed network's bridge name becomes configurable, pass that name here.
+ */
+const MANAGED_BRIDGE = 'skiffbr0';
 /** ssh processes the daemon runs at once (guest facts, readiness checks); 4 keep 2 cores responsive. */
 const MAX_SSH_SESSIONS = 4;
 
@@ -46,6 +52,8 @@ export async function composeInstances(options: {
   network?: ManagedNetwork;
   /** The network mode for new instances (`local.network-mode`). */
   networkMode: () => NetworkMode;
+  /** `local.bridged-network`, read at each launch. */
+  bridgedNetwork: () => string;
 }) {
   const { dataDir, logger, catalog } = options;
   const log = logger.child({ component: 'instances' });
@@ -83,6 +91,8 @@ export async function composeInstances(options: {
     log,
     ...(options.network === undefined ? {} : { network: options.network }),
     networkMode: options.networkMode,
+    hostNetworks: new LinuxHostNetworks({ exclude: [MANAGED_BRIDGE] }),
+    bridgedNetwork: options.bridgedNetwork,
   });
   const report = await reconcileInstances({ store, driver, images: vault, instances, identityDir, log });
   // A crash between acquiring an image and recording the instance would otherwise leave a user that never goes.

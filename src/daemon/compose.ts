@@ -75,6 +75,7 @@ export async function compose(
     driver: settings.raw('local.driver'),
     network,
     networkMode: () => (settings.raw('local.network-mode') === 'nat' ? 'nat' : 'user'),
+    bridgedNetwork: () => settings.raw('local.bridged-network'),
   });
   return {
     services: { version: options.version, catalog, settings, instances: vms.instances, vault: vms.vault },

@@ -6,6 +6,7 @@ import {
   bootBodySchema,
   findQuerySchema,
   launchBodySchema,
+  networksResponseSchema,
   remotesResponseSchema,
   setSettingBodySchema,
   stopBodySchema,
@@ -50,6 +51,7 @@ test('the OpenAPI document has every route of the contract', () => {
     '/1.0/instances/{name}/start',
     '/1.0/instances/{name}/stop',
     '/1.0/instances/{name}/suspend',
+    '/1.0/networks',
     '/1.0/purge',
     '/1.0/remotes',
     '/1.0/settings',
@@ -77,5 +79,9 @@ test('request bodies and queries in the OpenAPI document are the schemas of api/
   assert.deepEqual(
     Object.keys(remotes.properties.remotes.items.properties),
     Object.keys(remotesResponseSchema.properties.remotes.items.properties),
+  );
+  assert.deepEqual(
+    op('/1.0/networks', 'get').responses?.['200']?.content?.['application/json'].schema,
+    plain(networksResponseSchema),
   );
 });

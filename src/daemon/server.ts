@@ -21,6 +21,7 @@ import { registerDaemonRoutes } from './routes/daemon.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerCacheRoutes } from './routes/cache.js';
+import { registerNetworkRoutes } from './routes/networks.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerUploadRoutes } from './routes/uploads.js';
 import type { Services } from './services.js';
@@ -84,6 +85,7 @@ export async function buildServer(
   registerInstanceRoutes(app, services, uploads);
   registerUploadRoutes(app, uploads);
   registerCacheRoutes(app, services);
+  registerNetworkRoutes(app, services);
   app.get(PATHS.openapi, { schema: { hide: true } }, async (_request, reply) => {
     const text = await readFile(join(installRoot(), OPENAPI_FILE), 'utf8').catch((error: unknown) => {
       throw new SkiffError(

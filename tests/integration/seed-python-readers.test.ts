@@ -142,3 +142,30 @@ test("cloud-init's readers see the user's text unchanged, skiff's part and netwo
     ethernets: { default: { match: { macaddress: '52:54:00:12:34:56' }, dhcp4: true } },
   });
 });
+
+test('PyYAML reads the extra NICs of network-config as meant: auto ones matched by MAC, manual ones absent', async () => {
+  const files = cloudInitFiles({
+    instanceId: 'iid-2',
+    hostname: 'bridged',
+    sshAuthorizedKeys: ['ssh-ed25519 AAAAkey skiffd'],
+    macAddress: '52:54:00:00:00:01',
+    extraNics: [
+      { mac: '52:54:00:12:34:56', mode: 'auto' },
+      { mac: '52:54:00:00:00:03', mode: 'manual' },
+    ],
+  });
+  const seen = (await python(READ_SEED, JSON.stringify(files))) as { net: unknown };
+  assert.deepEqual(seen.net, {
+    version: 2,
+    ethernets: {
+      default: { match: { macaddress: '52:54:00:00:00:01' }, dhcp4: true },
+      extra0: {
+        match: { macaddress: '52:54:00:12:34:56' },
+        dhcp4: true,
+        'dhcp-identifier': 'mac',
+        'dhcp4-overrides': { 'route-metric': 200 },
+        optional: true,
+      },
+    },
+  });
+});

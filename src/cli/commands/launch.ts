@@ -1,5 +1,6 @@
 /**
- * @module `skiff launch [image] [-n NAME] [-c CPUS] [-m MEM] [-d DISK] [--cloud-init FILE|-] [--timeout S]`.
+ * @module `skiff launch [image] [-n NAME] [-c CPUS] [-m MEM] [-d DISK] [--cloud-init FILE|-] [--timeout S]
+ * [--network SPEC]... [--bridged]`.
  */
 import { readFile } from 'node:fs/promises';
 import { SkiffError } from '../../core/errors.js';
@@ -7,8 +8,9 @@ import type { DaemonClient } from '../../client/daemon-client.js';
 import type { CliContext } from '../context.js';
 import { progressReporter } from '../progress.js';
 import { isLocalImage, openLocalImage, type LocalImage } from '../local-image.js';
+import { networkOptions } from '../network-option.js';
 import { parseTimeoutS } from '../timeout.js';
-import { defineVerb, operand, value, type VerbArgs } from '../verb.js';
+import { defineVerb, flag, operand, repeatable, value, type VerbArgs } from '../verb.js';
 
 const operands = {
   image: operand(
@@ -23,6 +25,12 @@ const options = {
   disk: value('-d, --disk <size>', 'disk size, with units (default 5G, minimum 1G)'),
   cloudInit: value('--cloud-init <file>', 'user cloud-config: a file, a URL, or - for stdin'),
   timeout: value('--timeout <seconds>', 'give up after this long (default 600)'),
+  network: repeatable(
+    '--network <spec>',
+    'add a network interface: name=IF[,mode=auto|manual][,mac=MAC], or just IF; IF is one of `skiff networks`, ' +
+      'or "bridged" for the one in local.bridged-network (repeatable)',
+  ),
+  bridged: flag('--bridged', 'add one `--network bridged` interface'),
 };
 
 export const verb = defineVerb({
@@ -35,6 +43,7 @@ export const verb = defineVerb({
 
 async function run(args: VerbArgs<typeof operands, typeof options>, ctx: CliContext): Promise<number> {
   const timeout = parseTimeoutS(args.timeout);
+  const networks = networkOptions(args.network, args.bridged === true);
   const cpus = args.cpus === undefined ? undefined : Number(args.cpus);
   if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1)) {
     throw new SkiffError('invalid-argument', `--cpus: "${args.cpus}" is not a whole number of at least 1`);
@@ -55,6 +64,7 @@ async function run(args: VerbArgs<typeof operands, typeof options>, ctx: CliCont
           disk: args.disk,
           cloud_init: cloudInit,
           timeout,
+          ...(networks.length > 0 && { networks }),
         },
         (message, download) => progress.update(message, download),
         local === null ? undefined : uploader(client, local),

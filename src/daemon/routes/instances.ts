@@ -74,6 +74,7 @@ export function registerInstanceRoutes(
             disk: body.disk,
             cloudInit: body.cloud_init,
             timeoutS: body.timeout,
+            networks: body.networks,
           },
           {
             signal,

@@ -46,6 +46,8 @@ async function setup(options: { mode?: 'nat' | 'user'; network?: FakeNetwork } =
     log: quiet,
     networkMode: () => options.mode ?? 'user',
     ...(options.network ? { network: options.network } : {}),
+    hostNetworks: { list: async () => [] },
+    bridgedNetwork: () => '',
   };
   const service = new InstancesService(deps);
   const progress: string[] = [];

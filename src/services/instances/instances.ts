@@ -12,7 +12,7 @@ import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest
 import { NamedTimers } from './named-timers.js';
 import { bootNics, networkModeOf } from './nics.js';
 import { PowerProbe } from './power-probe.js';
-import { capability, type SshTarget, type VmInstance } from './ports.js';
+import { capability, type HostInterface, type SshTarget, type VmInstance } from './ports.js';
 import { checkInstanceName, instanceDir } from './spec.js';
 import { checkOperation, type InstanceState } from './state.js';
 import type { InstanceRecord } from './store.js';
@@ -102,6 +102,11 @@ export class InstancesService {
 
   launch(request: LaunchRequest, ctx: LaunchContext): Promise<InstanceRecord> {
     return launchInstance(request, this.deps, ctx);
+  }
+
+  /** The host interfaces `launch --network` accepts now (`skiff networks`), sorted by name. */
+  networks(): Promise<HostInterface[]> {
+    return this.deps.hostNetworks.list();
   }
 
   /** Every instance with its live state. Reads only: never waits behind an operation. */

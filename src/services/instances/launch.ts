@@ -10,11 +10,13 @@ import type { Clock } from '../../core/clock.js';
 import { deadlineSignal } from '../../core/deadline.js';
 import { DiskFullError, SkiffError } from '../../core/errors.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
+import { checkExtraNics, generateMac, macsInUse, type NetworkRequest } from './extra-nics.js';
 import { pinnedHostKey, removeGuestIdentity, writeKnownHosts } from './guest-identity.js';
 import type {
   DownloadProgress,
   GuestShell,
   HostKeyMaker,
+  HostNetworks,
   ImageResolver,
   ImageSource,
   ImageUpload,
@@ -23,9 +25,10 @@ import type {
   SshIdentity,
   VmDriver,
 } from './ports.js';
+import { unsupported } from './ports.js';
 import { checkInstanceName, generateName, instanceDir, launchSizes } from './spec.js';
 import { bootNics, requireNetwork } from './nics.js';
-import type { InstanceRecord, InstanceStore, NetworkMode } from './store.js';
+import type { ExtraNic, InstanceRecord, InstanceStore, NetworkMode } from './store.js';
 
 export interface LaunchRequest {
   /** What the user typed (alias, release, id prefix, URL); empty with `upload` or for the default. */
@@ -39,6 +42,8 @@ export interface LaunchRequest {
   cloudInit?: string;
   /** Seconds for the whole launch (image, boot, cloud-init). */
   timeoutS?: number;
+  /** Extra NICs (`--network`, `--bridged`), in guest order after the primary one. */
+  networks?: NetworkRequest[];
 }
 
 export interface LaunchDeps {
@@ -58,6 +63,10 @@ export interface LaunchDeps {
   network?: ManagedNetwork;
   /** The network mode new instances get (`local.network-mode`). */
   networkMode: () => NetworkMode;
+  /** The host interfaces extra NICs may use (`skiff networks`). */
+  hostNetworks: HostNetworks;
+  /** The `local.bridged-network` setting, read at each launch ('' when unset). */
+  bridgedNetwork: () => string;
 }
 
 export interface LaunchContext {
@@ -76,7 +85,10 @@ const COMPRESSED_EXPANSION = 4;
 /** Validates the request completely before anything is made. @returns the checked values. */
 export async function validateLaunch(
   request: LaunchRequest,
-  deps: Pick<LaunchDeps, 'store' | 'resolver' | 'network' | 'networkMode'>,
+  deps: Pick<
+    LaunchDeps,
+    'store' | 'resolver' | 'network' | 'networkMode' | 'driver' | 'hostNetworks' | 'bridgedNetwork'
+  >,
 ) {
   const sizes = launchSizes(
     { cpus: request.cpus, memory: request.memory, disk: request.disk },
@@ -100,7 +112,26 @@ export async function validateLaunch(
   if (request.timeoutS !== undefined && !(request.timeoutS > 0)) {
     throw new SkiffError('invalid-argument', '--timeout must be a positive number of seconds');
   }
-  return { sizes, name, networkMode };
+  const extraNics = await checkNetworks(request.networks ?? [], deps);
+  return { sizes, name, networkMode, extraNics };
+}
+
+/**
+ * The extra NICs, checked against the host's interfaces now and every MAC in use; then whether the driver can
+ * give an instance any (the user's mistakes are named first).
+ */
+async function checkNetworks(
+  requests: NetworkRequest[],
+  deps: Pick<LaunchDeps, 'store' | 'driver' | 'hostNetworks' | 'bridgedNetwork'>,
+): Promise<ExtraNic[]> {
+  if (requests.length === 0) return [];
+  const extraNics = checkExtraNics(requests, {
+    interfaces: await deps.hostNetworks.list(),
+    bridgedNetwork: deps.bridgedNetwork(),
+    macsInUse: macsInUse(deps.store.all()),
+  });
+  if (!deps.driver.features.extraNics) throw unsupported(deps.driver, 'extraNics');
+  return extraNics;
 }
 
 /** Runs a launch; the caller holds no lock: the name is reserved by writing its record first. */
@@ -121,7 +152,7 @@ export async function launchInstance(
 
 async function launchChecked(
   request: LaunchRequest,
-  { sizes, name: requested, networkMode }: Awaited<ReturnType<typeof validateLaunch>>,
+  { sizes, name: requested, networkMode, extraNics }: Awaited<ReturnType<typeof validateLaunch>>,
   deps: LaunchDeps,
   ctx: LaunchContext & { signal: AbortSignal },
 ): Promise<InstanceRecord> {
@@ -144,15 +175,18 @@ async function launchChecked(
     stateBeforeDelete: null,
     ...sizes,
     sshPort: 0,
-    mac: randomMac(),
+    mac: '', // reserveMacs() below
     image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: queryOf(request), version: '' },
     createdAtMs: deps.clock.now(),
     shutdownAtMs: null,
     launched: false,
     network: { mode: networkMode },
+    ...(extraNics.length > 0 && { extraNics }),
   };
   // Reserving the name: a second launch with the same name now fails validation with a conflict.
   if (deps.store.has(name)) throw new SkiffError('conflict', `an instance named "${name}" already exists`);
+  // And the MACs: a launch that passed validation meanwhile may have taken one (checked in the same tick).
+  reserveMacs(record, macsInUse(deps.store.all()));
   await deps.store.put(record);
   let acquiredId: string | null = null;
   try {
@@ -174,6 +208,7 @@ async function launchChecked(
       sshAuthorizedKeys: [deps.identity.publicKey],
       macAddress: record.mac,
       hostKey,
+      ...(extraNics.length > 0 && { extraNics }),
       ...(request.cloudInit === undefined ? {} : { userData: request.cloudInit }),
     };
     await vm.create({
@@ -229,6 +264,25 @@ async function launchChecked(
   }
 }
 
+/**
+ * Gives `record` a primary MAC no instance holds, and checks its extra NICs' MACs against `inUse` again.
+ * @throws SkiffError('conflict') when another launch took one since validation
+ */
+function reserveMacs(record: InstanceRecord, inUse: ReadonlyMap<string, string>): void {
+  for (const nic of record.extraNics ?? []) {
+    const holder = inUse.get(nic.mac);
+    if (holder !== undefined)
+      throw new SkiffError(
+        'conflict',
+        `--network ${nic.host}: MAC address ${nic.mac} is already used by instance "${holder}"`,
+        {
+          details: { mac: nic.mac, instance: holder },
+        },
+      );
+  }
+  record.mac = generateMac(new Set([...inUse.keys(), ...(record.extraNics ?? []).map((n) => n.mac)]));
+}
+
 /** What the record shows the image was launched from; an upload as the `file://` URL the user typed. */
 function queryOf(request: LaunchRequest): string {
   return request.upload ? pathToFileURL(request.upload.name).href : request.image;
@@ -277,9 +331,3 @@ const timedOut = (signal: AbortSignal): boolean =>
 
 /** The seed composer pulls in the YAML library: loaded on the first launch, not by every idle daemon. */
 const seedModule = () => import('./seed/cloud-init.js');
-
-/** A locally administered unicast MAC (52:54:00 is QEMU's prefix). */
-function randomMac(): string {
-  const bytes = randomBytes(3);
-  return `52:54:00:${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
-}

@@ -3,6 +3,7 @@
  * then uses) or on the driver's user-mode network, as its record says.
  */
 import { SkiffError } from '../../core/errors.js';
+import { nicsFor } from './extra-nics.js';
 import type { ManagedNetwork, NicSpec } from './ports.js';
 import type { InstanceRecord, NetworkMode } from './store.js';
 
@@ -28,16 +29,17 @@ export function requireNetwork(network: ManagedNetwork | undefined, name: string
 }
 
 /**
- * The NICs for a boot of `record`: NAT mode brings skiff's network up (or re-adopts it) and keeps the
- * instance's reserved address. @returns the NICs, and for NAT mode the address SSH uses
+ * The NICs for a boot of `record`, its extra NICs (`--network`) after the primary one: NAT mode brings skiff's
+ * network up (or re-adopts it) and keeps the instance's reserved address.
+ * @returns the NICs, and for NAT mode the address SSH uses
  */
 export async function bootNics(
-  record: Pick<InstanceRecord, 'name' | 'mac' | 'network'>,
+  record: Pick<InstanceRecord, 'name' | 'mac' | 'network' | 'extraNics'>,
   network: ManagedNetwork | undefined,
 ): Promise<BootNics> {
-  if (networkModeOf(record) === 'user') return { nics: [{ mac: record.mac, attach: { kind: 'user' } }] };
+  if (networkModeOf(record) === 'user') return { nics: nicsFor(record, { kind: 'user' }) };
   const managed = requireNetwork(network, record.name);
   const { bridge } = await managed.ensure();
   const sshAddress = await managed.reserve(record.name, record.mac);
-  return { nics: [{ mac: record.mac, attach: { kind: 'bridge', bridge } }], sshAddress };
+  return { nics: nicsFor(record, { kind: 'bridge', bridge }), sshAddress };
 }

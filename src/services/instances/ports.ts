@@ -239,3 +239,18 @@ export interface GuestShell {
     options?: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutputBytes?: number },
   ): Promise<{ code: number; stdout: string; stderr: string }>;
 }
+
+/** A host interface an instance can have a NIC on (`skiff networks`, `launch --network`). */
+export interface HostInterface {
+  name: string;
+  /** bridge: a NIC on the bridge (a tap); ethernet: a macvtap on the interface. */
+  type: 'bridge' | 'ethernet';
+  /** Multipass's words: `Network bridge with eth0`, `Ethernet device`. */
+  description: string;
+}
+
+/** The host's interfaces usable for extra NICs. */
+export interface HostNetworks {
+  /** Read afresh on each call (interfaces come and go). @throws SkiffError when they cannot be read */
+  list(): Promise<HostInterface[]>;
+}

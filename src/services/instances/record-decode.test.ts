@@ -95,3 +95,29 @@ test('network: a mode and an IPv4 literal, or absent (records from before networ
     assert.match(dropped[0] ?? '', /network/, JSON.stringify(change));
   }
 });
+
+test('extra NICs: well-formed ones are kept; each bad field is named and drops the record', () => {
+  const nic = { host: 'br0', kind: 'bridge', mac: '52:54:00:aa:bb:01', mode: 'auto' } as const;
+  const withNics = {
+    ...good,
+    name: 'bridged',
+    extraNics: [nic, { ...nic, host: 'eth1', kind: 'macvtap', mac: '52:54:00:aa:bb:02', mode: 'manual' }],
+  };
+  assert.deepEqual(decodeInstanceRecords([withNics]), { value: [withNics], dropped: [] });
+  const cases: Array<[unknown, RegExp]> = [
+    [{}, /extraNics: expected a list/],
+    [[null], /extraNics\[0\]: expected an object/],
+    [[{ ...nic, host: 'br0,x=1' }], /extraNics\[0\]\.host: expected an interface name/],
+    [[{ ...nic, host: '-br0' }], /extraNics\[0\]\.host: expected an interface name/],
+    [[{ ...nic, kind: 'user' }], /extraNics\[0\]\.kind: expected bridge or macvtap/],
+    [[{ ...nic, mode: 'dhcp' }], /extraNics\[0\]\.mode: expected auto or manual/],
+    [[{ ...nic, mac: 'ff:ff:ff:ff:ff:ff' }], /extraNics\[0\]\.mac: expected a unicast MAC address/],
+    [[nic, nic], /extraNics\[1\]\.mac: 52:54:00:aa:bb:01 is used by another NIC/],
+    [[{ ...nic, mac: good.mac.toUpperCase() }], /extraNics\[0\]\.mac: .* is used by another NIC/],
+  ];
+  for (const [extraNics, words] of cases) {
+    const result = decodeInstanceRecords([{ ...good, extraNics }]);
+    assert.deepEqual(result.value, [], JSON.stringify(extraNics));
+    assert.match(result.dropped[0] ?? '', words);
+  }
+});

@@ -5,6 +5,8 @@
  */
 import { isIP } from 'node:net';
 import { SkiffError } from '../../core/errors.js';
+import { isInterfaceName } from '../../core/interface-name.js';
+import { macProblem } from '../../core/mac-address.js';
 import type { Decoded } from '../persist/state-file.js';
 import { checkInstanceName } from './spec.js';
 import { INSTANCE_STATES, type InstanceState } from './state.js';
@@ -73,7 +75,7 @@ function recordProblem(r: unknown): string | null {
   // It becomes a known_hosts line: one key, no line breaks (absent or null: not pinned yet).
   if (r.hostKey !== undefined && r.hostKey !== null && !isPublicKey(r.hostKey))
     return field('hostKey', 'an SSH public key or null', r.hostKey);
-  return networkProblem(r.network) ?? imageProblem(r.image);
+  return networkProblem(r.network) ?? extraNicsProblem(r.extraNics, r.mac) ?? imageProblem(r.image);
 }
 
 /** `network` becomes where SSH connects and what `list` shows: a mode, and an IPv4 literal only. */
@@ -84,6 +86,31 @@ function networkProblem(network: unknown): string | null {
     return field('network.mode', '"nat" or "user"', network.mode);
   if (network.ipv4 !== undefined && (typeof network.ipv4 !== 'string' || isIP(network.ipv4) !== 4))
     return field('network.ipv4', 'an IPv4 address', network.ipv4);
+  return null;
+}
+
+/**
+ * Extra NICs become QEMU options and host interfaces the daemon attaches to as root: a safe interface name, a
+ * known kind and mode, and a unicast MAC held by no other NIC of the instance.
+ */
+function extraNicsProblem(nics: unknown, primaryMac: string): string | null {
+  if (nics === undefined) return null;
+  if (!Array.isArray(nics)) return field('extraNics', 'a list', nics);
+  const macs = new Set([primaryMac.toLowerCase()]);
+  for (const [index, nic] of nics.entries()) {
+    const at = `extraNics[${index}]`;
+    if (!isObject(nic)) return field(at, 'an object', nic);
+    if (typeof nic.host !== 'string' || !isInterfaceName(nic.host))
+      return field(`${at}.host`, 'an interface name', nic.host);
+    if (nic.kind !== 'bridge' && nic.kind !== 'macvtap')
+      return field(`${at}.kind`, 'bridge or macvtap', nic.kind);
+    if (nic.mode !== 'auto' && nic.mode !== 'manual') return field(`${at}.mode`, 'auto or manual', nic.mode);
+    if (typeof nic.mac !== 'string' || macProblem(nic.mac) !== null)
+      return field(`${at}.mac`, 'a unicast MAC address', nic.mac);
+    if (macs.has(nic.mac.toLowerCase()))
+      return `${at}.mac: ${nic.mac} is used by another NIC of the instance`;
+    macs.add(nic.mac.toLowerCase());
+  }
   return null;
 }
 

@@ -64,6 +64,8 @@ export type NetworkMode = 'nat' | 'user';
 export interface ExtraNic {
   /** The host interface: a bridge, or an ethernet interface (macvtap). */
   host: string;
+  /** What `host` was at launch: a bridge gets a tap on it, an ethernet interface a macvtap. */
+  kind: 'bridge' | 'macvtap';
   mac: string;
   /** auto: cloud-init configures it (DHCP, matched by MAC); manual: left to the user. */
   mode: 'auto' | 'manual';

@@ -151,6 +151,52 @@ test('network-config pins DHCP to the NIC by MAC; an all-digit MAC stays a strin
   }
 });
 
+test('extra NICs: mode=auto gets DHCP matched by MAC (off the default route, not waited for); manual gets nothing', () => {
+  const files = cloudInitFiles({
+    ...base,
+    macAddress: '52:54:00:00:00:01',
+    extraNics: [
+      { mac: '52:54:00:00:00:02', mode: 'manual' },
+      { mac: '52:54:00:12:34:56', mode: 'auto' },
+      { mac: '52:54:00:AA:BB:CC', mode: 'auto' },
+    ],
+  });
+  const extra = (mac: string) => ({
+    match: { macaddress: mac },
+    dhcp4: true,
+    'dhcp-identifier': 'mac',
+    'dhcp4-overrides': { 'route-metric': 200 },
+    optional: true,
+  });
+  assert.deepEqual(read11(files['network-config'] ?? ''), {
+    version: 2,
+    ethernets: {
+      default: { match: { macaddress: '52:54:00:00:00:01' }, dhcp4: true },
+      extra1: extra('52:54:00:12:34:56'),
+      extra2: extra('52:54:00:aa:bb:cc'),
+    },
+  });
+  assert.doesNotMatch(files['network-config'] ?? '', /52:54:00:00:00:02|set-name/);
+});
+
+test('only manual extra NICs: the network-config is the primary NIC alone', () => {
+  const files = cloudInitFiles({
+    ...base,
+    macAddress: '52:54:00:00:00:01',
+    extraNics: [{ mac: '52:54:00:00:00:02', mode: 'manual' }],
+  });
+  assert.deepEqual(read11(files['network-config'] ?? ''), {
+    version: 2,
+    ethernets: { default: { match: { macaddress: '52:54:00:00:00:01' }, dhcp4: true } },
+  });
+});
+
+test('extra NICs without the primary MAC are a programming error, not a seed that strands the primary NIC', () => {
+  assert.throws(() => cloudInitFiles({ ...base, extraNics: [{ mac: '52:54:00:00:00:02', mode: 'auto' }] }), {
+    code: 'internal',
+  });
+});
+
 test('meta-data: instance-id and hostname as strings, whatever they look like', () => {
   const files = cloudInitFiles({ ...base, instanceId: '0640', hostname: 'on' });
   assert.deepEqual(read11(files['meta-data']), { 'instance-id': '0640', 'local-hostname': 'on' });

@@ -34,6 +34,8 @@ export interface CloudInitSpec {
   macAddress?: string;
   /** The guest's SSH host key pair (OpenSSH formats), which cloud-init installs (`ssh_keys`). */
   hostKey?: { privateKey: string; publicKey: string };
+  /** NICs after the primary one (`--network`), in guest order; needs `macAddress`. See extraEthernets. */
+  extraNics?: ReadonlyArray<{ mac: string; mode: 'auto' | 'manual' }>;
 }
 
 /** The files of a NoCloud seed, by file name. */
@@ -119,13 +121,47 @@ export function cloudInitFiles(spec: CloudInitSpec): CloudInitFiles {
     'meta-data': yaml11({ 'instance-id': spec.instanceId, 'local-hostname': spec.hostname }),
     'user-data': multipartMixed(user === null ? [skiffPart] : [userPart(user), skiffPart]),
   };
+  if (spec.macAddress === undefined && (spec.extraNics?.length ?? 0) > 0)
+    throw new SkiffError('internal', "cloud-init: extra NICs need the primary NIC's MAC address");
   if (spec.macAddress !== undefined) {
     files['network-config'] = yaml11({
       version: 2,
       ethernets: {
         default: { match: { macaddress: spec.macAddress.toLowerCase() }, dhcp4: true },
+        ...extraEthernets(spec.extraNics ?? []),
       },
     });
   }
   return files;
+}
+
+/**
+ * network-config (v2) entries of the extra NICs, keyed `extra<N>` by their place among them. mode=auto: DHCP,
+ * matched by MAC as the primary NIC is, with Multipass's settings: the DHCP client id is the MAC (as a LAN's
+ * DHCP server expects, rather than systemd-networkd's DUID), the default route stays on the primary NIC (route
+ * metric 200), and boot does not wait for a LAN that may have no DHCP server (`optional`). mode=manual: no
+ * entry at all, so netplan and networkd leave the NIC to the user (an entry, even an empty one, would have
+ * networkd manage the link and drop addresses set by hand). No NIC gets `set-name`: each keeps the name the
+ * guest's own rules give it (e.g. `enp0s4`, from its fixed PCI slot), as the primary NIC does, and nothing races
+ * the kernel for `ethN` names.
+ */
+function extraEthernets(nics: NonNullable<CloudInitSpec['extraNics']>): Record<string, unknown> {
+  return Object.fromEntries(
+    nics.flatMap((nic, index) =>
+      nic.mode === 'manual'
+        ? []
+        : [
+            [
+              `extra${index}`,
+              {
+                match: { macaddress: nic.mac.toLowerCase() },
+                dhcp4: true,
+                'dhcp-identifier': 'mac',
+                'dhcp4-overrides': { 'route-metric': 200 },
+                optional: true,
+              },
+            ],
+          ],
+    ),
+  );
 }
