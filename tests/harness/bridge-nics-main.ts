@@ -4,16 +4,19 @@
  * whose `mvparent` end carries a macvtap NIC while dnsmasq answers on the other end (10.78.0.1/24). Then the
  * real QEMU driver boots the test image with NIC 0 on the bridge and NIC 1 on macvtap, SSH goes to the
  * reserved address, the guest asks for a lease on eth1, and stop/destroy clean up. Prints one JSON line with
- * what it saw; the test asserts on it. Argv: WORKDIR BASE_IMAGE.
+ * what it saw; the test asserts on it. Argv: WORKDIR BASE_IMAGE FLAVOR, where FLAVOR `real-cloud-init` boots
+ * an image with the real cloud-init and lets it configure NIC 1 from the seed's network-config (mode=auto),
+ * and `test-image` (the stand-in) has the guest ask for the lease on eth1 itself.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { QemuDriver } from '../../src/backends/qemu/driver.js';
 import { ensureKeyPair } from '../../src/backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../../src/backends/ssh/session.js';
+import { waitForCloudInit } from '../../src/services/instances/cloud-init-wait.js';
 import { cloudInitFiles } from '../../src/services/instances/seed/cloud-init.js';
 
-const [work, baseImage] = process.argv.slice(2) as [string, string];
+const [work, baseImage, flavor] = process.argv.slice(2) as [string, string, 'test-image' | 'real-cloud-init'];
 const MAC0 = '52:54:00:77:00:02';
 const MAC1 = '52:54:00:78:00:03';
 const RESERVED = '10.77.0.42';
@@ -61,6 +64,8 @@ try {
       instanceId: 'iid-bridged',
       hostname: 'bridged',
       sshAuthorizedKeys: [key.publicKey],
+      macAddress: MAC0,
+      extraNics: [{ mac: MAC1, mode: 'auto' }],
     }),
   });
   const endpoint = await vm.start({
@@ -83,13 +88,19 @@ try {
     keyPath: key.privateKeyPath,
     hostKey: { knownHostsFile: join(work, 'known_hosts'), alias: 'bridged', learn: true },
   };
-  await shell.waitReady(target, { timeoutMs: 240_000 });
+  await shell.waitReady(target, { timeoutMs: 900_000 });
   const run = async (command: string) => (await shell.run(target, command, { timeoutMs: 60_000 })).stdout;
-  result.eth0 = await run('cat /sys/class/net/eth0/address; ip -4 -o addr show dev eth0');
-  result.eth1Lease = await run(
-    'sudo ip link set eth1 up && sudo udhcpc -i eth1 -n -q -t 10 -T 1 -x hostname:bridged >/dev/null 2>&1; ' +
-      'echo "udhcpc exit $?"; cat /sys/class/net/eth1/address; ip -4 -o addr show dev eth1',
-  );
+  if (flavor === 'real-cloud-init') {
+    result.cloudInit = await waitForCloudInit(shell, target, AbortSignal.timeout(900_000));
+    result.addresses = await run('ip -4 -o addr show scope global');
+    result.routes = await run('ip -4 route');
+  } else {
+    result.eth0 = await run('cat /sys/class/net/eth0/address; ip -4 -o addr show dev eth0');
+    result.eth1Lease = await run(
+      'sudo ip link set eth1 up && sudo udhcpc -i eth1 -n -q -t 10 -T 1 -x hostname:bridged >/dev/null 2>&1; ' +
+        'echo "udhcpc exit $?"; cat /sys/class/net/eth1/address; ip -4 -o addr show dev eth1',
+    );
+  }
   await vm.stop({ timeoutMs: 120_000 });
   result.powerAfterStop = await vm.power();
   result.macvtapsAfterStop = links().match(/sk[0-9a-f]{8}m\d/g) ?? [];
