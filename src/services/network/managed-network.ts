@@ -9,25 +9,10 @@ import { SkiffError } from '../../core/errors.js';
 import type { ManagedNetwork } from '../instances/ports.js';
 import type { StateLoad } from '../persist/state-file.js';
 import { loadNetworkState, saveNetworkState, type NetworkState } from './network-state.js';
-import type {
-  BridgeLink,
-  DnsDhcpConfig,
-  DnsDhcpServer,
-  HostAddressing,
-  HostPrefix,
-  NatFirewall,
-} from './ports.js';
-import { checkReservationInput, release, renumber, reserve } from './reservations.js';
-import {
-  formatSubnet,
-  overlaps,
-  parseCidr,
-  pickSubnet,
-  subnetCandidates,
-  subnetHosts,
-  validateSubnet,
-  type Subnet,
-} from './subnet.js';
+import { plan, settled, type PlanInput } from './network-plan.js';
+import type { BridgeLink, DnsDhcpConfig, DnsDhcpServer, HostAddressing, NatFirewall } from './ports.js';
+import { checkReservationInput, release, reserve } from './reservations.js';
+import { parseCidr, subnetCandidates, subnetHosts, validateSubnet, type Subnet } from './subnet.js';
 
 export const DEFAULT_BRIDGE = 'skiffbr0';
 export const DNS_DOMAIN = 'skiff';
@@ -117,7 +102,7 @@ export class ManagedNetworkService implements ManagedNetwork {
     });
   }
 
-  reserve(name: string, mac: string): Promise<string> {
+  async reserve(name: string, mac: string): Promise<string> {
     const input = checkReservationInput(name, mac);
     return this.#serial(async () => {
       const state = await this.#prepare();
@@ -198,48 +183,24 @@ export class ManagedNetworkService implements ManagedNetwork {
   /** Loads the state and settles the subnet (choosing or changing it), persisting any change. */
   async #prepare(): Promise<NetworkState> {
     if (!this.#loaded) await this.load();
-    const current = this.#state;
-    const explicit = this.#explicit === null ? null : formatSubnet(this.#explicit);
-    if (
-      current !== null &&
-      current.bridge === this.#bridge &&
-      (explicit === null || current.subnet === explicit)
-    ) {
-      return current;
-    }
-    const used = (await this.#o.host.usedPrefixes()).filter((p) => p.dev !== this.#bridge);
-    let subnet: Subnet;
-    if (this.#explicit !== null) {
-      subnet = this.#explicit;
-      const clash = used.find((p) => overlaps(subnet, parseCidr(p.cidr) as Subnet));
-      if (clash !== undefined) throw overlapError(explicit as string, clash);
-    } else if (current !== null) {
-      subnet = parseCidr(current.subnet) as Subnet;
-    } else {
-      const candidates = this.#o.candidates ?? subnetCandidates(this.#o.seed ?? this.#bridge);
-      subnet = pickSubnet(
-        used.map((p) => parseCidr(p.cidr) as Subnet),
-        candidates,
-      );
-    }
-    let reservations = current?.reservations ?? [];
-    if (current !== null && current.subnet !== formatSubnet(subnet)) {
-      const moved = renumber(reservations, parseCidr(current.subnet) as Subnet, subnet);
-      reservations = moved.reservations;
-      for (const r of moved.dropped)
-        this.#o.log.warn({ reservation: r }, 'reservation dropped: the new subnet is full');
-    }
-    const next: NetworkState = {
+    const input: PlanInput = {
+      current: this.#state,
       bridge: this.#bridge,
-      subnet: formatSubnet(subnet),
-      origin: this.#explicit !== null ? 'explicit' : (current?.origin ?? 'auto'),
-      reservations,
+      explicit: this.#explicit,
+      candidates: this.#o.candidates ?? subnetCandidates(this.#o.seed ?? this.#bridge),
     };
+    const unchanged = settled(input);
+    if (unchanged !== null) return unchanged;
+    const used = (await this.#o.host.usedPrefixes()).filter((p) => p.dev !== this.#bridge);
+    const { next, dropped } = plan(input, used);
+    for (const r of dropped)
+      this.#o.log.warn({ reservation: r }, 'reservation dropped: the new subnet is full');
     await saveNetworkState(this.#o.dir, next);
+    const previous = input.current?.subnet ?? null;
     this.#state = next;
     this.#o.log.info(
-      { bridge: next.bridge, subnet: next.subnet, previous: current?.subnet ?? null, origin: next.origin },
-      current === null ? 'chose the subnet of skiff network' : 'changed the subnet of skiff network',
+      { bridge: next.bridge, subnet: next.subnet, previous, origin: next.origin },
+      previous === null ? "chose the subnet of skiff's network" : "changed the subnet of skiff's network",
     );
     return next;
   }
@@ -297,13 +258,4 @@ export class ManagedNetworkService implements ManagedNetwork {
     this.#chain = result.catch(() => undefined);
     return result;
   }
-}
-
-function overlapError(subnet: string, clash: HostPrefix): SkiffError {
-  const where = clash.dev === undefined ? '' : ` on ${clash.dev}`;
-  return new SkiffError(
-    'invalid-argument',
-    `local.subnet: ${subnet} overlaps ${clash.cidr} (an ${clash.kind}${where}) of this host; choose another subnet`,
-    { details: { field: 'local.subnet', value: subnet, overlaps: clash.cidr } },
-  );
 }
