@@ -181,10 +181,17 @@ export class DnsmasqServer implements DnsDhcpServer {
     await rm(this.paths.pidFile, { force: true });
   }
 
-  /** Creates the run dir (0755) and checks that user nobody can reach it. */
+  /**
+   * Creates the run dir and any parent it lacks with mode 0755 (the daemon's umask 0077 would make them 0700),
+   * and checks that user nobody can reach it: existing parents are left as they are.
+   */
   async #prepareRunDir(): Promise<void> {
     const dir = this.#o.runDir;
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const first = await mkdir(dir, { recursive: true, mode: 0o755 });
+    for (let d = dir; first !== undefined; d = dirname(d)) {
+      await chmod(d, 0o755);
+      if (d === first || d === dirname(d)) break;
+    }
     await chmod(dir, 0o755);
     for (let d = dirname(dir); ; d = dirname(d)) {
       if (((await stat(d)).mode & 0o001) === 0) {

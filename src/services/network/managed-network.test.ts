@@ -175,6 +175,11 @@ describe('ManagedNetworkService', () => {
     );
     assert.equal(bridge.address, null);
     assert.throws(() => make({ subnet: '8.8.8.0/24' }), /local\.subnet: .* not private/);
+    assert.throws(
+      () => make({ bridge: 'br"0' }),
+      /^SkiffError: bridge: "br"0" is not a usable interface name/,
+    );
+    assert.throws(() => make({ bridge: 'sixteen-chars-xx' }), /bridge: /);
   });
 
   it('reserve is stable across daemons, release frees, and dnsmasq gets every change', async () => {

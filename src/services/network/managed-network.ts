@@ -68,6 +68,12 @@ export class ManagedNetworkService implements ManagedNetwork {
   constructor(options: ManagedNetworkOptions) {
     this.#o = options;
     this.#bridge = options.bridge ?? DEFAULT_BRIDGE;
+    // Linux interface names: at most 15 bytes, no '/', ':' or blanks; the nft script quotes it too.
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(this.#bridge)) {
+      throw new SkiffError('invalid-argument', `bridge: "${this.#bridge}" is not a usable interface name`, {
+        details: { field: 'bridge', value: this.#bridge },
+      });
+    }
     this.#explicit = options.subnet === undefined ? null : validateSubnet(options.subnet);
   }
 
