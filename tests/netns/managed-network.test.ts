@@ -5,7 +5,8 @@
  * name with no lease yet); a second runner (a daemon restart after kill -9) re-adopts the same dnsmasq; a killed
  * dnsmasq is restarted by the supervisor; `skiffd --remove-network` refuses while a guest is on the bridge and
  * then leaves no bridge, table or dnsmasq. A namespace whose routes already cover the first candidate subnet
- * gets another one. Skips with a reason when namespaces or tools are unavailable, but fails under CI.
+ * gets another one. An existing bridge is adopted (its stale address replaced), a skiffbr0 that is no bridge
+ * refused. Skips with a reason when namespaces or tools are unavailable, but fails under CI.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -176,6 +177,40 @@ describe('managed NAT network in a namespace', { skip: bridgeSkipReason() }, () 
       'nftables table of skiff',
     ]);
     assert.ok(!(await processNames(ns)).includes('dnsmasq'));
+    await runner.close();
+  });
+
+  it('adopts an existing bridge, fixing its address, and refuses a skiffbr0 that is no bridge', async () => {
+    const ns = new BridgeNamespace();
+    namespaces.push(ns);
+    await ns.start('ip link add skiffbr0 type veth peer name other0');
+    const runner = await ns.runner();
+    await assert.rejects(
+      runner.send({ op: 'ensure' }),
+      /network-runner: conflict: skiffbr0 exists and is not a bridge \(it is veth\)/,
+    );
+    assert.deepEqual(JSON.parse(await ns.exec(['ip', '-j', 'link', 'show', 'type', 'bridge'])), []);
+    await ns.exec(['ip', 'link', 'del', 'skiffbr0']);
+    // A bridge left with a stale address (say, another subnet): adopted, its address replaced.
+    await ns.exec(['ip', 'link', 'add', 'skiffbr0', 'type', 'bridge']);
+    await ns.exec(['ip', 'addr', 'add', '192.168.77.1/24', 'dev', 'skiffbr0']);
+    const index = JSON.parse(await ns.exec(['ip', '-j', 'link', 'show', 'skiffbr0'])) as Array<{
+      ifindex: number;
+    }>;
+    await runner.send({ op: 'ensure' });
+    const status = await runner.send<NetworkStatus>({ op: 'status' });
+    assert.equal(status.subnet, formatSubnet(FIRST), 'its own old address does not count as taken');
+    const after = JSON.parse(await ns.exec(['ip', '-j', '-4', 'addr', 'show', 'dev', 'skiffbr0'])) as Array<{
+      ifindex: number;
+      operstate: string;
+      addr_info: Array<{ local: string; prefixlen: number }>;
+    }>;
+    assert.equal(after[0]?.ifindex, index[0]?.ifindex, 'the same bridge, not a new one');
+    assert.deepEqual(
+      after[0]?.addr_info.map((a) => `${a.local}/${a.prefixlen}`),
+      [`${status.gateway}/24`],
+    );
+    await runner.send({ op: 'teardown' });
     await runner.close();
   });
 });
