@@ -3,10 +3,11 @@
  */
 import { homedir } from 'node:os';
 import { relative, isAbsolute } from 'node:path';
-import { pino } from 'pino';
+import { destination, pino } from 'pino';
 import { isSkiffError } from '../core/errors.js';
 import { skiffVersion } from '../core/install-root.js';
 import { compose } from './compose.js';
+import { composeNetwork } from './compose-network.js';
 import { DAEMON_USAGE, parseDaemonOptions } from './options.js';
 import { buildServer } from './server.js';
 import { clearStaleSocket, removeSocket, restrictSocket } from './socket.js';
@@ -25,6 +26,7 @@ async function main(): Promise<number> {
     process.stdout.write(`skiffd ${skiffVersion()}\n`);
     return 0;
   }
+  if (options.removeNetwork) return removeNetwork(options.dataDir, options.logLevel);
   // Whatever skiffd or its children (QEMU, qemu-img, ssh-keygen) create is for root alone: images, disks,
   // keys, state. The socket is the one thing opened up, explicitly (restrictSocket).
   process.umask(0o077);
@@ -65,6 +67,16 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   return -1;
+}
+
+/** `skiffd --remove-network`: tears skiff's NAT network down and says what went. */
+async function removeNetwork(dataDir: string, logLevel: string): Promise<number> {
+  const logger = pino({ level: logLevel, base: { pid: process.pid } }, destination(2));
+  const { network } = await composeNetwork({ dataDir, logger });
+  const removed = await network.teardown();
+  if (removed.length === 0) process.stdout.write("skiff's network: nothing to remove\n");
+  for (const line of removed) process.stdout.write(`removed ${line}\n`);
+  return 0;
 }
 
 function isInside(path: string, dir: string): boolean {

@@ -50,3 +50,8 @@ test('--network-mode: nat or user, from the flag or SKIFF_NETWORK_MODE; unset le
     /--network-mode: expected nat or user/,
   );
 });
+
+test('--remove-network asks for the teardown of the NAT network; it is off by default', () => {
+  assert.equal(parseDaemonOptions([], host).removeNetwork, false);
+  assert.equal(parseDaemonOptions(['--remove-network', '--data-dir', '/d'], host).removeNetwork, true);
+});

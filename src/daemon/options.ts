@@ -17,6 +17,8 @@ export interface DaemonOptions {
   tuning: CatalogTuning;
   help: boolean;
   version: boolean;
+  /** Remove skiff's NAT network (dnsmasq, bridge, nftables table), print what was removed, and exit. */
+  removeNetwork: boolean;
 }
 
 export const DAEMON_USAGE = `Usage: skiffd [options]
@@ -31,6 +33,10 @@ Options:
   --network-mode MODE       default for the local.network-mode setting: nat (a bridge, root only) or
                             user (QEMU user-mode networking) (env SKIFF_NETWORK_MODE; default nat as root)
   --log-level LEVEL         trace|debug|info|warn|error (default info, env SKIFF_LOG_LEVEL)
+  --remove-network          remove skiff's NAT network (its dnsmasq, bridge and nftables table), print what
+                            was removed and exit; refused while instances are attached to the bridge.
+                            Stop skiffd first, or it brings the network back at the next launch.
+                            Reservations (each instance's address) are kept.
   --version                 print the version and exit
   -h, --help                this help
 
@@ -70,6 +76,7 @@ export function parseDaemonOptions(argv: string[], host: HostIdentity): DaemonOp
         'image-mirror': { type: 'string' },
         'network-mode': { type: 'string' },
         'no-network-watch': { type: 'boolean' },
+        'remove-network': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         ...numeric,
@@ -109,5 +116,6 @@ export function parseDaemonOptions(argv: string[], host: HostIdentity): DaemonOp
     tuning,
     help: values.help === true,
     version: values.version === true,
+    removeNetwork: values['remove-network'] === true,
   };
 }
