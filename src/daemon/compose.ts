@@ -15,6 +15,7 @@ import { SettingsService } from '../services/settings/settings-service.js';
 import type { Services } from './services.js';
 import { reportStateLoad } from './state-report.js';
 import { composeInstances } from './compose-instances.js';
+import { composeNetwork } from './compose-network.js';
 import type { CatalogTuning } from './catalog-tuning.js';
 
 export interface ComposeOptions {
@@ -35,17 +36,22 @@ export async function compose(
   // Root's alone (images, disks, keys, state); installs made before skiff was this strict are fixed here.
   const fixed = await makePrivate(dataDir);
   if (fixed > 0) logger.info({ dataDir, fixed }, 'removed group and other access in the data dir');
-  // skiff's NAT network needs root (bridges, taps, nftables); it is brought up at the first NAT boot.
-  const network = undefined;
+  // skiff's NAT network needs root (bridges, taps, nftables); nothing is made before the first NAT boot.
+  const canRunNetwork = process.getuid?.() === 0;
   const settings = new SettingsService(
     dataDir,
     {
       ...(options.imageMirror ? { 'local.image.mirror': options.imageMirror } : {}),
-      'local.network-mode': options.networkMode ?? (network === undefined ? 'user' : 'nat'),
+      'local.network-mode': options.networkMode ?? (canRunNetwork ? 'nat' : 'user'),
     },
     systemClock.now,
   );
   reportStateLoad(logger, 'settings.json', await settings.load());
+  // local.subnet is read here, at start: a change applies when the daemon next starts.
+  const managed = canRunNetwork
+    ? await composeNetwork({ dataDir, logger, subnet: settings.raw('local.subnet') || undefined })
+    : undefined;
+  const network = managed?.network;
   const log = logger.child({ component: 'catalog' });
   const catalog = new CatalogService({
     clock: systemClock,
@@ -80,6 +86,7 @@ export async function compose(
   return {
     services: { version: options.version, catalog, settings, instances: vms.instances, vault: vms.vault },
     stop: async () => {
+      managed?.close();
       await vms.stop();
       await catalog.stop();
     },

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { SkiffError } from '../../core/errors.js';
 import { normaliseMirror } from '../catalog/remotes.js';
+import { formatSubnet, validateSubnet } from '../network/subnet.js';
 
 export interface SettingKey {
   key: string;
@@ -78,6 +79,14 @@ export const SETTING_KEYS: SettingKey[] = [
     key: 'local.network-mode',
     defaultValue: '',
     normalise: (value) => (value === '' ? '' : oneOf('local.network-mode', ['nat', 'user'])(value)),
+    isStored: idempotent,
+  },
+  {
+    // skiff's own: the private subnet of skiff's NAT network (empty: chosen at first start, clear of the host's
+    // addresses and routes). Read when skiffd starts.
+    key: 'local.subnet',
+    defaultValue: '',
+    normalise: (value) => (value === '' ? '' : formatSubnet(validateSubnet(value, 'local.subnet'))),
     isStored: idempotent,
   },
   {
