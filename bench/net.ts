@@ -71,15 +71,18 @@ async function main() {
     };
     const serve = async (name: string) =>
       ok(
-        await d.cli([
-          'exec',
-          name,
-          '--',
-          'sh',
-          '-c',
-          `mkdir -p /run/www && dd if=/dev/urandom of=/run/www/big bs=1M count=${BIG_MIB} 2>/dev/null && ` +
-            'echo ok > /run/www/small && busybox httpd -p 8080 -h /run/www',
-        ]),
+        await d.cli(
+          [
+            'exec',
+            name,
+            '--',
+            'sh',
+            '-c',
+            `mkdir -p /run/www && dd if=/dev/urandom of=/run/www/big bs=1M count=${BIG_MIB} 2>/dev/null && ` +
+              'echo ok > /run/www/small && busybox httpd -p 8080 -h /run/www',
+          ],
+          { netnsOf: net.clientPid, timeoutMs: 120_000 },
+        ),
         `httpd in ${name}`,
       );
 

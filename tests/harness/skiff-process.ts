@@ -82,10 +82,14 @@ export class SkiffDaemon {
   }
 
   /** Runs `skiff ARGS` against this daemon. */
-  cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  cli(
+    args: string[],
+    options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; netnsOf?: number } = {},
+  ): Promise<CliResult> {
     return runSkiff(args, {
       env: { SKIFF_SOCKET: this.socket, SKIFF_NO_AUTOSTART: '1', ...options.env },
       timeoutMs: options.timeoutMs,
+      netnsOf: options.netnsOf,
     });
   }
 
@@ -175,9 +179,14 @@ export class SkiffDaemon {
 /** Runs the CLI to completion (killed after timeoutMs). */
 export async function runSkiff(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    /** Runs the CLI in the network namespace of this pid (exec/shell then reach a namespaced bridge). */
+    netnsOf?: number;
+  } = {},
 ): Promise<CliResult> {
-  const { child, done } = startSkiff(args, options.env ?? {});
+  const { child, done } = startSkiff(args, options.env ?? {}, 'ignore', options.netnsOf);
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   try {
     return await done;
@@ -190,8 +199,11 @@ function startSkiff(
   args: string[],
   env: NodeJS.ProcessEnv,
   stdin: 'ignore' | 'pipe' = 'ignore',
+  netnsOf?: number,
 ): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [SKIFF, ...args], {
+  const argv = [process.execPath, SKIFF, ...args];
+  const command = netnsOf === undefined ? argv : ['nsenter', '-t', String(netnsOf), '-n', '--', ...argv];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: [stdin, 'pipe', 'pipe'],
   });

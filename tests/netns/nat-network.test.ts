@@ -7,7 +7,7 @@
  * own network: every process that sees the bridge runs in the test's namespace.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,9 +55,10 @@ describe('NAT network in a namespace', { skip: TestNetwork.skipReason(), timeout
     return address;
   };
   const inGuest = async (name: string, command: string): Promise<CliResult> =>
-    daemon!.cli(['exec', name, '--', 'sh', '-c', command], { timeoutMs: 60_000 });
-  const dnsmasqPids = async (): Promise<string[]> =>
-    (await net.execInClient(['sh', '-c', 'pgrep -x dnsmasq || true'])).split(/\s+/).filter(Boolean);
+    // exec's ssh runs on the caller's side: the caller must be where the bridge is.
+    daemon!.cli(['exec', name, '--', 'sh', '-c', command], { timeoutMs: 60_000, netnsOf: net.clientPid });
+  // The namespace shares the machine's pid namespace: count only the dnsmasq processes in its network.
+  const dnsmasqPids = async (): Promise<number[]> => processesInNetns(net.clientPid, 'dnsmasq');
 
   before(async () => {
     const image = await buildTestImage();
@@ -85,7 +86,7 @@ describe('NAT network in a namespace', { skip: TestNetwork.skipReason(), timeout
   test('two instances get distinct addresses on the bridge; the host side reaches a guest by IP', async () => {
     for (const name of ['alpha', 'beta'])
       ok(
-        await daemon!.cli(['launch', 'noble', '-n', name, '-m', '256M', '-d', '1G'], { timeoutMs: 600_000 }),
+        await daemon!.cli(['launch', 'noble', '-n', name, '-m', '512M', '-d', '1G'], { timeoutMs: 600_000 }),
         name,
       );
     const [alpha, beta] = [await addressOf('alpha'), await addressOf('beta')];
@@ -155,21 +156,35 @@ describe('NAT network in a namespace', { skip: TestNetwork.skipReason(), timeout
   });
 });
 
-/** SIGKILLs every process in the network namespace of `holderPid` except the holder itself. */
-function killNamespaceProcesses(holderPid: number): void {
+/** Pids of the processes (named `comm`, or all) in the network namespace of `holderPid`, the holder excepted. */
+function processesInNetns(holderPid: number, comm?: string): number[] {
   let namespace: string;
   try {
     namespace = readlinkSync(`/proc/${holderPid}/ns/net`);
   } catch {
-    return;
+    return [];
   }
+  const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === holderPid || pid === process.pid) continue;
     try {
-      if (readlinkSync(`/proc/${pid}/ns/net`) === namespace) process.kill(pid, 'SIGKILL');
+      if (readlinkSync(`/proc/${pid}/ns/net`) !== namespace) continue;
+      if (comm === undefined || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) pids.push(pid);
     } catch {
       // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** SIGKILLs every process in the network namespace of `holderPid` except the holder itself. */
+function killNamespaceProcesses(holderPid: number): void {
+  for (const pid of processesInNetns(holderPid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
     }
   }
 }
