@@ -141,6 +141,43 @@ describe('NAT network in a namespace', { skip: TestNetwork.skipReason(), timeout
     assert.deepEqual(await dnsmasqPids(), dnsmasqBefore);
   });
 
+  test('launch --network on a bridge made in the namespace: a second NIC with the given MAC on that bridge', async () => {
+    await net.execInClient(['ip', 'link', 'add', 'br1', 'type', 'bridge']);
+    await net.execInClient(['ip', 'link', 'set', 'br1', 'up']);
+    const networks = JSON.parse((await daemon!.cli(['networks', '--format', 'json'])).stdout) as {
+      list: Array<{ name: string; type: string }>;
+    };
+    assert.ok(
+      networks.list.some((n) => n.name === 'br1' && n.type === 'bridge'),
+      JSON.stringify(networks),
+    );
+    const launched = await daemon!.cli(
+      [
+        'launch',
+        'noble',
+        '-n',
+        'gamma',
+        '-m',
+        '512M',
+        '-d',
+        '1G',
+        '--network',
+        'name=br1,mode=manual,mac=52:54:00:aa:bb:01',
+      ],
+      { timeoutMs: 600_000 },
+    );
+    ok(launched, 'launch --network');
+    const ports = await net.execInClient(['ip', '-o', 'link', 'show', 'master', 'br1']);
+    assert.match(ports, /sk[0-9a-f]{8}t1/, 'the second NIC is a tap on br1');
+    const macs = await inGuest('gamma', 'cat /sys/class/net/*/address');
+    assert.match(macs.stdout, /52:54:00:aa:bb:01/);
+    ok(await daemon!.cli(['delete', '--purge', 'gamma']), 'delete gamma');
+    assert.doesNotMatch(
+      await net.execInClient(['ip', '-o', 'link', 'show', 'master', 'br1']),
+      /sk[0-9a-f]{8}t/,
+    );
+  });
+
   test('skiffd --remove-network removes the bridge, the table and dnsmasq once no instance uses them', async () => {
     for (const name of ['alpha', 'beta'])
       ok(await daemon!.cli(['delete', '--purge', name]), `delete ${name}`);
