@@ -78,6 +78,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   'disk-full': 507,
   'missing-dependency': 500,
   'key-unreadable': 500,
+  'permission-denied': 403,
   'daemon-unreachable': 502,
   internal: 500,
 };

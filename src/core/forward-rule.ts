@@ -130,8 +130,7 @@ function checkPortNumber(port: number, what: string, whole: string): number {
 /** An IPv4 literal in dotted-quad form, no leading zeros (they read as octal to some tools). */
 function checkAddress(address: string, whole: string): string {
   const octets = address.split('.');
-  const ok =
-    octets.length === 4 && octets.every((o) => /^(?:0|[1-9]\d{0,2})$/.test(o) && Number(o) <= 255);
+  const ok = octets.length === 4 && octets.every((o) => /^(?:0|[1-9]\d{0,2})$/.test(o) && Number(o) <= 255);
   if (!ok)
     throw invalid(
       `forward "${whole}": host address "${address}" is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)`,
