@@ -118,7 +118,7 @@ function extraNicsProblem(nics: unknown, primaryMac: string): string | null {
 
 /**
  * Each forward becomes a socket the daemon (root) binds, so each gets the checks of a rule given over the API;
- * a bad one is dropped alone (the instance stays). @returns what is dropped, and the record's forwards kept
+ * a bad one is dropped alone (the instance stays), with a line in `dropped`.
  */
 function keepGoodForwards(record: InstanceRecord & { forwards?: unknown }, dropped: string[]): void {
   const forwards = record.forwards;
