@@ -10,6 +10,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { SshTarget } from '../../core/ssh-args.js';
 import type { ImageSource } from '../vault/types.js';
 import type { DownloadProgress } from '../vault/ports.js';
+import type { InstanceRecord } from './store.js';
 
 export type { ImageSource, ImageUpload } from '../vault/types.js';
 export type { DownloadProgress } from '../vault/ports.js';
@@ -251,6 +252,17 @@ export interface ManagedNetwork {
   release(name: string): Promise<void>;
   /** The IPv4 addresses guests hold now, by lowercase MAC (from the DHCP leases). Never throws; never slow. */
   leases(): Promise<ReadonlyMap<string, string[]>>;
+}
+
+/**
+ * Told when an instance's VM comes up and after it went down (port forwards follow it). The instances service
+ * awaits each call; implementations never throw (they log what failed).
+ */
+export interface InstanceLifecycle {
+  /** The instance is Running (after start, restart, resume, or a suspend the daemon died during undone). */
+  running(record: InstanceRecord): Promise<void>;
+  /** The VM stopped, was suspended, or the instance was deleted. */
+  stopped(name: string): Promise<void>;
 }
 
 /** Runs commands in a guest over SSH (the OpenSSH client with the daemon's key). */
