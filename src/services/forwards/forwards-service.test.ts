@@ -56,18 +56,18 @@ async function setup() {
   const probe = new FakeProbe();
   const warnings: string[] = [];
   const log = { info: () => undefined, warn: (_: object, msg: string) => void warnings.push(msg) };
-  let instances: InstancesService | undefined;
   const makeForwards = (s: InstanceStore) =>
     new ForwardsService({
       store: s,
       driver,
       relays,
       probe,
-      liveStates: async () => new Map((await instances!.list()).map((v) => [v.record.name, v.state])),
+      // `instances` is made below; this runs only once it is.
+      liveStates: async () => new Map((await instances.list()).map((v) => [v.record.name, v.state])),
       log,
     });
   const forwards = makeForwards(store);
-  instances = new InstancesService({
+  const instances: InstancesService = new InstancesService({
     store,
     resolver: new FakeImageResolver([fakeImageInfo({ id: SHA, sha256: SHA })]),
     images: new FakeImages(),
@@ -84,7 +84,7 @@ async function setup() {
     log: quiet,
     lifecycle: forwards,
   });
-  const launch = (name: string) => instances!.launch({ image: 'noble', name }, { progress: () => undefined });
+  const launch = (name: string) => instances.launch({ image: 'noble', name }, { progress: () => undefined });
   /** A free loopback port for the fake driver, which binds for real (as QEMU would). */
   let nextPort = 20000 + (process.pid % 20000);
   const port = () => nextPort++;
