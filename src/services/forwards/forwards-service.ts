@@ -155,9 +155,14 @@ export class ForwardsService implements InstanceLifecycle {
       if (RUNNING.includes(record.state) && (record.forwards ?? []).length > 0) await this.running(record);
   }
 
-  /** Daemon shutdown: relays stop (user-mode forwards live on in their VMs, which outlive the daemon). */
+  /**
+   * Daemon shutdown: relays stop with the daemon; user-mode forwards are left in their VMs, which outlive the
+   * daemon (the next start adds them again, replacing them, so they never lapse).
+   */
   async close(): Promise<void> {
-    for (const name of [...this.carried.keys()]) await this.stopped(name);
+    const all = [...this.carried.values()].flat();
+    this.carried.clear();
+    await Promise.all(all.filter((c) => c.relayTarget !== null).map((c) => c.stop().catch(() => undefined)));
   }
 
   /** @throws SkiffError conflict when an instance's rule takes the same host socket */
