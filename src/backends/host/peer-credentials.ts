@@ -30,12 +30,16 @@ export interface PeerCredentials {
  * @returns null when they cannot be read (no perl, not a Unix socket, the connection gone); never throws
  */
 export function peerCredentials(socket: Socket): Promise<PeerCredentials | null> {
+  // The bare descriptor, not the Socket: handing a stream to spawn() stops the parent reading it (Node pauses
+  // it for the child's sake), and the daemon would never see the client hang up.
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return Promise.resolve(null);
   return new Promise((resolve) => {
     let output = '';
     let child;
     try {
       child = spawn('perl', ['-e', SCRIPT], {
-        stdio: ['ignore', 'pipe', 'ignore', socket],
+        stdio: ['ignore', 'pipe', 'ignore', fd],
         timeout: TIMEOUT_MS,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       });
