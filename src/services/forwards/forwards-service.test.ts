@@ -13,6 +13,7 @@ import {
   FakeImages,
   fakeImageInfo,
 } from '../../testing/fake-vm.js';
+import { FakeNetwork } from '../../testing/fake-network.js';
 import { InstancesService } from '../instances/instances.js';
 import { InstanceStore } from '../instances/store.js';
 import { ForwardsService } from './forwards-service.js';
@@ -47,7 +48,7 @@ class FakeProbe implements PortProbe {
   }
 }
 
-async function setup() {
+async function setup(options: { mode?: 'nat' | 'user' } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-forwards-'));
   const store = new InstanceStore(dataDir);
   await store.load();
@@ -83,6 +84,10 @@ async function setup() {
     clock: new FakeClock(),
     log: quiet,
     lifecycle: forwards,
+    networkMode: () => options.mode ?? 'user',
+    network: new FakeNetwork(),
+    hostNetworks: { list: async () => [] },
+    bridgedNetwork: () => '',
   });
   const launch = (name: string) => instances.launch({ image: 'noble', name }, { progress: () => undefined });
   /** A free loopback port for the fake driver, which binds for real (as QEMU would). */
@@ -295,17 +300,17 @@ test('remove stops carrying and forgets the rule', async () => {
 });
 
 test('nat mode: a relay to the guest address, dropped at stop, opened again at start, kept when still right', async () => {
-  const t = await setup();
+  const t = await setup({ mode: 'nat' });
   try {
     await t.launch('web');
-    await t.store.update('web', (r) => (r.network = { mode: 'nat', ipv4: '10.97.0.5' }));
+    assert.deepEqual(t.store.get('web')?.network, { mode: 'nat', ipv4: '10.9.9.2' });
     await t.forwards.add('web', rule(8080, 80), member);
-    assert.deepEqual(t.relays.open_, ['127.0.0.1:8080/tcp->10.97.0.5:80']);
+    assert.deepEqual(t.relays.open_, ['127.0.0.1:8080/tcp->10.9.9.2:80']);
     assert.deepEqual(t.driver.vm('web').forwards.size, 0, 'not through the driver');
     await t.instances.start('web'); // already running: the relay stays, connections go on
     assert.deepEqual(t.relays.closed, []);
     await t.instances.stop('web');
-    assert.deepEqual(t.relays.closed, ['127.0.0.1:8080/tcp->10.97.0.5:80']);
+    assert.deepEqual(t.relays.closed, ['127.0.0.1:8080/tcp->10.9.9.2:80']);
     await t.instances.start('web');
     assert.equal(t.relays.open_.length, 2);
     assert.deepEqual(await activeOf(t, 'web'), ['127.0.0.1:8080/tcp:true']);
@@ -315,10 +320,9 @@ test('nat mode: a relay to the guest address, dropped at stop, opened again at s
 });
 
 test('a rule that cannot be carried at start is logged and shown inactive; start still succeeds', async () => {
-  const t = await setup();
+  const t = await setup({ mode: 'nat' });
   try {
     await t.launch('web');
-    await t.store.update('web', (r) => (r.network = { mode: 'nat', ipv4: '10.97.0.5' }));
     await t.instances.stop('web');
     await t.forwards.add('web', rule(8080), member);
     t.relays.taken.add(8080); // someone took it while the instance was stopped
