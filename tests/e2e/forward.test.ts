@@ -3,7 +3,7 @@
  * QMP): a web server in the guest (the test image's busybox httpd) reached from the host through the forward,
  * across stop/start, a daemon restart and a killed daemon; `forward list` in table and JSON; `forward remove`
  * closes the host port. The NAT-mode path (a relay in the daemon) is tested in
- * tests/integration/forward-relay.test.ts; its end-to-end test needs skiff's managed network in a namespace.
+ * tests/integration/forward-relay.test.ts and end to end in tests/netns/forward-nat.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
