@@ -20,6 +20,12 @@ export const PATHS = {
   instanceAction: (name: string, action: InstanceAction) =>
     `${API_PREFIX}/instances/${encodeURIComponent(name)}/${action}`,
   instanceSsh: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/ssh`,
+  instanceForwards: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/forwards`,
+  /** One forward, by its host side. */
+  instanceForward: (name: string, host: ForwardHostJson) =>
+    `${API_PREFIX}/instances/${encodeURIComponent(name)}/forwards/${host.protocol}/${host.host_address}/${host.host_port}`,
+  /** Every instance's forwards. */
+  forwards: `${API_PREFIX}/forwards`,
   purge: `${API_PREFIX}/purge`,
   cachedImages: `${API_PREFIX}/cache/images`,
   /** Host interfaces usable for `launch --network`. */
@@ -78,6 +84,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   'disk-full': 507,
   'missing-dependency': 500,
   'key-unreadable': 500,
+  'permission-denied': 403,
   'daemon-unreachable': 502,
   internal: 500,
 };
@@ -311,4 +318,36 @@ export interface CachedImageJson {
   fetched_at: string;
   last_used: string;
   used_by: string[];
+}
+
+/** Where a forward listens on the host (`forward remove` names it so). */
+export interface ForwardHostJson {
+  protocol: 'tcp' | 'udp';
+  /** An IPv4 literal; `0.0.0.0` is every address. */
+  host_address: string;
+  host_port: number;
+}
+
+/** `:name`, `:protocol`, `:host_address`, `:host_port` of one forward's path. */
+export interface ForwardParams extends ForwardHostJson {
+  name: string;
+}
+
+/** `forward add`: protocol tcp and address 127.0.0.1 unless given. */
+export interface AddForwardBody {
+  protocol?: 'tcp' | 'udp';
+  host_address?: string;
+  host_port: number;
+  guest_port: number;
+}
+
+export interface ForwardJson extends ForwardHostJson {
+  instance: string;
+  guest_port: number;
+  /** Carried now: the instance runs and the host port is held for it. */
+  active: boolean;
+}
+
+export interface ForwardsResponse {
+  forwards: ForwardJson[];
 }

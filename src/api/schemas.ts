@@ -4,9 +4,11 @@
  * them. Each schema is checked against its type at compile time: it describes every field, and no other. No I/O.
  */
 import type {
+  AddForwardBody,
   BootBody,
   DeleteQuery,
   FindQuery,
+  ForwardParams,
   ImageUploadJson,
   InstanceParams,
   LaunchBody,
@@ -42,6 +44,30 @@ export const instanceParamsSchema = {
   properties: { name: { type: 'string', minLength: 1, maxLength: 63 } },
   required: ['name'],
 } as const satisfies ObjectSchema<InstanceParams>;
+
+const PORT = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+/** Dotted-quad IPv4 (core/forward-rule.ts checks each octet). */
+const IPV4 = { type: 'string', maxLength: 15, pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$' } as const;
+const PROTOCOL = { type: 'string', enum: ['tcp', 'udp'] } as const;
+
+export const addForwardBodySchema = {
+  type: 'object',
+  properties: { protocol: PROTOCOL, host_address: IPV4, host_port: PORT, guest_port: PORT },
+  required: ['host_port', 'guest_port'],
+  additionalProperties: false,
+} as const satisfies ObjectSchema<AddForwardBody>;
+
+/** /instances/:name/forwards/:protocol/:host_address/:host_port */
+export const forwardParamsSchema = {
+  type: 'object',
+  properties: {
+    name: instanceParamsSchema.properties.name,
+    protocol: PROTOCOL,
+    host_address: IPV4,
+    host_port: PORT,
+  },
+  required: ['name', 'protocol', 'host_address', 'host_port'],
+} as const satisfies ObjectSchema<ForwardParams>;
 
 /** `:key` of /settings/:key. */
 export const settingParamsSchema = {

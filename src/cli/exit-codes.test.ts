@@ -17,6 +17,7 @@ const MAPPING: Record<ErrorCode, [status: number, exit: number]> = {
   'disk-full': [507, 2],
   'missing-dependency': [500, 2],
   'key-unreadable': [500, 2],
+  'permission-denied': [403, 2],
   'daemon-unreachable': [502, 3],
   internal: [500, 2],
 };

@@ -23,6 +23,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'disk-full':
     case 'missing-dependency':
     case 'key-unreadable':
+    case 'permission-denied':
     case 'internal':
       return EXIT.failed;
     default: {

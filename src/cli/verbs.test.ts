@@ -23,6 +23,11 @@ test('every verb registers (option keys checked) in help order', async () => {
     mirror?.commands.map((c) => c.name()),
     ['build', 'serve'],
   );
+  const forward = program.commands.find((c) => c.name() === 'forward');
+  assert.deepEqual(
+    forward?.commands.map((c) => c.name()),
+    ['add', 'list', 'remove'],
+  );
 });
 
 test('only the verb argv names is loaded; help, an unknown word or no verb load them all', async () => {

@@ -29,6 +29,7 @@ export const VERBS: VerbEntry[] = [
   { name: 'exec', load: async () => (await import('./commands/exec.js')).verb },
   { name: 'images', load: async () => (await import('./commands/images.js')).verb },
   { name: 'shell', aliases: ['sh', 'connect'], load: async () => (await import('./commands/shell.js')).verb },
+  { name: 'forward', load: async () => (await import('./commands/forward.js')).verb },
   { name: 'find', load: async () => (await import('./commands/find.js')).verb },
   { name: 'remotes', load: async () => (await import('./commands/remotes.js')).verb },
   { name: 'networks', load: async () => (await import('./commands/networks.js')).verb },

@@ -11,6 +11,7 @@ import {
   OCTET_STREAM,
   PATHS,
   type ActionResponse,
+  type AddForwardBody,
   type BootBody,
   type CachedImageJson,
   type DownloadJson,
@@ -24,6 +25,9 @@ import {
   type ErrorBody,
   type FindQuery,
   type FindResponse,
+  type ForwardHostJson,
+  type ForwardJson,
+  type ForwardsResponse,
   type RemotesResponse,
   type SettingResponse,
   type SettingsResponse,
@@ -110,6 +114,19 @@ export class DaemonClient {
 
   purge(): Promise<{ purged: string[] }> {
     return this.json('POST', PATHS.purge, {});
+  }
+
+  /** The forwards of `name`, or of every instance. */
+  forwards(name?: string): Promise<ForwardsResponse> {
+    return this.json('GET', name === undefined ? PATHS.forwards : PATHS.instanceForwards(name));
+  }
+
+  addForward(name: string, body: AddForwardBody): Promise<ForwardJson> {
+    return this.json('POST', PATHS.instanceForwards(name), body);
+  }
+
+  removeForward(name: string, host: ForwardHostJson): Promise<ForwardJson> {
+    return this.json('DELETE', PATHS.instanceForward(name, host));
   }
 
   cachedImages(): Promise<{ images: CachedImageJson[] }> {

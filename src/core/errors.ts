@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'missing-dependency',
   /** The daemon's SSH key cannot be read or is not a usable key. */
   'key-unreadable',
+  /** The caller may not do this (a host port below 1024 for a caller who is not root). */
+  'permission-denied',
   'daemon-unreachable',
   'internal',
 ] as const;

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
+import { socketPortProbe } from '../backends/forward/port-probe.js';
+import { socketRelays } from '../backends/forward/socket-relays.js';
 import { UndiciDownloader } from '../backends/http/downloader.js';
 import { QemuDriver } from '../backends/qemu/driver.js';
 import { inspectImage } from '../backends/qemu/img.js';
@@ -14,6 +16,7 @@ import { ensureKeyPair } from '../backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../backends/ssh/session.js';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
 import { CatalogImageResolver } from '../services/catalog/image-resolution.js';
+import { ForwardsService } from '../services/forwards/forwards-service.js';
 import { IDENTITY_FILES } from '../services/instances/guest-identity.js';
 import { InstancesService } from '../services/instances/instances.js';
 import { networkModeOf } from '../services/instances/nics.js';
@@ -73,7 +76,16 @@ export async function composeInstances(options: {
   const store = new InstanceStore(dataDir, systemClock.now);
   reportStateLoad(log, 'instances.json', await store.load());
   const identityDir = join(dataDir, 'guests');
-  const instances = new InstancesService({
+  const forwards = new ForwardsService({
+    store,
+    driver,
+    relays: socketRelays(),
+    probe: socketPortProbe,
+    // `instances` exists by the time anything lists forwards.
+    liveStates: async () => new Map((await instances.list()).map((v) => [v.record.name, v.state])),
+    log: logger.child({ component: 'forwards' }),
+  });
+  const instances: InstancesService = new InstancesService({
     store,
     resolver: new CatalogImageResolver(catalog),
     images: vault,
@@ -93,6 +105,7 @@ export async function composeInstances(options: {
     networkMode: options.networkMode,
     hostNetworks: new LinuxHostNetworks({ exclude: [MANAGED_BRIDGE] }),
     bridgedNetwork: options.bridgedNetwork,
+    lifecycle: forwards,
   });
   const report = await reconcileInstances({ store, driver, images: vault, instances, identityDir, log });
   // A crash between acquiring an image and recording the instance would otherwise leave a user that never goes.
@@ -110,6 +123,8 @@ export async function composeInstances(options: {
     0
   )
     log.info(report, 'instances reconciled');
+  // Relays live in this process: a restarted daemon opens them again (user-mode forwards are re-added too).
+  await forwards.activateAll();
 
   // Guests on skiff's network keep it while the daemon is away; at start the daemon takes it back (dnsmasq
   // re-adopted and supervised again) without waiting for the next boot.
@@ -127,9 +142,11 @@ export async function composeInstances(options: {
   return {
     instances,
     vault,
+    forwards,
     stop: async () => {
       maintenance.stop();
       instances.stopTimers();
+      await forwards.close();
       await downloader.close();
     },
   };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
 import { UndiciHttpGetter } from '../backends/http/http-getter.js';
 import { LinuxNetworkWatcher } from '../backends/host/network-watcher.js';
+import { peerCredentials } from '../backends/host/peer-credentials.js';
 import { makePrivate } from '../backends/host/private-dir.js';
 import { CatalogService } from '../services/catalog/catalog-service.js';
 import { CatalogStore } from '../services/catalog/store.js';
@@ -84,7 +85,15 @@ export async function compose(
     bridgedNetwork: () => settings.raw('local.bridged-network'),
   });
   return {
-    services: { version: options.version, catalog, settings, instances: vms.instances, vault: vms.vault },
+    services: {
+      version: options.version,
+      catalog,
+      settings,
+      instances: vms.instances,
+      vault: vms.vault,
+      forwards: vms.forwards,
+      callerUid: async (socket) => (await peerCredentials(socket))?.uid ?? null,
+    },
     stop: async () => {
       managed?.close();
       await vms.stop();

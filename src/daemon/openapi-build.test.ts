@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  addForwardBodySchema,
   bootBodySchema,
+  forwardParamsSchema,
   findQuerySchema,
   launchBodySchema,
   networksResponseSchema,
@@ -42,9 +44,12 @@ const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 test('the OpenAPI document has every route of the contract', () => {
   assert.deepEqual(Object.keys(doc.paths).sort(), [
     '/1.0/cache/images',
+    '/1.0/forwards',
     '/1.0/images',
     '/1.0/instances',
     '/1.0/instances/{name}',
+    '/1.0/instances/{name}/forwards',
+    '/1.0/instances/{name}/forwards/{protocol}/{host_address}/{host_port}',
     '/1.0/instances/{name}/recover',
     '/1.0/instances/{name}/restart',
     '/1.0/instances/{name}/ssh',
@@ -70,6 +75,12 @@ test('request bodies and queries in the OpenAPI document are the schemas of api/
   const upload = op('/1.0/uploads/{token}', 'put').parameters?.find((p) => p.in === 'path');
   assert.deepEqual(upload?.schema, plain(uploadParamsSchema.properties.token));
   assert.deepEqual(body('/1.0/settings/{key}', 'put'), plain(setSettingBodySchema));
+  assert.deepEqual(body('/1.0/instances/{name}/forwards'), plain(addForwardBodySchema));
+  const forward = op('/1.0/instances/{name}/forwards/{protocol}/{host_address}/{host_port}', 'delete');
+  assert.deepEqual(
+    Object.fromEntries((forward.parameters ?? []).map((p) => [p.name, p.schema])),
+    plain(forwardParamsSchema.properties),
+  );
   assert.deepEqual(query('/1.0/images'), plain(findQuerySchema.properties));
   assert.deepEqual(query('/1.0/wait-ready'), plain(waitReadyQuerySchema.properties));
   // A response schema is rewritten for OpenAPI 3.0 (`type: [x, 'null']` becomes `nullable`): compare its fields.

@@ -18,6 +18,7 @@ import { PATHS, type ErrorBody } from '../api/contract.js';
 import { installBodyDeadline } from './body-deadline.js';
 import { errorBody } from './errors.js';
 import { registerDaemonRoutes } from './routes/daemon.js';
+import { registerForwardRoutes } from './routes/forwards.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerCacheRoutes } from './routes/cache.js';
@@ -83,6 +84,7 @@ export async function buildServer(
   registerSettingsRoutes(app, services);
   const uploads = new UploadSlots();
   registerInstanceRoutes(app, services, uploads);
+  registerForwardRoutes(app, services);
   registerUploadRoutes(app, uploads);
   registerCacheRoutes(app, services);
   registerNetworkRoutes(app, services);

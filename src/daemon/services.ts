@@ -1,7 +1,9 @@
 /**
  * @module What routes can reach: the services, built by compose.ts.
  */
+import type { Socket } from 'node:net';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
+import type { ForwardsService } from '../services/forwards/forwards-service.js';
 import type { InstancesService } from '../services/instances/instances.js';
 import type { Vault } from '../services/vault/vault.js';
 import type { SettingsService } from '../services/settings/settings-service.js';
@@ -12,4 +14,7 @@ export interface Services {
   settings: SettingsService;
   instances: InstancesService;
   vault: Vault;
+  forwards: ForwardsService;
+  /** The uid of the process at the other end of an API connection (SO_PEERCRED), null when unknown. */
+  callerUid(socket: Socket): Promise<number | null>;
 }

@@ -15,6 +15,13 @@ vmDriverContract('fake', onFake(new FakeDriver()));
 vmDriverContract(
   'fake without suspend or resize',
   onFake(
-    new FakeDriver({ suspend: false, resize: false, snapshots: false, mounts: false, extraNics: false }),
+    new FakeDriver({
+      suspend: false,
+      resize: false,
+      snapshots: false,
+      mounts: false,
+      extraNics: false,
+      forward: false,
+    }),
   ),
 );

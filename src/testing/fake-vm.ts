@@ -1,8 +1,11 @@
 /**
  * @module In-memory VM driver, guest shell and image store for unit tests of the instances service. Each keeps a
  * log of calls and can be told to fail or to block. FakeDriver passes the same contract suite as the QEMU
- * driver (vm-driver-contract.ts), so it cannot drift from it.
+ * driver (vm-driver-contract.ts), so it cannot drift from it. Its one real resource: a forwarded host port is
+ * really bound on the host (and nothing answers behind it), so "taken" means what it means for QEMU.
  */
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { SkiffError } from '../core/errors.js';
 import type { ImageInfo } from '../services/catalog/types.js';
 import type {
@@ -11,6 +14,8 @@ import type {
   DriverFeatures,
   GuestEndpoint,
   GuestShell,
+  HostForwarder,
+  HostForwardRule,
   ImageResolver,
   ImageSource,
   ImageStore,
@@ -32,6 +37,8 @@ interface FakeVm {
   baseImage: string;
   cloudInit: CloudInitData;
   start: StartSpec | null;
+  /** Forwarded host ports (`protocol:address:port`), bound while the VM runs. */
+  forwards: Map<string, { rule: HostForwardRule; close(): Promise<void> }>;
 }
 
 export class FakeDriver implements VmDriver {
@@ -55,6 +62,7 @@ export class FakeDriver implements VmDriver {
       snapshots: false,
       mounts: false,
       extraNics: false,
+      forward: true,
     },
   ) {}
 
@@ -89,6 +97,16 @@ export class FakeDriver implements VmDriver {
   /** The guest powering itself off. */
   crash(name: string) {
     this.vm(name).power = 'stopped';
+    void this.dropForwards(name);
+  }
+
+  /** The VM process ended: its forwards end with it. */
+  async dropForwards(name: string): Promise<void> {
+    const vm = this.vms.get(name);
+    if (!vm) return;
+    const open = [...vm.forwards.values()];
+    vm.forwards.clear();
+    await Promise.all(open.map((f) => f.close()));
   }
 
   start(name: string, spec: StartSpec): GuestEndpoint {
@@ -114,11 +132,13 @@ export class FakeDriver implements VmDriver {
 class FakeInstance implements VmInstance {
   readonly suspender?: Suspender;
   readonly resizer?: Resizer;
+  readonly hostForwarder?: HostForwarder;
 
   constructor(
     private readonly driver: FakeDriver,
     readonly name: string,
   ) {
+    if (driver.features.forward) this.hostForwarder = fakeHostForwarder(driver, name);
     if (driver.features.suspend)
       this.suspender = {
         suspend: async () => {
@@ -126,6 +146,7 @@ class FakeInstance implements VmInstance {
           const vm = driver.vm(name);
           if (vm.power === 'stopped') throw new SkiffError('conflict', `fake: ${name} is not running`);
           Object.assign(vm, { power: 'stopped', saved: true });
+          await driver.dropForwards(name);
         },
         hasState: async () => driver.vms.get(name)?.saved ?? false,
         discard: async () => {
@@ -169,6 +190,7 @@ class FakeInstance implements VmInstance {
       baseImage: spec.baseImage,
       cloudInit: spec.cloudInit,
       start: null,
+      forwards: new Map(),
     });
   }
 
@@ -183,6 +205,7 @@ class FakeInstance implements VmInstance {
     this.driver.calls.push(`${options.force ? 'kill' : 'powerdown'} ${this.name}`);
     const vm = this.driver.vms.get(this.name);
     if (vm && vm.power !== 'stopped') vm.power = 'stopped';
+    await this.driver.dropForwards(this.name);
   }
 
   async power(): Promise<VmPower> {
@@ -213,8 +236,54 @@ class FakeInstance implements VmInstance {
 
   async destroy() {
     this.driver.calls.push(`destroy ${this.name}`);
+    await this.driver.dropForwards(this.name);
     this.driver.vms.delete(this.name);
   }
+}
+
+/** Binds each rule's host side for real, as QEMU's slirp would; a taken port is a conflict. */
+function fakeHostForwarder(driver: FakeDriver, name: string): HostForwarder {
+  const key = (r: Omit<HostForwardRule, 'guestPort'>) => `${r.protocol}:${r.hostAddress}:${r.hostPort}`;
+  return {
+    async add(rule) {
+      driver.calls.push(`forward ${name} ${key(rule)}->${rule.guestPort}`);
+      const vm = driver.vms.get(name);
+      if (!vm || vm.power === 'stopped') throw new SkiffError('conflict', `fake: ${name} is not running`);
+      await vm.forwards.get(key(rule))?.close();
+      vm.forwards.delete(key(rule));
+      const close = await bind(rule).catch((error: NodeJS.ErrnoException) => {
+        throw new SkiffError(
+          'conflict',
+          `fake: cannot listen on ${key(rule)}: ${error.code ?? error.message}`,
+        );
+      });
+      vm.forwards.set(key(rule), { rule, close });
+    },
+    async remove(host) {
+      driver.calls.push(`unforward ${name} ${key(host)}`);
+      const vm = driver.vms.get(name);
+      await vm?.forwards.get(key(host))?.close();
+      vm?.forwards.delete(key(host));
+    },
+  };
+}
+
+/** Listens on the host side of `rule`. @returns how to stop */
+async function bind(rule: HostForwardRule): Promise<() => Promise<void>> {
+  if (rule.protocol === 'udp') {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: rule.hostAddress, port: rule.hostPort, exclusive: true }, resolve);
+    });
+    return () => new Promise((resolve) => socket.close(() => resolve()));
+  }
+  const server = createServer((connection) => connection.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: rule.hostAddress, port: rule.hostPort, exclusive: true }, resolve);
+  });
+  return () => new Promise((resolve) => server.close(() => resolve()));
 }
 
 export class FakeGuestShell implements GuestShell {

@@ -4,12 +4,15 @@
  * that passes it cannot drift from the real thing.
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   capability,
   type CloudInitData,
   type DriverFeature,
   type GuestEndpoint,
+  type HostForwardRule,
   type VmDriver,
   type VmInstance,
 } from '../services/instances/ports.js';
@@ -94,6 +97,7 @@ export function vmDriverContract(
     test('capabilities are present exactly when the features say so; a missing one is a named error', () => {
       assert.equal(vm.suspender !== undefined, s.driver.features.suspend);
       assert.equal(vm.resizer !== undefined, s.driver.features.resize);
+      assert.equal(vm.hostForwarder !== undefined, s.driver.features.forward);
       const missing = (Object.keys(s.driver.features) as DriverFeature[]).find((f) => !s.driver.features[f]);
       if (missing === undefined) return;
       assert.throws(() => capability(s.driver, missing, undefined), {
@@ -133,6 +137,49 @@ export function vmDriverContract(
       assert.equal(await vm.power(), 'stopped');
     });
 
+    test('a forward holds its host port while the VM runs; remove and stop free it; taken is a conflict', async (t) => {
+      const forwarder = vm.hostForwarder;
+      if (!forwarder) return t.skip(`the ${s.driver.name} driver cannot forward ports`);
+      const tcp: HostForwardRule = {
+        protocol: 'tcp',
+        hostAddress: '127.0.0.1',
+        hostPort: await freePort('tcp'),
+        guestPort: 22,
+      };
+      const udp: HostForwardRule = {
+        ...tcp,
+        protocol: 'udp',
+        hostPort: await freePort('udp'),
+        guestPort: 53,
+      };
+      await assert.rejects(forwarder.add(tcp), { code: 'conflict' }, 'a stopped VM takes no forward');
+      assert.equal(await taken(tcp), false);
+      await boot();
+      await forwarder.add(tcp);
+      await forwarder.add(udp);
+      assert.equal(await taken(tcp), true);
+      assert.equal(await taken(udp), true);
+      if (s.reachable) {
+        const through = { host: tcp.hostAddress, port: tcp.hostPort };
+        assert.ok(await s.reachable(through), 'the guest answers through the forwarded port');
+      }
+      await forwarder.add(tcp); // the same host side again replaces it (a restarted daemon re-adds)
+      assert.equal(await taken(tcp), true);
+      const occupied = await listen(await freePort('tcp'));
+      try {
+        const port = (occupied.address() as { port: number }).port;
+        await assert.rejects(forwarder.add({ ...tcp, hostPort: port }), { code: 'conflict' });
+      } finally {
+        await new Promise((resolve) => occupied.close(resolve));
+      }
+      await forwarder.remove(udp);
+      assert.equal(await taken(udp), false);
+      await forwarder.remove(udp); // idempotent
+      await vm.stop({ force: true });
+      assert.equal(await taken(tcp), false, 'the rules end with the VM');
+      await forwarder.remove(tcp); // a stopped VM: nothing to remove, no error
+    });
+
     test('destroy ends the VM and removes its storage: the name can be created again', async () => {
       await boot();
       await vm.destroy();
@@ -143,4 +190,49 @@ export function vmDriverContract(
       await vm.destroy();
     });
   });
+}
+
+/** A port the kernel says is free now on 127.0.0.1. */
+async function freePort(protocol: 'tcp' | 'udp'): Promise<number> {
+  if (protocol === 'tcp') {
+    const server = await listen(0);
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(resolve));
+  return port;
+}
+
+function listen(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject).listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(server));
+  });
+}
+
+/** Whether binding the rule's host side fails with EADDRINUSE (someone holds it). */
+async function taken(rule: HostForwardRule): Promise<boolean> {
+  const inUse = (error: NodeJS.ErrnoException): true => {
+    if (error.code === 'EADDRINUSE') return true;
+    throw error;
+  };
+  if (rule.protocol === 'tcp') {
+    const server = await listen(rule.hostPort).catch(inUse);
+    if (server === true) return true;
+    await new Promise((resolve) => server.close(resolve));
+    return false;
+  }
+  const socket = createSocket('udp4');
+  const bound = await new Promise<boolean>((resolve, reject) => {
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EADDRINUSE' ? resolve(false) : reject(error),
+    );
+    socket.bind({ address: rule.hostAddress, port: rule.hostPort, exclusive: true }, () => resolve(true));
+  });
+  await new Promise<void>((resolve) => socket.close(() => resolve())).catch(() => undefined);
+  return !bound;
 }

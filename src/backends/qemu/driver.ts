@@ -21,6 +21,7 @@ import type {
 } from '../../services/instances/ports.js';
 import { QemuBackend } from './backend.js';
 import { assertBridge, deleteLinksNamed, hostNicName, openMacvtap } from './host-nics.js';
+import { qemuHostForwarder } from './hostfwd.js';
 import type { Accelerator, QemuNic } from './machine.js';
 
 /** `HOST PORT` where the running VM's SSH answers, kept beside it so a restarted daemon finds it again. */
@@ -49,6 +50,7 @@ export class QemuDriver implements VmDriver {
     snapshots: false,
     mounts: false,
     extraNics: true,
+    forward: true,
   };
   private readonly backend: QemuBackend;
   private readonly allocatePort: () => Promise<number>;
@@ -84,6 +86,7 @@ export class QemuDriver implements VmDriver {
 class QemuInstance implements VmInstance {
   readonly suspender;
   readonly resizer;
+  readonly hostForwarder;
 
   constructor(
     readonly name: string,
@@ -98,6 +101,7 @@ class QemuInstance implements VmInstance {
       discard: () => backend.discardSuspendState(dir),
     };
     this.resizer = { grow: (diskBytes: number) => backend.resizeDisk({ dir, diskBytes }) };
+    this.hostForwarder = qemuHostForwarder(dir);
   }
 
   async create(spec: { baseImage: string; diskBytes: number; cloudInit: CloudInitData }): Promise<void> {

@@ -12,13 +12,21 @@ import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest
 import { NamedTimers } from './named-timers.js';
 import { bootNics, networkModeOf } from './nics.js';
 import { PowerProbe } from './power-probe.js';
-import { capability, type HostInterface, type SshTarget, type VmInstance } from './ports.js';
+import {
+  capability,
+  type HostInterface,
+  type InstanceLifecycle,
+  type SshTarget,
+  type VmInstance,
+} from './ports.js';
 import { checkInstanceName, instanceDir } from './spec.js';
 import { checkOperation, type InstanceState } from './state.js';
 import type { InstanceRecord } from './store.js';
 
 export interface InstancesDeps extends LaunchDeps {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Told when a VM comes up or goes down (port forwards follow it). */
+  lifecycle?: InstanceLifecycle;
   /** How long a graceful stop may take before it is an error (or, with force, a kill). */
   stopTimeoutMs?: number;
   /** Schedule of guest fact reads (defaults in guest-facts-cache.ts). */
@@ -164,7 +172,7 @@ export class InstancesService {
       this.shutdownTimers.clear(name);
       const vm = this.vm(name);
       if ((await vm.power()) === 'running') {
-        return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
+        return this.nowRunning(name);
       }
       const resume = (await vm.suspender?.hasState()) ?? false;
       await this.deps.store.update(name, (r) => (r.state = 'Starting'));
@@ -174,7 +182,7 @@ export class InstancesService {
         await this.deps.store.update(name, (r) => (r.state = resume ? 'Suspended' : 'Stopped'));
         throw error;
       }
-      return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
+      return this.nowRunning(name);
     });
   }
 
@@ -189,7 +197,7 @@ export class InstancesService {
         if (record.state !== 'Delayed Shutdown')
           throw new SkiffError('conflict', `"${name}" has no delayed shutdown to cancel`);
         this.shutdownTimers.clear(name);
-        return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
+        return this.nowRunning(name);
       }
       checkOperation(name, record.state, 'stop');
       if (record.state === 'Suspended' && !options.force) {
@@ -228,7 +236,7 @@ export class InstancesService {
         await this.deps.store.update(name, (r) => (r.state = 'Unknown'));
         throw error;
       }
-      return this.deps.store.update(name, (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)));
+      return this.nowRunning(name);
     });
   }
 
@@ -246,7 +254,12 @@ export class InstancesService {
         await this.deps.store.update(name, (r) => (r.state = 'Running'));
         throw error;
       }
-      return this.deps.store.update(name, (r) => ((r.state = 'Suspended'), (r.shutdownAtMs = null)));
+      const suspended = await this.deps.store.update(
+        name,
+        (r) => ((r.state = 'Suspended'), (r.shutdownAtMs = null)),
+      );
+      await this.deps.lifecycle?.stopped(name);
+      return suspended;
     });
   }
 
@@ -265,7 +278,11 @@ export class InstancesService {
         state = 'Unknown';
         this.deps.log.warn({ instance: name, err: error }, 'could not settle an interrupted suspend');
       }
-      return this.deps.store.update(name, (r) => ((r.state = state), (r.shutdownAtMs = null)));
+      const settled = await this.deps.store.update(name, (r) => ((r.state = state), (r.shutdownAtMs = null)));
+      await (state === 'Running'
+        ? this.deps.lifecycle?.running(settled)
+        : this.deps.lifecycle?.stopped(name));
+      return settled;
     });
   }
 
@@ -289,6 +306,7 @@ export class InstancesService {
           r.state = 'Deleted';
           r.shutdownAtMs = null;
         });
+        await this.deps.lifecycle?.stopped(name);
       }
       if (options.purge) await this.purgeOne(name);
     });
@@ -347,7 +365,22 @@ export class InstancesService {
         cause: error,
       });
     }
-    return this.deps.store.update(record.name, (r) => ((r.state = 'Stopped'), (r.shutdownAtMs = null)));
+    const stopped = await this.deps.store.update(
+      record.name,
+      (r) => ((r.state = 'Stopped'), (r.shutdownAtMs = null)),
+    );
+    await this.deps.lifecycle?.stopped(record.name);
+    return stopped;
+  }
+
+  /** Records that `name` runs (no delayed shutdown) and says so to the lifecycle listener. */
+  private async nowRunning(name: string): Promise<InstanceRecord> {
+    const running = await this.deps.store.update(
+      name,
+      (r) => ((r.state = 'Running'), (r.shutdownAtMs = null)),
+    );
+    await this.deps.lifecycle?.running(running);
+    return running;
   }
 
   /**

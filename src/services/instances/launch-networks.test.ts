@@ -32,6 +32,7 @@ async function setup(options: { extraNics: boolean; bridged?: string }) {
     snapshots: false,
     mounts: false,
     extraNics: options.extraNics,
+    forward: true,
   });
   const images = new FakeImages();
   let listed = 0;

@@ -10,6 +10,7 @@ import { SkiffError } from '../../core/errors.js';
 import type { SshTarget } from '../../core/ssh-args.js';
 import type { ImageSource } from '../vault/types.js';
 import type { DownloadProgress } from '../vault/ports.js';
+import type { InstanceRecord } from './store.js';
 
 export type { ImageSource, ImageUpload } from '../vault/types.js';
 export type { DownloadProgress } from '../vault/ports.js';
@@ -89,6 +90,8 @@ export interface DriverFeatures {
   mounts: boolean;
   /** Network interfaces beyond the default one (`--network`, `--bridged`). */
   extraNics: boolean;
+  /** Host ports forwarded into a user-mode guest by the driver itself (`skiff forward`; see HostForwarder). */
+  forward: boolean;
 }
 export type DriverFeature = keyof DriverFeatures;
 
@@ -99,6 +102,7 @@ const FEATURE_WORDS: Record<DriverFeature, string> = {
   snapshots: 'snapshots',
   mounts: 'mounts',
   extraNics: 'extra network interfaces',
+  forward: 'port forwarding for user-mode networking',
 };
 
 export interface VmDriver {
@@ -164,6 +168,32 @@ export interface VmInstance {
   readonly suspender?: Suspender;
   /** Present exactly when the driver's `features.resize`. */
   readonly resizer?: Resizer;
+  /** Present exactly when the driver's `features.forward`. */
+  readonly hostForwarder?: HostForwarder;
+}
+
+/** One host port forwarded to a guest port (the shape of core/forward-rule.ts's ForwardRule). */
+export interface HostForwardRule {
+  protocol: 'tcp' | 'udp';
+  /** An IPv4 literal; `0.0.0.0` listens on every address. */
+  hostAddress: string;
+  hostPort: number;
+  guestPort: number;
+}
+
+/**
+ * Forwards host ports into a running guest through the driver's user-mode network (QEMU: slirp's hostfwd).
+ * Rules live as long as the VM process: a new boot starts with none, and the service adds them again.
+ */
+export interface HostForwarder {
+  /**
+   * Starts listening on the rule's host side, replacing a rule with the same host side (so a restarted daemon
+   * can add again what a running VM still has). @throws SkiffError conflict when the VM is not running or the
+   * host port is taken (naming the address and port)
+   */
+  add(rule: HostForwardRule): Promise<void>;
+  /** Stops listening on the rule's host side. Idempotent: an absent rule or a stopped VM is not an error. */
+  remove(rule: Omit<HostForwardRule, 'guestPort'>): Promise<void>;
 }
 
 export interface Suspender {
@@ -222,6 +252,17 @@ export interface ManagedNetwork {
   release(name: string): Promise<void>;
   /** The IPv4 addresses guests hold now, by lowercase MAC (from the DHCP leases). Never throws; never slow. */
   leases(): Promise<ReadonlyMap<string, string[]>>;
+}
+
+/**
+ * Told when an instance's VM comes up and after it went down (port forwards follow it). The instances service
+ * awaits each call; implementations never throw (they log what failed).
+ */
+export interface InstanceLifecycle {
+  /** The instance is Running (after start, restart, resume, or a suspend the daemon died during undone). */
+  running(record: InstanceRecord): Promise<void>;
+  /** The VM stopped, was suspended, or the instance was deleted. */
+  stopped(name: string): Promise<void>;
 }
 
 /** Runs commands in a guest over SSH (the OpenSSH client with the daemon's key). */

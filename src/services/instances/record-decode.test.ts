@@ -121,3 +121,27 @@ test('extra NICs: well-formed ones are kept; each bad field is named and drops t
     assert.match(result.dropped[0] ?? '', words);
   }
 });
+
+test('forwards are checked rule by rule: a bad one is dropped alone, the instance stays', () => {
+  const forwards = [
+    { protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 },
+    { protocol: 'udp', hostAddress: '0.0.0.0', hostPort: 5353, guestPort: 53 },
+  ];
+  const kept = { ...good, forwards } as InstanceRecord;
+  assert.deepEqual(decodeInstanceRecords([kept]), { value: [kept], dropped: [] });
+  const cases: Array<[unknown, unknown[] | undefined, RegExp]> = [
+    ['8080:80', undefined, /forwards: expected a list, got "8080:80"/],
+    [[7, forwards[0]], [forwards[0]], /forwards\[0\]: expected a forward rule, got 7/],
+    [[{ ...forwards[0], protocol: 'sctp' }], [], /forwards\[0\]: protocol "sctp"/],
+    [[forwards[0], { ...forwards[1], hostPort: 0 }], [forwards[0]], /forwards\[1\]: .*host port 0 is out/],
+    [[{ ...forwards[0], hostAddress: '::1' }], [], /forwards\[0\]: .*not an IPv4 address/],
+    [[{ ...forwards[0], guestPort: '80' }], [], /forwards\[0\]: .*guest port 80 is out of range/],
+  ];
+  for (const [value, left, message] of cases) {
+    const result = decodeInstanceRecords([{ ...good, forwards: value }]);
+    assert.deepEqual(result.value, [left === undefined ? good : { ...good, forwards: left }], message.source);
+    assert.equal(result.dropped.length, 1);
+    assert.match(result.dropped[0]!, /^dropped from instance record "web": /);
+    assert.match(result.dropped[0]!, message);
+  }
+});

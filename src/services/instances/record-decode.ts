@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { SkiffError } from '../../core/errors.js';
 import { isInterfaceName } from '../../core/interface-name.js';
 import { macProblem } from '../../core/mac-address.js';
+import { checkForwardRule, type ForwardRule } from '../../core/forward-rule.js';
 import type { Decoded } from '../persist/state-file.js';
 import { checkInstanceName } from './spec.js';
 import { INSTANCE_STATES, type InstanceState } from './state.js';
@@ -38,6 +39,7 @@ export function decodeInstanceRecords(data: unknown): Decoded<InstanceRecord[]> 
       dropped.push(`dropped instance record ${label}: a second record with this name`);
     else {
       seen.add((raw as InstanceRecord).name);
+      keepGoodForwards(raw as InstanceRecord, dropped);
       value.push(raw as InstanceRecord);
     }
   });
@@ -112,6 +114,34 @@ function extraNicsProblem(nics: unknown, primaryMac: string): string | null {
     macs.add(nic.mac.toLowerCase());
   }
   return null;
+}
+
+/**
+ * Each forward becomes a socket the daemon (root) binds, so each gets the checks of a rule given over the API;
+ * a bad one is dropped alone (the instance stays), with a line in `dropped`.
+ */
+function keepGoodForwards(record: InstanceRecord & { forwards?: unknown }, dropped: string[]): void {
+  const forwards = record.forwards;
+  if (forwards === undefined) return;
+  const label = `dropped from instance record ${JSON.stringify(record.name)}`;
+  if (!Array.isArray(forwards)) {
+    dropped.push(`${label}: ${field('forwards', 'a list', forwards)}`);
+    delete record.forwards;
+    return;
+  }
+  record.forwards = forwards.filter((forward: unknown, index) => {
+    if (!isObject(forward)) {
+      dropped.push(`${label}: ${field(`forwards[${index}]`, 'a forward rule', forward)}`);
+      return false;
+    }
+    try {
+      checkForwardRule(forward as unknown as ForwardRule);
+      return true;
+    } catch (error) {
+      dropped.push(`${label}: forwards[${index}]: ${(error as Error).message}`);
+      return false;
+    }
+  }) as ForwardRule[];
 }
 
 function imageProblem(image: unknown): string | null {
