@@ -78,8 +78,8 @@ async function main() {
             '--',
             'sh',
             '-c',
-            `mkdir -p /run/www && dd if=/dev/urandom of=/run/www/big bs=1M count=${BIG_MIB} 2>/dev/null && ` +
-              'echo ok > /run/www/small && busybox httpd -p 8080 -h /run/www',
+            `mkdir -p /var/tmp/www && dd if=/dev/urandom of=/var/tmp/www/big bs=1M count=${BIG_MIB} 2>/dev/null && ` +
+              'echo ok > /var/tmp/www/small && busybox httpd -p 8080 -h /var/tmp/www',
           ],
           { netnsOf: net.clientPid, timeoutMs: 120_000 },
         ),
