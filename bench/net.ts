@@ -8,13 +8,8 @@
  * Run with `npm run bench:net`; writes bench/results/net.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { publishImage } from '../tests/harness/local-mirror.js';
-import { TestNetwork } from '../tests/harness/netns.js';
-import { buildTestImage } from '../tests/harness/qemu-test-vm.js';
-import { SkiffDaemon, type CliResult } from '../tests/harness/skiff-process.js';
+import { NatTestBed } from '../tests/harness/nat-testbed.js';
+import type { CliResult, SkiffDaemon } from '../tests/harness/skiff-process.js';
 
 const RESULTS_DIR = new URL('../../bench/results/', import.meta.url);
 const BIG_MIB = 16;
@@ -33,22 +28,11 @@ function ok(result: CliResult, what: string): CliResult {
 }
 
 async function main() {
-  const image = await buildTestImage();
-  const work = await mkdtemp(join(tmpdir(), 'skiff-bench-net-'));
-  await publishImage(join(work, 'mirror'), image);
-  const net = new TestNetwork();
+  const bed = await NatTestBed.start('skiff-bench-net-');
+  const net = bed.net;
   let daemon: SkiffDaemon | undefined;
   try {
-    await net.start();
-    await net.startServices({ mirrorDir: join(work, 'mirror') });
-    await net.up();
-    daemon = await SkiffDaemon.start({
-      mirror: net.mirrorUrl,
-      dataDir: join(work, 'data'),
-      networkMode: 'nat',
-      args: ['--log-level', 'warn'],
-      spawnWith: (argv, env) => net.runInClient(argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }),
-    });
+    daemon = await bed.startDaemon(undefined, ['--log-level', 'warn']);
     const d = daemon;
     const curl = (args: string[]) =>
       net.execInClient(['curl', '-sS', '--max-time', '120', ...args], { timeoutMs: 130_000 });
@@ -139,13 +123,7 @@ async function main() {
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(new URL('net.json', RESULTS_DIR), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    if (daemon) {
-      for (const name of ['natvm', 'uservm'])
-        await daemon.cli(['delete', '--purge', name]).catch(() => undefined);
-      await daemon.stop({ keepData: true }).catch(() => undefined);
-    }
-    await net.stop();
-    await rm(work, { recursive: true, force: true });
+    await bed.stop(daemon);
   }
 }
 

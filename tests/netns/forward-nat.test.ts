@@ -6,33 +6,23 @@
  * Nothing here touches the machine's own network.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { publishImage } from '../harness/local-mirror.js';
+import { NatTestBed } from '../harness/nat-testbed.js';
 import { TestNetwork } from '../harness/netns.js';
 import { waitFor } from '../harness/ns-process.js';
-import { buildTestImage } from '../harness/qemu-test-vm.js';
-import { SKIFF, SkiffDaemon, type CliResult } from '../harness/skiff-process.js';
+import type { CliResult, SkiffDaemon } from '../harness/skiff-process.js';
 
 const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
 const PORT = 18080;
 const PAGE = 'hello through the relay';
 
 describe('port forwarding into a NAT guest', { skip: TestNetwork.skipReason(), timeout: 25 * 60_000 }, () => {
-  let work: string;
+  let bed: NatTestBed;
   let net: TestNetwork;
   let daemon: SkiffDaemon | undefined;
 
-  const start = (dataDir: string) =>
-    SkiffDaemon.start({
-      mirror: net.mirrorUrl,
-      dataDir,
-      networkMode: 'nat',
-      spawnWith: (argv, env) => net.runInClient(argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }),
-    });
+  const start = (dataDir: string) => bed.startDaemon(dataDir);
   /** GET / through the forward, in the namespace: the body, or curl's error. */
   const fetch = (): Promise<string> =>
     net
@@ -46,20 +36,22 @@ describe('port forwarding into a NAT guest', { skip: TestNetwork.skipReason(), t
     return last;
   };
   /** busybox httpd on port 8080 in the guest. The CLI runs in the namespace: the guest's SSH is only there. */
-  const serve = () =>
-    net.execInClient(
-      [
-        process.execPath,
-        SKIFF,
-        'exec',
-        'web',
-        '--',
-        'sh',
-        '-c',
-        `mkdir -p /var/tmp/www && echo '${PAGE}' > /var/tmp/www/index.html && ` +
-          'busybox httpd -p 8080 -h /var/tmp/www </dev/null >/dev/null 2>&1',
-      ],
-      { env: { ...process.env, SKIFF_SOCKET: daemon!.socket, SKIFF_NO_AUTOSTART: '1' }, timeoutMs: 120_000 },
+  const serve = async () =>
+    ok(
+      await bed.cli(
+        daemon!,
+        [
+          'exec',
+          'web',
+          '--',
+          'sh',
+          '-c',
+          `mkdir -p /var/tmp/www && echo '${PAGE}' > /var/tmp/www/index.html && ` +
+            'busybox httpd -p 8080 -h /var/tmp/www </dev/null >/dev/null 2>&1',
+        ],
+        120_000,
+      ),
+      'httpd',
     );
   const active = async () =>
     (
@@ -69,14 +61,9 @@ describe('port forwarding into a NAT guest', { skip: TestNetwork.skipReason(), t
     ).forwards.map((f) => f.active);
 
   before(async () => {
-    const image = await buildTestImage();
-    work = await mkdtemp(join(tmpdir(), 'skiff-fwd-nat-'));
-    await publishImage(join(work, 'mirror'), image);
-    net = new TestNetwork();
-    await net.start();
-    await net.startServices({ mirrorDir: join(work, 'mirror') });
-    await net.up();
-    daemon = await start(join(work, 'data'));
+    bed = await NatTestBed.start('skiff-fwd-nat-');
+    net = bed.net;
+    daemon = await start(join(bed.work, 'data'));
     ok(
       await daemon.cli(['launch', 'noble', '-n', 'web', '-m', '512M', '-d', '1G'], { timeoutMs: 600_000 }),
       'launch',
@@ -84,13 +71,7 @@ describe('port forwarding into a NAT guest', { skip: TestNetwork.skipReason(), t
   });
 
   after(async () => {
-    if (daemon) {
-      await daemon.cli(['delete', '--purge', 'web']).catch(() => undefined);
-      await daemon.stop({ keepData: true }).catch(() => undefined);
-    }
-    if (net) killNamespaceProcesses(net.clientPid);
-    await net?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await bed?.stop(daemon);
   });
 
   test('add: the relay carries 127.0.0.1 of the host to the guest address', async () => {
@@ -126,22 +107,3 @@ describe('port forwarding into a NAT guest', { skip: TestNetwork.skipReason(), t
     assert.deepEqual(await active(), []);
   });
 });
-
-/** SIGKILLs every process in the network namespace of `holderPid` except the holder itself. */
-function killNamespaceProcesses(holderPid: number): void {
-  let namespace: string;
-  try {
-    namespace = readlinkSync(`/proc/${holderPid}/ns/net`);
-  } catch {
-    return;
-  }
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === holderPid || pid === process.pid) continue;
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/net`) === namespace) process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-}

@@ -7,15 +7,11 @@
  * own network: every process that sees the bridge runs in the test's namespace.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { publishImage } from '../harness/local-mirror.js';
+import { NatTestBed } from '../harness/nat-testbed.js';
 import { TestNetwork } from '../harness/netns.js';
 import { waitFor } from '../harness/ns-process.js';
-import { buildTestImage } from '../harness/qemu-test-vm.js';
 import { SKIFFD, SkiffDaemon, type CliResult } from '../harness/skiff-process.js';
 
 interface ListEntry {
@@ -27,17 +23,11 @@ interface ListEntry {
 const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
 
 describe('NAT network in a namespace', { skip: TestNetwork.skipReason(), timeout: 25 * 60_000 }, () => {
-  let work: string;
+  let bed: NatTestBed;
   let net: TestNetwork;
   let daemon: SkiffDaemon | undefined;
 
-  const start = (dataDir: string) =>
-    SkiffDaemon.start({
-      mirror: net.mirrorUrl,
-      dataDir,
-      networkMode: 'nat',
-      spawnWith: (argv, env) => net.runInClient(argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }),
-    });
+  const start = (dataDir: string) => bed.startDaemon(dataDir);
   const list = async (): Promise<ListEntry[]> => {
     const result = await daemon!.cli(['list', '--format', 'json']);
     ok(result, 'list');
@@ -56,31 +46,18 @@ describe('NAT network in a namespace', { skip: TestNetwork.skipReason(), timeout
   };
   const inGuest = async (name: string, command: string): Promise<CliResult> =>
     // exec's ssh runs on the caller's side: the caller must be where the bridge is.
-    daemon!.cli(['exec', name, '--', 'sh', '-c', command], { timeoutMs: 60_000, netnsOf: net.clientPid });
+    bed.cli(daemon!, ['exec', name, '--', 'sh', '-c', command]);
   // The namespace shares the machine's pid namespace: count only the dnsmasq processes in its network.
-  const dnsmasqPids = async (): Promise<number[]> => processesInNetns(net.clientPid, 'dnsmasq');
+  const dnsmasqPids = async (): Promise<number[]> => bed.processes('dnsmasq');
 
   before(async () => {
-    const image = await buildTestImage();
-    work = await mkdtemp(join(tmpdir(), 'skiff-nat-'));
-    await publishImage(join(work, 'mirror'), image);
-    net = new TestNetwork();
-    await net.start();
-    await net.startServices({ mirrorDir: join(work, 'mirror') });
-    await net.up();
-    daemon = await start(join(work, 'data'));
+    bed = await NatTestBed.start('skiff-nat-');
+    net = bed.net;
+    daemon = await start(join(bed.work, 'data'));
   });
 
   after(async () => {
-    if (daemon) {
-      for (const instance of await list().catch(() => []))
-        await daemon.cli(['delete', '--purge', instance.name]).catch(() => undefined);
-      await daemon.stop({ keepData: true }).catch(() => undefined);
-    }
-    // QEMU and dnsmasq are detached: whatever a failure left in the namespace must not outlive the test.
-    if (net) killNamespaceProcesses(net.clientPid);
-    await net?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await bed?.stop(daemon);
   });
 
   test('two instances get distinct addresses on the bridge; the host side reaches a guest by IP', async () => {
@@ -192,36 +169,3 @@ describe('NAT network in a namespace', { skip: TestNetwork.skipReason(), timeout
     assert.deepEqual(await dnsmasqPids(), []);
   });
 });
-
-/** Pids of the processes (named `comm`, or all) in the network namespace of `holderPid`, the holder excepted. */
-function processesInNetns(holderPid: number, comm?: string): number[] {
-  let namespace: string;
-  try {
-    namespace = readlinkSync(`/proc/${holderPid}/ns/net`);
-  } catch {
-    return [];
-  }
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === holderPid || pid === process.pid) continue;
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/net`) !== namespace) continue;
-      if (comm === undefined || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) pids.push(pid);
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
-}
-
-/** SIGKILLs every process in the network namespace of `holderPid` except the holder itself. */
-function killNamespaceProcesses(holderPid: number): void {
-  for (const pid of processesInNetns(holderPid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}

@@ -5,14 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import { forwardHostLabel, type ForwardHost, type ForwardRule } from '../../core/forward-rule.js';
-import { FakeClock } from '../../testing/fake-clock.js';
-import {
-  FakeDriver,
-  FakeGuestShell,
-  FakeImageResolver,
-  FakeImages,
-  fakeImageInfo,
-} from '../../testing/fake-vm.js';
+import { FakeDriver } from '../../testing/fake-vm.js';
+import { fakeInstancesDeps } from '../../testing/fake-instances-deps.js';
 import { FakeNetwork } from '../../testing/fake-network.js';
 import { InstancesService } from '../instances/instances.js';
 import { InstanceStore } from '../instances/store.js';
@@ -20,7 +14,6 @@ import { ForwardsService } from './forwards-service.js';
 import type { PortProbe, RelayFactory } from './ports.js';
 
 const SHA = 'a'.repeat(64);
-const quiet = { info: () => undefined, warn: () => undefined };
 const root = async () => 0;
 const member = async () => 1000;
 
@@ -69,25 +62,11 @@ async function setup(options: { mode?: 'nat' | 'user' } = {}) {
     });
   const forwards = makeForwards(store);
   const instances: InstancesService = new InstancesService({
-    store,
-    resolver: new FakeImageResolver([fakeImageInfo({ id: SHA, sha256: SHA })]),
-    images: new FakeImages(),
+    ...fakeInstancesDeps(dataDir, store, { sha: SHA }),
     driver,
-    shell: new FakeGuestShell(),
-    identity: { user: 'ubuntu', privateKeyPath: '/k', publicKey: 'ssh-ed25519 AAAA skiff' },
-    makeHostKey: async (_dir: string, name: string) => ({
-      privateKey: 'PRIVATE',
-      publicKey: `ssh-ed25519 AAAAhost${name} ${name}`,
-    }),
-    identityDir: join(dataDir, 'guests'),
-    dataDir,
-    clock: new FakeClock(),
-    log: quiet,
     lifecycle: forwards,
     networkMode: () => options.mode ?? 'user',
     network: new FakeNetwork(),
-    hostNetworks: { list: async () => [] },
-    bridgedNetwork: () => '',
   });
   const launch = (name: string) => instances.launch({ image: 'noble', name }, { progress: () => undefined });
   /** A free loopback port for the fake driver, which binds for real (as QEMU would). */

@@ -7,6 +7,7 @@
  * instance's forwards run one at a time, lifecycle calls included, so a forward added during a stop never
  * outlives the VM.
  */
+import { KeyedQueue } from '../../core/keyed-queue.js';
 import { SkiffError } from '../../core/errors.js';
 import {
   FIRST_UNPRIVILEGED_PORT,
@@ -54,7 +55,7 @@ const RUNNING: readonly InstanceState[] = ['Running', 'Delayed Shutdown'];
 
 export class ForwardsService implements InstanceLifecycle {
   private readonly carried = new Map<string, Carried[]>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedQueue();
 
   constructor(private readonly deps: ForwardsDeps) {}
 
@@ -241,14 +242,7 @@ export class ForwardsService implements InstanceLifecycle {
 
   /** Runs `work` after every earlier operation on `name`'s forwards. */
   private exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const next = (this.queues.get(name) ?? Promise.resolve()).catch(() => undefined).then(work);
-    this.queues.set(name, next);
-    void next
-      .finally(() => {
-        if (this.queues.get(name) === next) this.queues.delete(name);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.queues.run(name, work);
   }
 }
 

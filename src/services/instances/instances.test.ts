@@ -3,14 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeClock, settle } from '../../testing/fake-clock.js';
-import {
-  FakeDriver,
-  FakeGuestShell,
-  FakeImageResolver,
-  FakeImages,
-  fakeImageInfo,
-} from '../../testing/fake-vm.js';
+import { settle } from '../../testing/fake-clock.js';
+import { fakeInstancesDeps } from '../../testing/fake-instances-deps.js';
 import { FakeNetwork } from '../../testing/fake-network.js';
 import { readMultipart } from '../../testing/mime-reader.js';
 import { InstancesService, type InstancesDeps } from './instances.js';
@@ -22,33 +16,14 @@ const quiet = { info: () => undefined, warn: () => undefined };
 
 async function setup(options: { mode?: 'nat' | 'user'; network?: FakeNetwork } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-instances-'));
-  const clock = new FakeClock();
-  const resolver = new FakeImageResolver([fakeImageInfo({ id: SHA, sha256: SHA })]);
   const store = new InstanceStore(dataDir);
   await store.load();
-  const driver = new FakeDriver();
-  const shell = new FakeGuestShell();
-  const images = new FakeImages();
   const deps = {
-    store,
-    resolver,
-    images,
-    driver,
-    shell,
-    identity: { user: 'ubuntu', privateKeyPath: '/k', publicKey: 'ssh-ed25519 AAAA skiff' },
-    makeHostKey: async (_dir: string, name: string) => ({
-      privateKey: 'PRIVATE',
-      publicKey: `ssh-ed25519 AAAAhost${name} ${name}`,
-    }),
-    identityDir: join(dataDir, 'guests'),
-    dataDir,
-    clock,
-    log: quiet,
+    ...fakeInstancesDeps(dataDir, store, { sha: SHA }),
     networkMode: () => options.mode ?? 'user',
     ...(options.network ? { network: options.network } : {}),
-    hostNetworks: { list: async () => [] },
-    bridgedNetwork: () => '',
   };
+  const { driver, shell, images, clock } = deps;
   const service = new InstancesService(deps);
   const progress: string[] = [];
   const ctx = { progress: (m: string) => progress.push(m) };

@@ -5,6 +5,7 @@
  */
 import { SkiffError } from '../../core/errors.js';
 import { deadlineSignal } from '../../core/deadline.js';
+import { KeyedQueue } from '../../core/keyed-queue.js';
 import { cloudInitFinished, cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { pinnedHostKey, removeGuestIdentity } from './guest-identity.js';
 import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } from './guest-facts-cache.js';
@@ -59,7 +60,7 @@ export interface InstanceInfo extends InstanceView {
 }
 
 export class InstancesService {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedQueue();
   private readonly shutdownTimers: NamedTimers;
   private readonly guestFacts: GuestFactsCache;
   private readonly power: PowerProbe;
@@ -90,15 +91,7 @@ export class InstancesService {
 
   /** Runs `work` after every earlier operation on `name` finished. */
   private exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(name) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.queues.set(name, next);
-    void next
-      .finally(() => {
-        if (this.queues.get(name) === next) this.queues.delete(name);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.queues.run(name, work);
   }
 
   private record(name: string): InstanceRecord {
@@ -288,7 +281,7 @@ export class InstancesService {
 
   /** Resolves once every operation queued on `name` so far has ended (whatever its outcome). */
   async idle(name: string): Promise<void> {
-    await this.queues.get(name)?.catch(() => undefined);
+    await this.queues.idle(name);
   }
 
   /** Soft delete (recoverable) or, with purge, removal of the instance and its disk. */

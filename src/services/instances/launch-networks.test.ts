@@ -4,14 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { FakeClock } from '../../testing/fake-clock.js';
-import {
-  FakeDriver,
-  FakeGuestShell,
-  FakeImageResolver,
-  FakeImages,
-  fakeImageInfo,
-} from '../../testing/fake-vm.js';
+import { FakeDriver } from '../../testing/fake-vm.js';
+import { fakeInstancesDeps } from '../../testing/fake-instances-deps.js';
 import { InstancesService } from './instances.js';
 import type { HostInterface } from './ports.js';
 import { InstanceStore } from './store.js';
@@ -34,23 +28,14 @@ async function setup(options: { extraNics: boolean; bridged?: string }) {
     extraNics: options.extraNics,
     forward: true,
   });
-  const images = new FakeImages();
   let listed = 0;
+  const deps = fakeInstancesDeps(dataDir, store, { sha: SHA });
+  const { images } = deps;
   const service = new InstancesService({
-    store,
-    resolver: new FakeImageResolver([fakeImageInfo({ id: SHA, sha256: SHA })]),
-    images,
+    ...deps,
     driver,
-    shell: new FakeGuestShell(),
-    identity: { user: 'ubuntu', privateKeyPath: '/k', publicKey: 'ssh-ed25519 AAAA skiff' },
-    makeHostKey: async (_dir, name) => ({ privateKey: 'PRIVATE', publicKey: `ssh-ed25519 AAAAhost ${name}` }),
-    identityDir: join(dataDir, 'guests'),
-    dataDir,
-    clock: new FakeClock(),
-    log: { info: () => undefined, warn: () => undefined },
     hostNetworks: { list: async () => (listed++, INTERFACES) },
     bridgedNetwork: () => options.bridged ?? '',
-    networkMode: () => 'user',
   });
   const ctx = { progress: () => undefined };
   /** Nothing of a launch exists: no record, no image taken, no driver call. */
