@@ -12,7 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { NatTestBed } from '../harness/nat-testbed.js';
 import { TestNetwork } from '../harness/netns.js';
 import { waitFor } from '../harness/ns-process.js';
-import { SKIFFD, SkiffDaemon, type CliResult } from '../harness/skiff-process.js';
+import type { SkiffDaemon } from '../harness/skiff-process.js';
+import { SKIFFD, type CliResult } from '../harness/skiff-process.js';
 
 interface ListEntry {
   name: string;
