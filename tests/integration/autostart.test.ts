@@ -16,7 +16,8 @@ test('the CLI autostarts skiffd when none answers, and not when told not to', as
   const dataDir = join(dir, 'data');
   // The autostarted daemon reads its mirror from the settings: a closed loopback port, so nothing leaves.
   await writeJsonAtomic(join(dataDir, 'settings.json'), 1, { 'local.image.mirror': 'http://127.0.0.1:9/' });
-  const env = { SKIFF_SOCKET: socket, SKIFF_DATA_DIR: dataDir };
+  // In the machine's own namespace: user-mode networking, so no bridge could ever be made here.
+  const env = { SKIFF_SOCKET: socket, SKIFF_DATA_DIR: dataDir, SKIFF_NETWORK_MODE: 'user' };
   try {
     const refused = await runSkiff(['remotes'], { env: { ...env, SKIFF_NO_AUTOSTART: '1' } });
     assert.equal(refused.code, 3);
