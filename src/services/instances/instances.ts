@@ -4,14 +4,13 @@
  * no lock at all: they answer from the record, one shared power probe per instance and cached guest facts.
  */
 import { SkiffError } from '../../core/errors.js';
-import { deadlineSignal } from '../../core/deadline.js';
 import { KeyedQueue } from '../../core/keyed-queue.js';
-import { cloudInitFinished, cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { pinnedHostKey, removeGuestIdentity } from './guest-identity.js';
 import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } from './guest-facts-cache.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
+import { bootInstance } from './boot.js';
 import { NamedTimers } from './named-timers.js';
-import { bootNics, networkModeOf } from './nics.js';
+import { networkModeOf } from './nics.js';
 import { PowerProbe } from './power-probe.js';
 import {
   capability,
@@ -376,41 +375,12 @@ export class InstancesService {
     return running;
   }
 
-  /**
-   * Starts the VM and waits for SSH; on a boot whose guest has not finished cloud-init's first run (a crash cut
-   * it short), also for cloud-init. Only the deadline (`timeoutS`, default 300 s) ends the wait.
-   */
   private async boot(record: InstanceRecord, resume: boolean, options: BootOptions): Promise<void> {
-    const timeoutS = options.timeoutS ?? DEFAULT_BOOT_TIMEOUT_S;
-    const timer = deadlineSignal(this.deps.clock, timeoutS * 1000);
-    const deadline = timer.signal;
-    try {
-      const { nics, sshAddress } = await bootNics(record, this.deps.network);
-      const endpoint = await this.vm(record.name).start(
-        { cpus: record.cpus, memoryBytes: record.memoryBytes, nics, sshAddress, resume },
-        deadline,
-      );
-      const updated = await this.deps.store.update(
-        record.name,
-        (r) => ((r.sshPort = endpoint.port), (r.sshHost = endpoint.host)),
-      );
-      const target = this.target(updated);
-      await this.deps.shell.waitReady(target, { timeoutMs: timeoutS * 1000, signal: deadline });
-      if (resume || (await cloudInitFinished(this.deps.shell, target, deadline)) !== false) return;
-      options.progress?.('Waiting for initialization to complete');
-      const warning = cloudInitWarning(
-        record.name,
-        await waitForCloudInit(this.deps.shell, target, deadline),
-      );
-      if (warning !== null) options.warn?.(warning);
-    } catch (error) {
-      if (!deadline.aborted) throw error;
-      throw new SkiffError('timeout', `"${record.name}" did not become ready within ${timeoutS} s`, {
-        cause: error,
-      });
-    } finally {
-      timer.dispose();
-    }
+    await bootInstance({ ...this.deps, vm: this.vm(record.name), target: (r) => this.target(r) }, record, {
+      ...options,
+      resume,
+      timeoutS: options.timeoutS ?? DEFAULT_BOOT_TIMEOUT_S,
+    });
   }
 
   private async purgeOne(name: string): Promise<void> {
