@@ -142,6 +142,8 @@ export interface StartSpec {
   sshAddress?: string;
   /** Restore the saved state of a suspend (drivers with the suspend feature). */
   resume?: boolean;
+  /** Host directories shared from the boot on (drivers with the mounts feature). */
+  mounts?: MountShare[];
 }
 
 export interface VmInstance {
@@ -170,6 +172,38 @@ export interface VmInstance {
   readonly resizer?: Resizer;
   /** Present exactly when the driver's `features.forward`. */
   readonly hostForwarder?: HostForwarder;
+  /** Present exactly when the driver's `features.mounts`. */
+  readonly mounter?: Mounter;
+}
+
+/** How a host directory reaches the guest: virtiofs (hot-pluggable), else virtio-9p (only from a boot). */
+export type MountTransport = 'virtiofs' | '9p';
+
+/** One host directory shared with a guest, as the driver sees it (the service checked the caller's rights). */
+export interface MountShare {
+  /** The guest-side tag (`mount -t virtiofs TAG DIR`); unique within the instance, [a-z0-9-]{1,31}. */
+  tag: string;
+  /** An absolute, resolved host directory. */
+  source: string;
+  /** Host id → guest id; the ids not listed map to themselves. */
+  uidMap: Array<{ host: number; guest: number }>;
+  gidMap: Array<{ host: number; guest: number }>;
+}
+
+/**
+ * Shares host directories with a VM. The guest-side `mount` is the service's (over SSH): the driver only makes
+ * the share visible to the guest under its tag.
+ */
+export interface Mounter {
+  /**
+   * Shares with the running VM now (virtiofs hot-plug). @returns the transport used
+   * @throws SkiffError unsupported when only a boot can add it (9p without virtiofs): the message says so
+   */
+  attach(share: MountShare): Promise<MountTransport>;
+  /** Withdraws a share (the guest must have unmounted it). Idempotent. */
+  detach(tag: string): Promise<void>;
+  /** The shares a boot should carry, each with the transport it will use (set before start). */
+  transports(shares: MountShare[]): Promise<MountTransport[]>;
 }
 
 /** One host port forwarded to a guest port (the shape of core/forward-rule.ts's ForwardRule). */
