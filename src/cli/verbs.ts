@@ -27,6 +27,11 @@ export const VERBS: VerbEntry[] = [
   { name: 'delete', load: async () => (await import('./commands/delete.js')).verb },
   { name: 'purge', load: async () => (await import('./commands/purge.js')).verb },
   { name: 'exec', load: async () => (await import('./commands/exec.js')).verb },
+  {
+    name: 'transfer',
+    aliases: ['copy-files'],
+    load: async () => (await import('./commands/transfer.js')).verb,
+  },
   { name: 'images', load: async () => (await import('./commands/images.js')).verb },
   { name: 'shell', aliases: ['sh', 'connect'], load: async () => (await import('./commands/shell.js')).verb },
   { name: 'forward', load: async () => (await import('./commands/forward.js')).verb },

@@ -64,6 +64,11 @@ export function shellJoin(argv: readonly string[]): string {
  * alias; no global known_hosts), no prompts, and no user ~/.ssh/config changing behaviour.
  */
 export function sshBaseArgs(target: SshTarget, options: SshOptions = {}): string[] {
+  return clientArgs(target, '-p', options);
+}
+
+/** ssh's and sftp's shared options; they differ only in the port flag (`-p` for ssh, `-P` for sftp). */
+function clientArgs(target: SshTarget, portFlag: '-p' | '-P', options: SshOptions): string[] {
   const o = (option: string): string[] => ['-o', option];
   const { hostKey } = target;
   return [
@@ -71,7 +76,7 @@ export function sshBaseArgs(target: SshTarget, options: SshOptions = {}): string
     '/dev/null',
     '-i',
     target.keyPath,
-    '-p',
+    portFlag,
     String(target.port),
     ...o('IdentitiesOnly=yes'),
     ...o(`StrictHostKeyChecking=${hostKey.learn ? 'accept-new' : 'yes'}`),
@@ -128,4 +133,15 @@ export function sshExecArgs(
 /** argv for an interactive login shell with a PTY (`skiff shell`). */
 export function sshShellArgs(target: SshTarget, options: SshOptions = {}): string[] {
   return [...sshBaseArgs(target, options), '-t', '--', destination(target)];
+}
+
+/** The OpenSSH SFTP client binary. */
+export const SFTP_BINARY = 'sftp';
+
+/**
+ * argv for `sftp` running the batch file `batchPath` with the same key, pinned host key and timeouts as ssh.
+ * Batch mode stops at the first failing command (unless the line starts with `-`); `-q` drops the banner.
+ */
+export function sftpBatchArgs(target: SshTarget, batchPath: string, options: SshOptions = {}): string[] {
+  return ['-q', '-b', batchPath, ...clientArgs(target, '-P', options), '--', destination(target)];
 }
