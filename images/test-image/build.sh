@@ -48,11 +48,13 @@ HOST_BUILD_PKGS="qemu-utils syslinux syslinux-common mtools dosfstools e2fsprogs
 HOST_RUN_PKGS="qemu-system-x86 genisoimage openssh-client"
 # Kernel modules for the initramfs (plus their dependencies); the virtio/PCI ones are loaded by modalias.
 MODULES="virtio_pci virtio_blk virtio_scsi virtio_net virtio_rng virtio_console virtio_balloon ata_piix sd_mod
-  sr_mod isofs vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii button evdev fuse virtiofs 9p 9pnet_virtio"
+  sr_mod isofs vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii button evdev fuse virtiofs 9p 9pnet_virtio
+  crc32c_generic ext4"
+# ext4 (and the crc32c its checksums ask for by name) is built into the cloud kernel, a module here.
 # Shared folders: virtiofs (and fuse for sshfs) and 9p are loaded up front, so a hot-plugged virtio-fs device
 # binds at once and `mount -t virtiofs|9p` never depends on busybox modprobe resolving an fs alias.
-ALWAYS_LOAD="isofs vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii sd_mod sr_mod button evdev fuse virtiofs 9p
-  9pnet_virtio"
+ALWAYS_LOAD="crc32c_generic ext4 isofs vfat nls_cp437 nls_iso8859_1 nls_utf8 nls_ascii sd_mod sr_mod button evdev
+  fuse virtiofs 9p 9pnet_virtio"
 
 T0=$(date +%s.%N)
 log() { echo "[test-image] $*" >&2; }
