@@ -215,8 +215,8 @@ export function vmDriverContract(
           await mounter.detach(share.tag);
           await mounter.detach(share.tag); // idempotent
         }
-        await vm.stop({ force: true });
       } finally {
+        await vm.stop({ force: true });
         await rm(source, { recursive: true, force: true });
       }
     });

@@ -44,7 +44,7 @@ vmDriverContract(
       reachable: (endpoint) => banner(endpoint),
       settled: async (endpoint) => void (await banner(endpoint)),
       readShared: async (endpoint, tag, transport, file) => {
-        // As the service does it: mount as root through sudo, read, unmount.
+        // As the service does it: mount as root through sudo; read as root (the source is the host's 0700 temp dir).
         const target = {
           ...endpoint,
           user: 'ubuntu',
@@ -58,7 +58,7 @@ vmDriverContract(
         const options = transport === '9p' ? '-o trans=virtio,version=9p2000.L ' : '';
         const result = await new OpenSshGuestShell().run(
           target,
-          `sudo mkdir -p /mnt/c && sudo mount -t ${transport} ${options}${tag} /mnt/c && cat /mnt/c/${file}; ` +
+          `sudo mkdir -p /mnt/c && sudo mount -t ${transport} ${options}${tag} /mnt/c && sudo cat /mnt/c/${file}; ` +
             `code=$?; sudo umount /mnt/c; exit $code`,
           { timeoutMs: 60_000 },
         );

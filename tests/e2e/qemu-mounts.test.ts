@@ -130,6 +130,18 @@ describe('QEMU driver shares end to end', { timeout: 20 * 60_000 }, () => {
     assert.equal(await vm.mounter!.attach(shares.a), 'virtiofs');
     await mount(shares.a.tag, '/mnt/a', 'virtiofs');
     assert.equal(await ok('cat /mnt/a/hello.txt'), 'hello from a');
+    // A restarted daemon (a new driver) finds the running virtiofsd through its pidfile: attaching again is a no-op.
+    const before = await virtiofsdFor(dir, shares.a.tag);
+    const readopted = new QemuDriver({ root: join(root, 'instances') }).instance(NAME);
+    assert.equal(await readopted.mounter!.attach(shares.a), 'virtiofs');
+    assert.equal((await virtiofsdFor(dir, shares.a.tag))?.pid, before?.pid);
+    // A virtiofsd that died is replaced by the next attach (device unplugged and plugged again).
+    await ok('sudo umount /mnt/a');
+    process.kill(before!.pid, 'SIGKILL');
+    assert.equal(await readopted.mounter!.attach(shares.a), 'virtiofs');
+    const healed = await virtiofsdFor(dir, shares.a.tag);
+    assert.ok(healed !== null && healed.pid !== before!.pid, 'a new virtiofsd serves the share');
+    await mount(shares.a.tag, '/mnt/a', 'virtiofs');
     await ok('sudo umount /mnt/b');
     await vm.mounter!.detach(shares.b.tag); // a boot share can be withdrawn too
     assert.equal(await ok('cat /mnt/a/hello.txt'), 'hello from a');
