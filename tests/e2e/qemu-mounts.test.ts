@@ -90,6 +90,10 @@ describe('QEMU driver shares end to end', { timeout: 20 * 60_000 }, () => {
 
   test('a running VM: attach shares a host dir over virtiofs both ways; detach withdraws it', async () => {
     await boot();
+    // The test image's side: the filesystems are registered, and sshfs (for classic mounts) runs.
+    const filesystems = await ok('cat /proc/filesystems');
+    for (const fs of ['virtiofs', '9p', 'fuse']) assert.match(filesystems, new RegExp(`\\t${fs}\n`), fs);
+    assert.match(await ok('sshfs -V 2>&1'), /SSHFS version 3\./);
     const mounter = vm.mounter!;
     assert.deepEqual(await mounter.transports([shares.a]), ['virtiofs']);
     assert.equal(await mounter.attach(shares.a), 'virtiofs');
