@@ -91,8 +91,8 @@ describe('QEMU driver shares end to end', { timeout: 20 * 60_000 }, () => {
   test('a running VM: attach shares a host dir over virtiofs both ways; detach withdraws it', async () => {
     await boot();
     // The test image's side: the filesystems are registered, and sshfs (for classic mounts) runs.
-    const filesystems = await ok('cat /proc/filesystems');
-    for (const fs of ['virtiofs', '9p', 'fuse']) assert.match(filesystems, new RegExp(`\\t${fs}\n`), fs);
+    const filesystems = (await ok('cat /proc/filesystems')).split('\n').map((line) => line.split('\t')[1]);
+    for (const fs of ['virtiofs', '9p', 'fuse']) assert.ok(filesystems.includes(fs), fs);
     assert.match(await ok('sshfs -V 2>&1'), /SSHFS version 3\./);
     const mounter = vm.mounter!;
     assert.deepEqual(await mounter.transports([shares.a]), ['virtiofs']);
