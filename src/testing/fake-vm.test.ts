@@ -12,6 +12,9 @@ const onFake = (driver: FakeDriver) => async () => ({
 });
 
 vmDriverContract('fake', onFake(new FakeDriver()));
+const without = new FakeDriver();
+without.virtiofs = false;
+vmDriverContract('fake without virtiofs (9p from a boot only)', onFake(without));
 vmDriverContract(
   'fake without suspend or resize',
   onFake(

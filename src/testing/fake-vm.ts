@@ -17,6 +17,9 @@ import type {
   HostForwarder,
   HostForwardRule,
   ImageResolver,
+  MountShare,
+  MountTransport,
+  Mounter,
   ImageSource,
   ImageStore,
   Resizer,
@@ -39,6 +42,8 @@ interface FakeVm {
   start: StartSpec | null;
   /** Forwarded host ports (`protocol:address:port`), bound while the VM runs. */
   forwards: Map<string, { rule: HostForwardRule; close(): Promise<void> }>;
+  /** The shares the VM has now, by tag (from its boot or attached), gone with the VM process. */
+  shares: Map<string, { share: MountShare; transport: MountTransport }>;
 }
 
 export class FakeDriver implements VmDriver {
@@ -52,6 +57,10 @@ export class FakeDriver implements VmDriver {
   failSettle: Error | null = null;
   /** How many times any instance's power() was asked. */
   powerProbes = 0;
+  /** Whether virtiofs is available (a virtiofsd on the host); without it shares are 9p, from a boot only. */
+  virtiofs = true;
+  /** Whether id maps other than the identity can be honoured (QEMU 7.2's virtiofsd and 9p cannot). */
+  translatesIds = false;
   private nextPid = 1000;
   private nextPort = 40000;
 
@@ -60,7 +69,7 @@ export class FakeDriver implements VmDriver {
       suspend: true,
       resize: true,
       snapshots: false,
-      mounts: false,
+      mounts: true,
       extraNics: false,
       forward: true,
     },
@@ -97,6 +106,7 @@ export class FakeDriver implements VmDriver {
   /** The guest powering itself off. */
   crash(name: string) {
     this.vm(name).power = 'stopped';
+    this.vm(name).shares.clear();
     void this.dropForwards(name);
   }
 
@@ -104,6 +114,7 @@ export class FakeDriver implements VmDriver {
   async dropForwards(name: string): Promise<void> {
     const vm = this.vms.get(name);
     if (!vm) return;
+    vm.shares.clear(); // the shares end with the VM process too
     const open = [...vm.forwards.values()];
     vm.forwards.clear();
     await Promise.all(open.map((f) => f.close()));
@@ -120,6 +131,8 @@ export class FakeDriver implements VmDriver {
       pid: this.nextPid++,
       port: this.nextPort++,
     });
+    const transport: MountTransport = this.virtiofs ? 'virtiofs' : '9p';
+    vm.shares = new Map((spec.mounts ?? []).map((share) => [share.tag, { share, transport }]));
     const primary = spec.nics[0];
     if (primary === undefined) throw new SkiffError('invalid-argument', `fake: ${name} has no NIC`);
     if (primary.attach.kind === 'user') return { host: '127.0.0.1', port: vm.port };
@@ -133,12 +146,14 @@ class FakeInstance implements VmInstance {
   readonly suspender?: Suspender;
   readonly resizer?: Resizer;
   readonly hostForwarder?: HostForwarder;
+  readonly mounter?: Mounter;
 
   constructor(
     private readonly driver: FakeDriver,
     readonly name: string,
   ) {
     if (driver.features.forward) this.hostForwarder = fakeHostForwarder(driver, name);
+    if (driver.features.mounts) this.mounter = fakeMounter(driver, name);
     if (driver.features.suspend)
       this.suspender = {
         suspend: async () => {
@@ -191,6 +206,7 @@ class FakeInstance implements VmInstance {
       cloudInit: spec.cloudInit,
       start: null,
       forwards: new Map(),
+      shares: new Map(),
     });
   }
 
@@ -264,6 +280,45 @@ function fakeHostForwarder(driver: FakeDriver, name: string): HostForwarder {
       const vm = driver.vms.get(name);
       await vm?.forwards.get(key(host))?.close();
       vm?.forwards.delete(key(host));
+    },
+  };
+}
+
+/** Mirrors the QEMU driver's Mounter: virtiofs hot-plugs into a running VM; 9p only from a boot. */
+function fakeMounter(driver: FakeDriver, name: string): Mounter {
+  const check = (share: MountShare) => {
+    if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(share.tag))
+      throw new SkiffError('invalid-argument', `fake: share tag: not a tag: ${JSON.stringify(share.tag)}`);
+    if (!share.source.startsWith('/'))
+      throw new SkiffError('invalid-argument', `fake: share ${share.tag}: source must be absolute`);
+    const moved = [...share.uidMap, ...share.gidMap].some((entry) => entry.host !== entry.guest);
+    if (moved && !driver.translatesIds)
+      throw new SkiffError('unsupported', `fake: share ${share.tag}: ids cannot be mapped`);
+  };
+  return {
+    async transports(shares) {
+      shares.forEach(check);
+      return shares.map(() => (driver.virtiofs ? 'virtiofs' : '9p'));
+    },
+    async attach(share) {
+      driver.calls.push(`attach ${name} ${share.tag}`);
+      check(share);
+      const vm = driver.vms.get(name);
+      if (!vm || vm.power === 'stopped') throw new SkiffError('conflict', `fake: ${name} is not running`);
+      if (!driver.virtiofs)
+        throw new SkiffError(
+          'unsupported',
+          `fake: share ${share.tag}: a 9p share can only be added at boot: restart the instance`,
+        );
+      const present = vm.shares.get(share.tag);
+      if (present && present.share.source !== share.source)
+        throw new SkiffError('conflict', `fake: share ${share.tag} is attached already`);
+      vm.shares.set(share.tag, { share, transport: 'virtiofs' });
+      return 'virtiofs';
+    },
+    async detach(tag) {
+      driver.calls.push(`detach ${name} ${tag}`);
+      driver.vms.get(name)?.shares.delete(tag);
     },
   };
 }

@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   capability,
@@ -13,6 +16,8 @@ import {
   type DriverFeature,
   type GuestEndpoint,
   type HostForwardRule,
+  type MountShare,
+  type MountTransport,
   type VmDriver,
   type VmInstance,
 } from '../services/instances/ports.js';
@@ -29,6 +34,13 @@ export interface ContractSetup {
   reachable?: (endpoint: GuestEndpoint) => Promise<boolean>;
   /** Waits until the guest can take a graceful shutdown (real guests: booted far enough for ACPI). */
   settled?: (endpoint: GuestEndpoint) => Promise<void>;
+  /** Mounts share `tag` in the guest, reads `file` from it and unmounts (real drivers: over SSH). */
+  readShared?: (
+    endpoint: GuestEndpoint,
+    tag: string,
+    transport: MountTransport,
+    file: string,
+  ) => Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -98,6 +110,7 @@ export function vmDriverContract(
       assert.equal(vm.suspender !== undefined, s.driver.features.suspend);
       assert.equal(vm.resizer !== undefined, s.driver.features.resize);
       assert.equal(vm.hostForwarder !== undefined, s.driver.features.forward);
+      assert.equal(vm.mounter !== undefined, s.driver.features.mounts);
       const missing = (Object.keys(s.driver.features) as DriverFeature[]).find((f) => !s.driver.features[f]);
       if (missing === undefined) return;
       assert.throws(() => capability(s.driver, missing, undefined), {
@@ -178,6 +191,34 @@ export function vmDriverContract(
       await vm.stop({ force: true });
       assert.equal(await taken(tcp), false, 'the rules end with the VM');
       await forwarder.remove(tcp); // a stopped VM: nothing to remove, no error
+    });
+
+    test('a share attached to the running VM reaches the guest; detach withdraws it; a stopped VM takes none', async (t) => {
+      const mounter = vm.mounter;
+      if (!mounter) return t.skip(`the ${s.driver.name} driver cannot share folders`);
+      const source = await mkdtemp(join(tmpdir(), 'skiff-contract-share-'));
+      try {
+        await writeFile(join(source, 'marker'), 'shared by the host\n');
+        const share: MountShare = { tag: 'contract', source, uidMap: [], gidMap: [] };
+        await assert.rejects(mounter.attach(share), { code: 'conflict' }, 'a stopped VM takes no share');
+        const endpoint = await boot();
+        const [transport] = await mounter.transports([share]);
+        if (transport === '9p') {
+          await assert.rejects(mounter.attach(share), { code: 'unsupported', message: /restart/ });
+        } else {
+          assert.equal(await mounter.attach(share), 'virtiofs');
+          if (s.readShared)
+            assert.equal(
+              await s.readShared(endpoint, share.tag, 'virtiofs', 'marker'),
+              'shared by the host\n',
+            );
+          await mounter.detach(share.tag);
+          await mounter.detach(share.tag); // idempotent
+        }
+      } finally {
+        await vm.stop({ force: true });
+        await rm(source, { recursive: true, force: true });
+      }
     });
 
     test('destroy ends the VM and removes its storage: the name can be created again', async () => {

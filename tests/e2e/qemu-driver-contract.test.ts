@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemuDriver } from '../../src/backends/qemu/driver.js';
 import { ensureKeyPair } from '../../src/backends/ssh/keys.js';
-import { probeSshBanner } from '../../src/backends/ssh/session.js';
+import { OpenSshGuestShell, probeSshBanner } from '../../src/backends/ssh/session.js';
 import type { GuestEndpoint } from '../../src/services/instances/ports.js';
 import { cloudInitFiles } from '../../src/services/instances/seed/cloud-init.js';
 import { vmDriverContract } from '../../src/testing/vm-driver-contract.js';
@@ -43,6 +43,28 @@ vmDriverContract(
       memoryBytes: 256 * 1024 ** 2,
       reachable: (endpoint) => banner(endpoint),
       settled: async (endpoint) => void (await banner(endpoint)),
+      readShared: async (endpoint, tag, transport, file) => {
+        // As the service does it: mount as root through sudo; read as root (the source is the host's 0700 temp dir).
+        const target = {
+          ...endpoint,
+          user: 'ubuntu',
+          keyPath: key.privateKeyPath,
+          hostKey: {
+            knownHostsFile: join(root, `known_hosts-${Date.now()}`),
+            alias: 'contract',
+            learn: true,
+          },
+        };
+        const options = transport === '9p' ? '-o trans=virtio,version=9p2000.L ' : '';
+        const result = await new OpenSshGuestShell().run(
+          target,
+          `sudo mkdir -p /mnt/c && sudo mount -t ${transport} ${options}${tag} /mnt/c && sudo cat /mnt/c/${file}; ` +
+            `code=$?; sudo umount /mnt/c; exit $code`,
+          { timeoutMs: 60_000 },
+        );
+        if (result.code !== 0) throw new Error(`reading ${file} from share ${tag} failed: ${result.stderr}`);
+        return result.stdout;
+      },
       cleanup: () => rm(root, { recursive: true, force: true }),
     };
   },

@@ -19,7 +19,8 @@ const blockdev = (options: object) => ['-blockdev', JSON.stringify(options)];
 test('qemuArgs: the full argv for a TCG launch', () => {
   assert.deepEqual(qemuArgs(spec, BASE), [
     ...['-name', 'guest=primary', '-nodefaults', '-no-user-config'],
-    ...['-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024M', '-display', 'none'],
+    ...['-machine', 'q35,accel=tcg,memory-backend=mem', '-cpu', 'max', '-smp', '2', '-m', '1024M'],
+    ...['-object', 'memory-backend-memfd,id=mem,size=1024M,share=on', '-display', 'none'],
     ...blockdev({
       driver: 'file',
       filename: '/var/lib/skiff/vault/images/abc.img',
@@ -45,6 +46,10 @@ test('qemuArgs: the full argv for a TCG launch', () => {
     ...['-drive', `file=${D}/seed.iso,format=raw,if=virtio,readonly=on`],
     ...['-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:40022-:22'],
     ...['-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:ab:cd:ef'],
+    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [
+      '-device',
+      `pcie-root-port,id=rp${i},chassis=${i + 1},io-reserve=0`,
+    ]),
     ...['-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0'],
     ...['-qmp', `unix:${D}/qmp.sock,server=on,wait=off`],
     ...['-pidfile', `${D}/qemu.pid`],
@@ -65,7 +70,7 @@ test('diskArgs: a raw base has no backing option; a disk without a base has back
 
 test('qemuArgs: KVM uses the host CPU model', () => {
   const args = qemuArgs({ ...spec, accel: 'kvm' }, BASE);
-  assert.equal(args[args.indexOf('-machine') + 1], 'q35,accel=kvm');
+  assert.equal(args[args.indexOf('-machine') + 1], 'q35,accel=kvm,memory-backend=mem');
   assert.equal(args[args.indexOf('-cpu') + 1], 'host');
 });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import { VM_FILES } from './machine.js';
 import type { VmLaunchSpec } from './machine.js';
+import { SPARE_ROOT_PORTS, rootPortArgs, shareArgs, shareProblems, sharedMemoryArgs } from './share-args.js';
 
 /** Name of the internal qcow2 snapshot that holds a suspended VM's RAM and device state. */
 export const SUSPEND_SNAPSHOT = 'skiff-suspend';
@@ -37,6 +38,7 @@ export function validateLaunchSpec(spec: VmLaunchSpec): void {
     problems.push(`memoryBytes: must be at least 16 MiB, got ${spec.memoryBytes}`);
   }
   problems.push(...nicProblems(spec.nics));
+  problems.push(...shareProblems(spec.shares ?? [], MAX_UNIX_SOCKET_PATH_BYTES));
   const qmpPath = join(spec.dir, VM_FILES.qmp);
   if (Buffer.byteLength(qmpPath) > MAX_UNIX_SOCKET_PATH_BYTES) {
     problems.push(
@@ -157,6 +159,8 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
   validateLaunchSpec(spec);
   const file = (name: string): string => join(spec.dir, name);
   const kvm = spec.accel === 'kvm';
+  const shares = spec.shares ?? [];
+  const memory = sharedMemoryArgs(spec.memoryBytes);
   const args = [
     '-name',
     `guest=${qemuOptValue(spec.name)}`,
@@ -165,13 +169,15 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
     '-nodefaults',
     '-no-user-config',
     '-machine',
-    `q35,accel=${spec.accel}`,
+    `q35,accel=${spec.accel},${memory.machineOption}`,
     '-cpu',
     kvm ? 'host' : 'max',
     '-smp',
     String(spec.cpus),
     '-m',
     `${Math.floor(spec.memoryBytes / MIB)}M`,
+    // Shared RAM for vhost-user-fs (virtiofsd maps it): every VM has it, so a share can be added while it runs.
+    ...memory.args,
     '-display',
     'none',
     ...diskArgs(file(VM_FILES.disk), disk.base),
@@ -182,6 +188,8 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
     '-drive',
     `file=${qemuOptValue(file(VM_FILES.seed))},format=raw,if=virtio,readonly=on`,
     ...nicArgs(spec.nics),
+    ...rootPortArgs(shares.length + SPARE_ROOT_PORTS),
+    ...shareArgs(shares),
     // Guests generate SSH host keys at first boot; without an entropy device that waits on the CRNG.
     '-object',
     'rng-random,id=rng0,filename=/dev/urandom',

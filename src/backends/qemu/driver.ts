@@ -23,6 +23,8 @@ import { QemuBackend } from './backend.js';
 import { assertBridge, deleteLinksNamed, hostNicName, openMacvtap } from './host-nics.js';
 import { qemuHostForwarder } from './hostfwd.js';
 import type { Accelerator, QemuNic } from './machine.js';
+import { bootShares, qemuMounter, type QemuMounterOptions } from './mounter.js';
+import { VIRTIOFSD_CANDIDATES, findVirtiofsd, stopAllVirtiofsd } from './virtiofsd.js';
 
 /** `HOST PORT` where the running VM's SSH answers, kept beside it so a restarted daemon finds it again. */
 const SSH_ENDPOINT_FILE = 'ssh-endpoint';
@@ -40,6 +42,11 @@ export interface QemuDriverOptions {
   allocatePort?: () => Promise<number>;
   /** Told once which accelerator VMs will use and why (detected on the first start, not at construction). */
   onAccelerator?: (choice: { accel: Accelerator; reason: string }) => void;
+  /**
+   * The virtiofsd for shares (a name on PATH or a path). Default: `virtiofsd` on PATH, else Debian's
+   * /usr/lib/qemu/virtiofsd. When it is not there, shares use 9p (from a boot only).
+   */
+  virtiofsd?: string;
 }
 
 export class QemuDriver implements VmDriver {
@@ -48,13 +55,14 @@ export class QemuDriver implements VmDriver {
     suspend: true,
     resize: true,
     snapshots: false,
-    mounts: false,
+    mounts: true,
     extraNics: true,
     forward: true,
   };
   private readonly backend: QemuBackend;
   private readonly allocatePort: () => Promise<number>;
   private accel: Promise<{ accel: Accelerator; reason: string }> | null = null;
+  private virtiofsd: Promise<string | null> | null = null;
 
   constructor(private readonly options: QemuDriverOptions) {
     this.backend = options.backend ?? new QemuBackend();
@@ -70,7 +78,16 @@ export class QemuDriver implements VmDriver {
     return new QemuInstance(name, join(this.options.root, name), this.backend, {
       accel: async () => (await this.accelerator()).accel,
       allocatePort: this.allocatePort,
+      virtiofsd: () => this.findVirtiofsd(),
     });
+  }
+
+  /** Looked up once: installing virtiofsd later takes a daemon restart, like installing QEMU. */
+  private findVirtiofsd(): Promise<string | null> {
+    this.virtiofsd ??= findVirtiofsd(
+      this.options.virtiofsd === undefined ? VIRTIOFSD_CANDIDATES : [this.options.virtiofsd],
+    );
+    return this.virtiofsd;
   }
 
   /** Detected once, on first use: the first launch pays for the probe, not the daemon's start-up. */
@@ -87,12 +104,18 @@ class QemuInstance implements VmInstance {
   readonly suspender;
   readonly resizer;
   readonly hostForwarder;
+  readonly mounter;
+  private readonly shares: QemuMounterOptions;
 
   constructor(
     readonly name: string,
     private readonly dir: string,
     private readonly backend: QemuBackend,
-    private readonly host: { accel: () => Promise<Accelerator>; allocatePort: () => Promise<number> },
+    private readonly host: {
+      accel: () => Promise<Accelerator>;
+      allocatePort: () => Promise<number>;
+      virtiofsd: () => Promise<string | null>;
+    },
   ) {
     this.suspender = {
       suspend: () => backend.suspend(dir),
@@ -102,6 +125,8 @@ class QemuInstance implements VmInstance {
     };
     this.resizer = { grow: (diskBytes: number) => backend.resizeDisk({ dir, diskBytes }) };
     this.hostForwarder = qemuHostForwarder(dir);
+    this.shares = { dir, virtiofsd: host.virtiofsd };
+    this.mounter = qemuMounter(this.shares);
   }
 
   async create(spec: { baseImage: string; diskBytes: number; cloudInit: CloudInitData }): Promise<void> {
@@ -124,6 +149,11 @@ class QemuInstance implements VmInstance {
       const file = join(this.dir, SSH_ENDPOINT_FILE);
       await writeFile(`${file}.tmp`, `${endpoint.host} ${endpoint.port}\n`);
       await rename(`${file}.tmp`, file);
+      // A running VM's virtiofsds are its own: the backend refuses a second QEMU below.
+      if ((await this.backend.pid(this.dir)) === null) await stopAllVirtiofsd(this.dir);
+      // On the command line rather than hot-plugged after spawn: 9p can only be there, and the guest finds
+      // every share as it boots (no early-boot hotplug to race).
+      const shares = await bootShares(this.shares, spec.mounts ?? []);
       await this.backend.start(
         {
           name: this.name,
@@ -133,12 +163,14 @@ class QemuInstance implements VmInstance {
           nics,
           accel: await this.host.accel(),
           resumeFromSuspend: spec.resume ?? false,
+          shares,
         },
         signal,
       );
       return endpoint;
     } catch (error) {
       await this.removeMacvtaps();
+      if ((await this.backend.pid(this.dir)) === null) await stopAllVirtiofsd(this.dir);
       throw error;
     } finally {
       // QEMU holds its own copies of the macvtap descriptors now (or never will).
@@ -177,6 +209,7 @@ class QemuInstance implements VmInstance {
     else if ((await this.backend.power(this.dir)) !== 'stopped')
       await this.backend.powerdown(this.dir, options.timeoutMs ?? GRACEFUL_STOP_MS);
     await this.removeMacvtaps();
+    await stopAllVirtiofsd(this.dir);
   }
 
   power(): Promise<VmPower> {
@@ -210,6 +243,7 @@ class QemuInstance implements VmInstance {
   async destroy(): Promise<void> {
     await this.backend.kill(this.dir);
     await this.removeMacvtaps();
+    await stopAllVirtiofsd(this.dir);
     await rm(this.dir, { recursive: true, force: true });
   }
 }

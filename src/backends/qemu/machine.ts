@@ -35,6 +35,19 @@ export type QemuNic =
 
 export type Accelerator = 'kvm' | 'tcg';
 
+/**
+ * A host directory shared from the boot on, each on its own PCIe root port (so it can be unplugged later):
+ * virtio-fs served by a virtiofsd already listening on `socket`, or virtio-9p served by QEMU itself.
+ */
+export type QemuShare =
+  | { kind: 'virtiofs'; tag: string; socket: string }
+  | { kind: '9p'; tag: string; source: string; securityModel: 'passthrough' | 'mapped-xattr' };
+
+/** Files of one share's virtiofsd in the instance directory (socket, pidfile, log), by tag. */
+export function shareFile(tag: string, what: 'sock' | 'pid' | 'log'): string {
+  return `fs-${tag}.${what}`;
+}
+
 export interface VmLaunchSpec {
   name: string;
   /** Absolute instance directory. */
@@ -46,4 +59,6 @@ export interface VmLaunchSpec {
   accel: Accelerator;
   /** Restore the state saved by suspend() when starting. */
   resumeFromSuspend?: boolean;
+  /** Shares on the command line, on root ports rp0, rp1, ... in this order (spare ports follow them). */
+  shares?: QemuShare[];
 }

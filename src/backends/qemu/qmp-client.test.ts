@@ -21,10 +21,11 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 /** A fake QEMU monitor: greets (unless told not to), answers qmp_capabilities, hands the rest to `handler`. */
-async function fakeQmp(name: string, handler: Handler, options: { greet?: boolean } = {}) {
+async function fakeQmp(name: string, handler: Handler, options: { greet?: boolean; before?: string } = {}) {
   const path = join(dir, name);
   const seen: Command[] = [];
   const server: Server = createServer((socket) => {
+    if (options.before !== undefined) socket.write(options.before);
     if (options.greet !== false) socket.write(GREETING);
     const splitter = new QmpLineSplitter();
     socket.on('data', (chunk: Buffer) => {
@@ -56,6 +57,16 @@ test('negotiates capabilities first, then matches replies to commands by id', as
   assert.deepEqual([a, b], [{ for: 'query-status' }, { for: 'query-name' }]);
   assert.equal(qmp.seen[0]?.execute, 'qmp_capabilities');
   client.close();
+  await qmp.close();
+});
+
+test('events QEMU queued before the connection (and flushes ahead of the greeting) are skipped', async () => {
+  const event = (name: string) =>
+    `{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "${name}", "data": {}}\r\n`;
+  const qmp = await fakeQmp('early-events.sock', (command, socket) => reply(socket, command, 'ok'), {
+    before: event('ACPI_DEVICE_OST') + event('DEVICE_DELETED'),
+  });
+  assert.equal(await withQmp(qmp.path, (c) => c.execute('query-status')), 'ok');
   await qmp.close();
 });
 

@@ -82,13 +82,17 @@ export class QmpClient {
           fail(new SkiffError('internal', `QMP ${path}: closed before the greeting`));
         const onData = (chunk: Buffer): void => {
           pendingLines.push(...splitter.push(chunk));
-          const first = pendingLines.shift();
-          if (first === undefined) return;
           try {
-            const message = parseQmpMessage(first);
-            if (message.kind !== 'greeting') throw new Error(`expected a greeting, got ${message.kind}`);
-            cleanup();
-            resolve(message);
+            for (let line = pendingLines.shift(); line !== undefined; line = pendingLines.shift()) {
+              const message = parseQmpMessage(line);
+              // QEMU flushes events it queued while no client was connected (a guest's ACPI_DEVICE_OST
+              // after a hot-plug, say) before the greeting: they predate this connection.
+              if (message.kind === 'event') continue;
+              if (message.kind !== 'greeting') throw new Error(`expected a greeting, got ${message.kind}`);
+              cleanup();
+              resolve(message);
+              return;
+            }
           } catch (error) {
             fail(error as Error);
           }
