@@ -176,3 +176,13 @@ test('validateLaunchSpec: a VM without NICs, or a macvtap without a descriptor, 
     /nics\[0\]\.hostFd/,
   );
 });
+
+test('qemuArgs: the legacy layout (resuming a state saved before shares) has no shared RAM and no root ports', () => {
+  const legacy = qemuArgs({ ...spec, layout: 'legacy' }, BASE);
+  assert.ok(legacy.includes('q35,accel=tcg'));
+  assert.ok(!legacy.some((a) => a.includes('memory-backend')));
+  assert.ok(!legacy.some((a) => a.startsWith('pcie-root-port')));
+  const current = qemuArgs(spec, BASE);
+  assert.ok(current.some((a) => a.startsWith('memory-backend-memfd')));
+  assert.ok(current.some((a) => a.startsWith('pcie-root-port')));
+});

@@ -39,6 +39,10 @@ export function validateLaunchSpec(spec: VmLaunchSpec): void {
   }
   problems.push(...nicProblems(spec.nics));
   problems.push(...shareProblems(spec.shares ?? [], MAX_UNIX_SOCKET_PATH_BYTES));
+  if (spec.layout === 'legacy' && (spec.shares ?? []).length > 0)
+    problems.push(
+      'shares: a legacy machine (resuming a state saved before shares existed) cannot have shares',
+    );
   const qmpPath = join(spec.dir, VM_FILES.qmp);
   if (Buffer.byteLength(qmpPath) > MAX_UNIX_SOCKET_PATH_BYTES) {
     problems.push(
@@ -160,7 +164,8 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
   const file = (name: string): string => join(spec.dir, name);
   const kvm = spec.accel === 'kvm';
   const shares = spec.shares ?? [];
-  const memory = sharedMemoryArgs(spec.memoryBytes);
+  const legacy = spec.layout === 'legacy';
+  const memory = legacy ? { args: [], machineOption: '' } : sharedMemoryArgs(spec.memoryBytes);
   const args = [
     '-name',
     `guest=${qemuOptValue(spec.name)}`,
@@ -169,7 +174,7 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
     '-nodefaults',
     '-no-user-config',
     '-machine',
-    `q35,accel=${spec.accel},${memory.machineOption}`,
+    `q35,accel=${spec.accel}${memory.machineOption ? `,${memory.machineOption}` : ''}`,
     '-cpu',
     kvm ? 'host' : 'max',
     '-smp',
@@ -188,7 +193,7 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
     '-drive',
     `file=${qemuOptValue(file(VM_FILES.seed))},format=raw,if=virtio,readonly=on`,
     ...nicArgs(spec.nics),
-    ...rootPortArgs(shares.length + SPARE_ROOT_PORTS),
+    ...(legacy ? [] : rootPortArgs(shares.length + SPARE_ROOT_PORTS)),
     ...shareArgs(shares),
     // Guests generate SSH host keys at first boot; without an entropy device that waits on the CRNG.
     '-object',

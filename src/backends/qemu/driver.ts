@@ -22,7 +22,7 @@ import type {
 import { QemuBackend } from './backend.js';
 import { assertBridge, deleteLinksNamed, hostNicName, openMacvtap } from './host-nics.js';
 import { qemuHostForwarder } from './hostfwd.js';
-import type { Accelerator, QemuNic } from './machine.js';
+import { VM_FILES, type Accelerator, type MachineLayout, type QemuNic } from './machine.js';
 import { bootShares, qemuMounter, type QemuMounterOptions } from './mounter.js';
 import { VIRTIOFSD_CANDIDATES, findVirtiofsd, stopAllVirtiofsd } from './virtiofsd.js';
 
@@ -154,6 +154,7 @@ class QemuInstance implements VmInstance {
       // On the command line rather than hot-plugged after spawn: 9p can only be there, and the guest finds
       // every share as it boots (no early-boot hotplug to race).
       const shares = await bootShares(this.shares, spec.mounts ?? []);
+      const layout = await this.layoutFor(spec.resume ?? false, shares.length);
       await this.backend.start(
         {
           name: this.name,
@@ -164,6 +165,7 @@ class QemuInstance implements VmInstance {
           accel: await this.host.accel(),
           resumeFromSuspend: spec.resume ?? false,
           shares,
+          layout,
         },
         signal,
       );
@@ -176,6 +178,29 @@ class QemuInstance implements VmInstance {
       // QEMU holds its own copies of the macvtap descriptors now (or never will).
       await Promise.all(opened.map((handle) => handle.close()));
     }
+  }
+
+  /**
+   * A resume must rebuild the devices its state was saved from: a state saved before shares existed (no layout
+   * file) resumes into the legacy layout. Every fresh boot uses, and records, the layout with shares.
+   */
+  private async layoutFor(resume: boolean, shares: number): Promise<MachineLayout> {
+    const file = join(this.dir, VM_FILES.layout);
+    if (resume) {
+      const recorded = (await readFile(file, 'utf8').catch(() => '')).trim();
+      if (recorded !== 'shares') {
+        if (shares > 0)
+          throw new SkiffError(
+            'unsupported',
+            `${this.name} was suspended by an older skiff: resume it without mounts, then stop it, before adding any`,
+          );
+        return 'legacy';
+      }
+      return 'shares';
+    }
+    await writeFile(`${file}.tmp`, 'shares\n');
+    await rename(`${file}.tmp`, file);
+    return 'shares';
   }
 
   /** The QEMU side of one NIC, making what the host needs first (a macvtap device, checks). */

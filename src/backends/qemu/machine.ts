@@ -22,6 +22,8 @@ export const VM_FILES = {
   serial: 'serial.log',
   /** QEMU's stderr. */
   log: 'qemu.log',
+  /** The device layout of the last fresh boot (`shares`); absent for VMs booted before shares existed. */
+  layout: 'machine-layout',
 } as const;
 
 /** One NIC as QEMU is told about it; every MAC is stable per instance. */
@@ -61,4 +63,12 @@ export interface VmLaunchSpec {
   resumeFromSuspend?: boolean;
   /** Shares on the command line, on root ports rp0, rp1, ... in this order (spare ports follow them). */
   shares?: QemuShare[];
+  /**
+   * The machine's device layout. `shares` (the default): RAM from a shared memfd and spare PCIe root ports, so
+   * shares can be added while it runs. `legacy`: neither, as skiff made VMs before shares; only to resume a
+   * state saved then (a saved state resumes only into the devices it was saved from).
+   */
+  layout?: MachineLayout;
 }
+
+export type MachineLayout = 'shares' | 'legacy';
