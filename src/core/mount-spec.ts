@@ -89,3 +89,15 @@ export function mountTag(target: string): string {
 export function idMapLabel(map: IdMap): string {
   return `${map.host}:${map.guest === GUEST_DEFAULT_ID ? 'default' : map.guest}`;
 }
+
+/** One `launch --mount SOURCE[:TARGET]`: split at the first `:`. */
+export function splitLaunchMount(spec: string): { source: string; target?: string } {
+  const colon = spec.indexOf(':');
+  const source = colon === -1 ? spec : spec.slice(0, colon);
+  const target = colon === -1 ? '' : spec.slice(colon + 1);
+  if (source === '')
+    throw new SkiffError('invalid-argument', `--mount ${spec}: a source directory is needed`, {
+      details: { field: 'mounts' },
+    });
+  return target === '' ? { source } : { source, target };
+}
