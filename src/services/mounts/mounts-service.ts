@@ -187,9 +187,12 @@ export class MountsService implements InstanceLifecycle {
     try {
       const transports = await mounter.transports(shares);
       const byTag = new Map(entries.map((e, i) => [e.tag, transports[i]]));
-      await this.deps.store.update(record.name, (r) => {
+      const note = (r: InstanceRecord) => {
         for (const m of r.mounts ?? []) if (byTag.get(m.tag) !== undefined) m.transport = byTag.get(m.tag);
-      });
+      };
+      // Both: a launch writes its own copy of the record after the boot.
+      note(record);
+      await this.deps.store.update(record.name, note);
     } catch (error) {
       this.deps.log.warn({ instance: record.name, err: error }, 'mount transports unknown');
     }

@@ -60,24 +60,13 @@ export async function checkMountSource(
     });
   if (caller === null)
     throw denied('cannot tell who is asking (no peer credentials on the socket): mounts need them', source);
-  let resolved: string;
-  let facts: { directory: boolean; ownerUid: number };
-  try {
-    resolved = await access.resolve(source);
-    facts = await access.inspect(resolved);
-  } catch (error) {
-    if (error instanceof SkiffError && error.code === 'not-found')
-      throw new SkiffError('invalid-argument', `Source path "${source}" does not exist`, {
-        details: { field: 'source_path' },
-        cause: error,
-      });
-    throw error;
-  }
+  const resolved = await existing(source, () => access.resolve(source));
   if (resolved !== source)
     throw denied(
       `Source path "${source}" resolves to "${resolved}": a symbolic link in it is refused`,
       source,
     );
+  const facts = await existing(source, () => access.inspect(source));
   if (!facts.directory)
     throw new SkiffError('invalid-argument', `Source path "${source}" is not a directory`, {
       details: { field: 'source_path' },
@@ -95,4 +84,18 @@ export async function checkMountSource(
   if (!(await access.canRead(source, caller)))
     throw denied(`uid ${caller.uid} may not read "${source}"`, source);
   return source;
+}
+
+/** `look()`, with not-found said as Multipass says it. */
+async function existing<T>(source: string, look: () => Promise<T>): Promise<T> {
+  try {
+    return await look();
+  } catch (error) {
+    if (error instanceof SkiffError && error.code === 'not-found')
+      throw new SkiffError('invalid-argument', `Source path "${source}" does not exist`, {
+        details: { field: 'source_path' },
+        cause: error,
+      });
+    throw error;
+  }
 }
