@@ -289,6 +289,30 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
   }
 });
 
+test('a driver without the mounts capability: refused before anything, launch --mount included', async () => {
+  const t = await setup();
+  try {
+    const plain = new FakeDriver();
+    const mounts = new MountsService({
+      store: t.store,
+      driver: plain,
+      shell: t.shell,
+      sshTarget: () => Promise.reject(new Error('not asked')),
+      access,
+      protectedTrees: [],
+      enabled: () => true,
+      log: { info: () => undefined, warn: () => undefined },
+    });
+    await assert.rejects(
+      mounts.prepare(request('/home/me/src'), ME),
+      (e: unknown) =>
+        e instanceof SkiffError && e.code === 'unsupported' && /does not support mounts/.test(e.message),
+    );
+  } finally {
+    await t.cleanup();
+  }
+});
+
 test('umount without a target removes every mount; a boot leaves out a source that became a symlink', async () => {
   const t = await setup();
   try {

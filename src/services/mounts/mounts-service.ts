@@ -17,6 +17,7 @@ import {
   type MountTransport,
   type SshTarget,
   type VmDriver,
+  unsupported,
 } from '../instances/ports.js';
 import type { InstanceRecord, InstanceStore, MountEntry } from '../instances/store.js';
 import { mountCommand, SSHFS_PROBE, umountCommand } from './guest-commands.js';
@@ -74,6 +75,7 @@ export class MountsService implements InstanceLifecycle {
     if (!this.deps.enabled()) throw new SkiffError('permission-denied', MOUNTS_DISABLED);
     const target = mountTarget(request.source, request.target);
     const source = await checkMountSource(this.deps.access, request.source, caller, this.deps.protectedTrees);
+    if (!this.deps.driver.features.mounts) throw unsupported(this.deps.driver, 'mounts');
     return {
       source,
       target,
@@ -95,6 +97,7 @@ export class MountsService implements InstanceLifecycle {
    * step fails. @throws SkiffError invalid-argument, not-found, conflict, permission-denied, unsupported
    */
   async add(name: string, request: MountRequest, caller: Caller | null): Promise<MountView> {
+    this.record(name);
     const entry = await this.prepare(request, caller);
     return this.exclusive(name, async () => {
       const record = this.record(name);
