@@ -369,7 +369,7 @@ export interface AddMountBody {
   target_path?: string;
   /** native (default): virtiofs, or 9p; classic: SSHFS. */
   type?: 'native' | 'classic';
-  /** Absent: the caller's uid/gid as the guest's default user (1000). */
+  /** Absent: ids pass through unchanged (the guest's default user is 1000). */
   uid_mappings?: IdMapJson[];
   gid_mappings?: IdMapJson[];
 }
@@ -385,6 +385,8 @@ export interface MountJson {
   transport?: 'virtiofs' | '9p';
   /** Mounted in the guest now (the instance runs). */
   active: boolean;
+  /** Why a mount added to a running instance waits for its next start (e.g. 9p comes only with a boot). */
+  pending?: string;
 }
 
 export interface MountsResponse {

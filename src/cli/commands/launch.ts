@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { progressReporter } from '../progress.js';
 import { isLocalImage, openLocalImage, type LocalImage } from '../local-image.js';
 import { networkOptions } from '../network-option.js';
-import { GUEST_DEFAULT_ID, splitLaunchMount } from '../../core/mount-spec.js';
+import { splitLaunchMount } from '../../core/mount-spec.js';
 import type { AddMountBody } from '../../api/contract.js';
 import { resolveMountSource } from '../mount-source.js';
 import { parseTimeoutS } from '../timeout.js';
@@ -108,9 +108,8 @@ function uploader(client: DaemonClient, local: LocalImage): (token: string) => v
   };
 }
 
-/** Each `--mount SOURCE[:TARGET]`, resolved as the calling user; maps: the user to the default user. */
+/** Each `--mount SOURCE[:TARGET]`, resolved as the calling user (ids pass through unchanged). */
 async function launchMounts(specs: readonly string[]): Promise<AddMountBody[]> {
-  const ids = { uid: process.getuid?.(), gid: process.getgid?.() };
   const bodies: AddMountBody[] = [];
   for (const spec of specs) {
     const { source, target } = splitLaunchMount(spec);
@@ -118,8 +117,6 @@ async function launchMounts(specs: readonly string[]): Promise<AddMountBody[]> {
       source_path: await resolveMountSource(source),
       ...(target !== undefined && { target_path: target }),
       type: 'native',
-      ...(ids.uid !== undefined && { uid_mappings: [{ host: ids.uid, guest: GUEST_DEFAULT_ID }] }),
-      ...(ids.gid !== undefined && { gid_mappings: [{ host: ids.gid, guest: GUEST_DEFAULT_ID }] }),
     });
   }
   return bodies;

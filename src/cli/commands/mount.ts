@@ -3,9 +3,8 @@
  * Every word is checked before the daemon is asked; then each target is mounted in turn, and every failure is
  * said (the first one's exit code is the command's).
  */
-import type { IdMapJson } from '../../api/contract.js';
-import { isSkiffError, SkiffError } from '../../core/errors.js';
-import { GUEST_DEFAULT_ID, parseIdMap, parseMountType, splitMountPoint } from '../../core/mount-spec.js';
+import { isSkiffError } from '../../core/errors.js';
+import { parseIdMap, parseMountType, splitMountPoint } from '../../core/mount-spec.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { resolveMountSource } from '../mount-source.js';
 import { defineVerb, operand, repeatable, value } from '../verb.js';
@@ -25,11 +24,11 @@ export const verb = defineVerb({
     type: value('-t, --type <type>', 'native (default: virtiofs, or 9p) or classic (SSHFS in the guest)'),
     uidMap: repeatable(
       '-u, --uid-map <host:instance>',
-      'map a host uid to a guest uid (repeatable; default: yours to the default user)',
+      'map a host uid to a guest uid (repeatable; default: ids unchanged)',
     ),
     gidMap: repeatable(
       '-g, --gid-map <host:instance>',
-      'map a host gid to a guest gid (repeatable; default: yours to the default group)',
+      'map a host gid to a guest gid (repeatable; default: ids unchanged)',
     ),
   },
   async run(args, ctx) {
@@ -38,24 +37,22 @@ export const verb = defineVerb({
     const gidMaps = (args.gidMap ?? []).map((m) => parseIdMap(m, 'GID'));
     const points = args.targets.map(splitMountPoint);
     const source = await resolveMountSource(args.source);
-    const uid_mappings: IdMapJson[] = uidMaps.length
-      ? uidMaps
-      : [{ host: ownId('uid'), guest: GUEST_DEFAULT_ID }];
-    const gid_mappings: IdMapJson[] = gidMaps.length
-      ? gidMaps
-      : [{ host: ownId('gid'), guest: GUEST_DEFAULT_ID }];
     let exit = 0;
     for (const point of points) {
       try {
-        await ctx.withDaemon((client) =>
+        const added = await ctx.withDaemon((client) =>
           client.addMount(point.name, {
             source_path: source,
             ...(point.target !== undefined && { target_path: point.target }),
             type,
-            uid_mappings,
-            gid_mappings,
+            ...(uidMaps.length > 0 && { uid_mappings: uidMaps }),
+            ...(gidMaps.length > 0 && { gid_mappings: gidMaps }),
           }),
         );
+        if (added.pending !== undefined)
+          ctx.stderr.write(
+            `${added.instance}: ${added.target_path} is mounted from the next start: ${added.pending}\n`,
+          );
       } catch (error) {
         if (!isSkiffError(error) || error.code === 'daemon-unreachable' || points.length === 1) throw error;
         ctx.stderr.write(`${error.message}\n`);
@@ -65,10 +62,3 @@ export const verb = defineVerb({
     return exit;
   },
 });
-
-function ownId(which: 'uid' | 'gid'): number {
-  const id = which === 'uid' ? process.getuid?.() : process.getgid?.();
-  if (id === undefined)
-    throw new SkiffError('unsupported', `this platform has no ${which}: give --${which}-map`);
-  return id;
-}

@@ -14,7 +14,6 @@ import {
 } from '../../api/contract.js';
 import { addMountBodySchema, instanceParamsSchema, umountQuerySchema } from '../../api/schemas.js';
 import { SkiffError } from '../../core/errors.js';
-import { GUEST_DEFAULT_ID } from '../../core/mount-spec.js';
 import type { MountRequest, MountView, MountsService } from '../../services/mounts/mounts-service.js';
 import type { Caller } from '../../services/mounts/ports.js';
 import type { MountEntry } from '../../services/instances/store.js';
@@ -29,16 +28,20 @@ export const mountJson = (view: MountView): MountJson => ({
   gid_mappings: view.gidMap,
   ...(view.transport && { transport: view.transport }),
   active: view.active,
+  ...(view.pending !== undefined && { pending: view.pending }),
 });
 
-/** The body as the service takes it; absent maps: the caller as the guest's default user. */
-export function mountRequest(body: AddMountBody, caller: Caller | null): MountRequest {
+/**
+ * The body as the service takes it. Absent maps: none, so ids pass through unchanged (what QEMU 7.2's virtiofsd
+ * and 9p can do); the guest's default user is uid 1000, so a host user 1000 owns what it makes.
+ */
+export function mountRequest(body: AddMountBody): MountRequest {
   return {
     source: body.source_path,
     ...(body.target_path !== undefined && { target: body.target_path }),
     type: body.type ?? 'native',
-    uidMap: body.uid_mappings ?? (caller ? [{ host: caller.uid, guest: GUEST_DEFAULT_ID }] : []),
-    gidMap: body.gid_mappings ?? (caller ? [{ host: caller.gid, guest: GUEST_DEFAULT_ID }] : []),
+    uidMap: body.uid_mappings ?? [],
+    gidMap: body.gid_mappings ?? [],
   };
 }
 
@@ -54,13 +57,14 @@ export async function launchMounts(
       throw new SkiffError('unsupported', '--mount: classic (SSHFS) mounts are not available in skiff yet', {
         details: { field: 'mounts' },
       });
-    const entry = await mounts.prepare(mountRequest(body, caller), caller);
+    const entry = await mounts.prepare(mountRequest(body), caller);
     if (entries.some((e) => e.target === entry.target))
       throw new SkiffError('invalid-argument', `--mount: "${entry.target}" is given twice`, {
         details: { field: 'mounts' },
       });
     entries.push(entry);
   }
+  await mounts.checkShares(entries);
   return entries;
 }
 
@@ -84,7 +88,7 @@ export function registerMountRoutes(app: FastifyInstance, { mounts, caller }: Se
     },
     async (request, reply): Promise<MountJson> => {
       const who = await caller(request.raw.socket);
-      const view = await mounts.add(request.params.name, mountRequest(request.body, who), who);
+      const view = await mounts.add(request.params.name, mountRequest(request.body), who);
       void reply.status(201);
       return mountJson(view);
     },

@@ -8,49 +8,10 @@ import { mountTag } from '../../core/mount-spec.js';
 import { FakeDriver, FakeGuestShell } from '../../testing/fake-vm.js';
 import { fakeInstancesDeps } from '../../testing/fake-instances-deps.js';
 import { InstancesService } from '../instances/instances.js';
-import type { MountShare, MountTransport, Mounter, SshTarget, VmInstance } from '../instances/ports.js';
+import type { SshTarget } from '../instances/ports.js';
 import { InstanceStore } from '../instances/store.js';
 import { MOUNTS_DISABLED, MountsService, type MountRequest } from './mounts-service.js';
 import type { Caller, SourceAccess } from './ports.js';
-
-/**
- * A Mounter that keeps each instance's shares in memory: hot-plug (virtiofs) unless `hotplug` is false, when
- * only a boot may carry a share (9p), as the QEMU driver without virtiofsd.
- */
-class FakeMounter implements Mounter {
-  readonly attached = new Map<string, MountShare>();
-  readonly calls: string[] = [];
-  constructor(private readonly driver: MountingDriver) {}
-  async attach(share: MountShare): Promise<MountTransport> {
-    this.calls.push(`attach ${share.tag}`);
-    if (!this.driver.hotplug) throw new SkiffError('unsupported', 'fake: only a boot can add a 9p share');
-    this.attached.set(share.tag, share);
-    return 'virtiofs';
-  }
-  async detach(tag: string): Promise<void> {
-    this.calls.push(`detach ${tag}`);
-    this.attached.delete(tag);
-  }
-  async transports(shares: MountShare[]): Promise<MountTransport[]> {
-    return shares.map(() => (this.driver.hotplug ? 'virtiofs' : '9p'));
-  }
-}
-
-/** The fake driver with the mounts capability. */
-class MountingDriver extends FakeDriver {
-  hotplug = true;
-  readonly mounters = new Map<string, FakeMounter>();
-  constructor() {
-    super({ suspend: true, resize: true, snapshots: false, mounts: true, extraNics: false, forward: true });
-  }
-  mounterOf(name: string): FakeMounter {
-    if (!this.mounters.has(name)) this.mounters.set(name, new FakeMounter(this));
-    return this.mounters.get(name)!;
-  }
-  override instance(name: string): VmInstance {
-    return Object.assign(super.instance(name), { mounter: this.mounterOf(name) });
-  }
-}
 
 /** A guest shell whose commands matching `fail` exit 1; `sshfs` says whether the guest has it. */
 class Shell extends FakeGuestShell {
@@ -84,7 +45,7 @@ async function setup() {
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-mounts-'));
   const store = new InstanceStore(dataDir);
   await store.load();
-  const driver = new MountingDriver();
+  const driver = new FakeDriver();
   const shell = new Shell();
   let enabled = true;
   const mounts = new MountsService({
@@ -122,8 +83,8 @@ const request = (source: string, target?: string, type: 'native' | 'classic' = '
   source,
   ...(target !== undefined && { target }),
   type,
-  uidMap: [{ host: 1001, guest: 1000 }],
-  gidMap: [{ host: 1001, guest: 1000 }],
+  uidMap: [],
+  gidMap: [],
 });
 const mountCommands = (shell: FakeGuestShell) => shell.commands.filter((c) => /mount/.test(c));
 
@@ -135,7 +96,7 @@ test('a running instance: shared now (virtiofs), mounted in the guest, recorded;
     const tag = mountTag('/home/ubuntu/code');
     assert.equal(view.active, true);
     assert.equal(view.transport, 'virtiofs');
-    assert.deepEqual([...t.driver.mounterOf('web').attached.keys()], [tag]);
+    assert.deepEqual([...t.driver.vm('web').shares.keys()], [tag]);
     assert.deepEqual(mountCommands(t.shell), [
       `sudo mkdir -p '/home/ubuntu/code' && { mountpoint -q '/home/ubuntu/code' || sudo mount -t virtiofs '${tag}' '/home/ubuntu/code'; }`,
     ]);
@@ -144,8 +105,8 @@ test('a running instance: shared now (virtiofs), mounted in the guest, recorded;
         source: '/home/me/src',
         target: '/home/ubuntu/code',
         type: 'native',
-        uidMap: [{ host: 1001, guest: 1000 }],
-        gidMap: [{ host: 1001, guest: 1000 }],
+        uidMap: [],
+        gidMap: [],
         tag,
         transport: 'virtiofs',
       },
@@ -156,7 +117,8 @@ test('a running instance: shared now (virtiofs), mounted in the guest, recorded;
       mountCommands(t.shell).at(-1),
       `! mountpoint -q '/home/ubuntu/code' || sudo umount '/home/ubuntu/code'`,
     );
-    assert.equal(t.driver.mounterOf('web').calls.at(-1), `detach ${tag}`);
+    assert.equal(t.driver.calls.at(-1), `detach web ${tag}`);
+    assert.deepEqual([...t.driver.vm('web').shares.keys()], []);
     assert.equal(t.store.get('web')?.mounts, undefined);
   } finally {
     await t.cleanup();
@@ -170,10 +132,14 @@ test('a stopped instance: recorded only; its next start shares it from the boot 
     await t.instances.stop('web');
     const view = await t.mounts.add('web', request('/home/me/src'), ME);
     assert.equal(view.active, false);
-    assert.deepEqual(t.driver.mounterOf('web').calls, [], 'nothing attached to a stopped VM');
+    assert.deepEqual(
+      t.driver.calls.filter((c) => c.startsWith('attach')),
+      [],
+      'nothing attached to a stopped VM',
+    );
     assert.deepEqual(mountCommands(t.shell), []);
 
-    t.driver.hotplug = false; // 9p: only a boot carries it
+    t.driver.virtiofs = false; // 9p: only a boot carries it
     await t.instances.start('web');
     const tag = mountTag('/home/me/src');
     assert.deepEqual(
@@ -272,7 +238,7 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
       t.mounts.add('web', request('/home/me/b', '/d'), ME),
       /mount in 'web' failed \(exit 32\)/,
     );
-    assert.equal(t.driver.mounterOf('web').calls.at(-1), `detach ${mountTag('/d')}`, 'the share withdrawn');
+    assert.equal(t.driver.calls.at(-1), `detach web ${mountTag('/d')}`, 'the share withdrawn');
     t.disable();
     await assert.rejects(
       t.mounts.add('web', request('/home/me/b', '/e'), ME),
@@ -292,7 +258,14 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
 test('a driver without the mounts capability: refused before anything, launch --mount included', async () => {
   const t = await setup();
   try {
-    const plain = new FakeDriver();
+    const plain = new FakeDriver({
+      suspend: true,
+      resize: true,
+      snapshots: false,
+      mounts: false,
+      extraNics: false,
+      forward: true,
+    });
     const mounts = new MountsService({
       store: t.store,
       driver: plain,
@@ -331,6 +304,53 @@ test('umount without a target removes every mount; a boot leaves out a source th
     );
     assert.deepEqual((await t.mounts.remove('web')).sort(), ['/a', '/b', '/l']);
     assert.equal(t.store.get('web')?.mounts, undefined);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('9p only: a mount on a running instance waits for the next start, and says why', async () => {
+  const t = await setup();
+  try {
+    await t.launch('web');
+    t.driver.virtiofs = false;
+    const view = await t.mounts.add('web', request('/home/me/src', '/src'), ME);
+    assert.equal(view.active, false);
+    assert.match(view.pending ?? '', /a 9p share can only be added at boot/);
+    assert.deepEqual(mountCommands(t.shell), [], 'nothing mounted in the guest');
+    assert.equal(t.store.get('web')?.mounts?.length, 1, 'recorded');
+    await t.instances.restart('web');
+    assert.deepEqual(
+      t.driver.vm('web').start?.mounts?.map((s) => s.tag),
+      [mountTag('/src')],
+    );
+    assert.equal(mountCommands(t.shell).length, 1);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('an id map the driver cannot honour: refused before anything is recorded, launch --mount too', async () => {
+  const t = await setup();
+  try {
+    await t.launch('web');
+    await t.instances.stop('web');
+    const mapped = { ...request('/home/me/src', '/src'), uidMap: [{ host: 1001, guest: 1000 }] };
+    await assert.rejects(
+      t.mounts.add('web', mapped, ME),
+      (e: unknown) =>
+        e instanceof SkiffError && e.code === 'unsupported' && /ids cannot be mapped/.test(e.message),
+    );
+    assert.equal(t.store.get('web')?.mounts, undefined);
+    await assert.rejects(t.mounts.checkShares([await t.mounts.prepare(mapped, ME)]), /ids cannot be mapped/);
+    t.driver.translatesIds = true;
+    await t.mounts.add('web', mapped, ME);
+    await t.instances.start('web');
+    assert.deepEqual(t.driver.vm('web').start?.mounts?.[0]?.uidMap, [{ host: 1001, guest: 1000 }]);
+    // A share the driver refuses at a boot (its host changed) is left out; the instance still starts.
+    t.driver.translatesIds = false;
+    await t.instances.restart('web');
+    assert.deepEqual(t.driver.vm('web').start?.mounts, []);
   } finally {
     await t.cleanup();
   }

@@ -52,7 +52,12 @@ export interface MountView extends MountEntry {
   instance: string;
   /** Mounted in the guest now (the instance runs). */
   active: boolean;
+  /** Why a mount added to a running instance waits for its next start (the driver's words). */
+  pending?: string;
 }
+
+/** A handle name for checks that need no instance (the driver makes handles without touching anything). */
+const PROBE_INSTANCE = 'mount-check';
 
 /** Multipass's words when `local.privileged-mounts` is false. */
 export const MOUNTS_DISABLED =
@@ -112,28 +117,39 @@ export class MountsService implements InstanceLifecycle {
       const running = RUNNING.has(record.state);
       if (entry.type === 'classic') await this.refuseClassic(record, running);
       const mounter = capability(this.deps.driver, 'mounts', this.deps.driver.instance(name).mounter);
+      // What the driver cannot carry at all (an id map it cannot honour) is refused now, not at a boot.
+      await mounter.transports([shareOf(entry)]);
+      let pending: string | undefined;
       if (running) {
         // The last look before use: a component swapped for a symlink since the check is refused.
         await this.checkUnchanged(entry);
-        entry.transport = await mounter.attach(shareOf(entry));
         try {
-          await this.guest(name, mountCommand(entry.transport, entry.tag, entry.target), 'mount');
+          entry.transport = await mounter.attach(shareOf(entry));
         } catch (error) {
-          await mounter.detach(entry.tag).catch(() => undefined);
-          throw error;
+          // Only a boot can add it (9p, no spare port): kept for the next start, and said so.
+          if (!(error instanceof SkiffError && error.code === 'unsupported')) throw error;
+          pending = error.message;
         }
+        if (entry.transport !== undefined)
+          try {
+            await this.guest(name, mountCommand(entry.transport, entry.tag, entry.target), 'mount');
+          } catch (error) {
+            await mounter.detach(entry.tag).catch(() => undefined);
+            throw error;
+          }
       }
       try {
         await this.deps.store.update(name, (r) => (r.mounts = [...(r.mounts ?? []), entry]));
       } catch (error) {
-        if (running) await this.unmount(name, entry).catch(() => undefined);
+        if (entry.transport !== undefined) await this.unmount(name, entry).catch(() => undefined);
         throw error;
       }
+      const active = running && pending === undefined;
       this.deps.log.info(
-        { instance: name, source: entry.source, target: entry.target, running },
+        { instance: name, source: entry.source, target: entry.target, active },
         'mount added',
       );
-      return { ...entry, instance: name, active: running };
+      return { ...entry, instance: name, active, ...(pending !== undefined && { pending }) };
     });
   }
 
@@ -185,21 +201,39 @@ export class MountsService implements InstanceLifecycle {
         );
       }
     }
-    if (mounter === undefined || entries.length === 0) return [];
-    const shares = entries.map(shareOf);
-    try {
-      const transports = await mounter.transports(shares);
-      const byTag = new Map(entries.map((e, i) => [e.tag, transports[i]]));
-      const note = (r: InstanceRecord) => {
-        for (const m of r.mounts ?? []) if (byTag.get(m.tag) !== undefined) m.transport = byTag.get(m.tag);
-      };
-      // Both: a launch writes its own copy of the record after the boot.
-      note(record);
-      await this.deps.store.update(record.name, note);
-    } catch (error) {
-      this.deps.log.warn({ instance: record.name, err: error }, 'mount transports unknown');
+    if (mounter === undefined) return [];
+    // One at a time: a share the driver refuses is left out, and the boot goes on without it.
+    const shares: MountShare[] = [];
+    const byTag = new Map<string, MountTransport>();
+    for (const entry of entries) {
+      try {
+        const [transport] = await mounter.transports([shareOf(entry)]);
+        if (transport !== undefined) byTag.set(entry.tag, transport);
+        shares.push(shareOf(entry));
+      } catch (error) {
+        this.deps.log.warn(
+          { instance: record.name, target: entry.target, err: error },
+          'mount left out of boot',
+        );
+      }
     }
+    const note = (r: InstanceRecord) => {
+      for (const m of r.mounts ?? []) if (byTag.has(m.tag)) m.transport = byTag.get(m.tag);
+    };
+    // Both: a launch writes its own copy of the record after the boot.
+    note(record);
+    await this.deps.store.update(record.name, note);
     return shares;
+  }
+
+  /**
+   * Whether the driver can carry these shares at all (`launch --mount`, before anything is made).
+   * @throws SkiffError unsupported (no mounts; an id map it cannot honour)
+   */
+  async checkShares(entries: MountEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const mounter = capability(this.deps.driver, 'mounts', this.deps.driver.instance(PROBE_INSTANCE).mounter);
+    await mounter.transports(entries.map(shareOf));
   }
 
   /** The instance runs: mount each of its shares in the guest (again). Never throws. */
