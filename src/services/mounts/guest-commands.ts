@@ -12,16 +12,30 @@ const OPTIONS: Record<MountTransport, string> = {
   '9p': '-t 9p -o trans=virtio,version=9p2000.L,msize=262144',
 };
 
+/** `target` as /proc/mounts writes it (space, tab, newline and backslash as octal escapes). */
+const procMountsPath = (target: string) =>
+  target.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+
+/**
+ * Exits 0 when something is mounted at `target`: read from /proc/mounts with awk (busybox has it; `mountpoint`
+ * is util-linux's, absent from minimal guests). The path goes in as ARGV, which awk does not unescape.
+ */
+export function mountedTest(target: string): string {
+  return (
+    `awk 'BEGIN { t = ARGV[1]; ARGV[1] = "" } $2 == t { found = 1 } END { exit !found }' ` +
+    `${shellQuote(procMountsPath(target))} /proc/mounts`
+  );
+}
+
 /** Makes the mount point and mounts the share there, unless something is mounted there already. */
 export function mountCommand(transport: MountTransport, tag: string, target: string): string {
   const t = shellQuote(target);
-  return `sudo mkdir -p ${t} && { mountpoint -q ${t} || sudo mount ${OPTIONS[transport]} ${shellQuote(tag)} ${t}; }`;
+  return `sudo mkdir -p ${t} && { ${mountedTest(target)} || sudo mount ${OPTIONS[transport]} ${shellQuote(tag)} ${t}; }`;
 }
 
 /** Unmounts whatever is at `target` (nothing when nothing is). */
 export function umountCommand(target: string): string {
-  const t = shellQuote(target);
-  return `! mountpoint -q ${t} || sudo umount ${t}`;
+  return `! ${mountedTest(target)} || sudo umount ${shellQuote(target)}`;
 }
 
 /** Exits 0 when the guest has sshfs (classic mounts need it). */
