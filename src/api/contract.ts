@@ -26,6 +26,8 @@ export const PATHS = {
     `${API_PREFIX}/instances/${encodeURIComponent(name)}/forwards/${host.protocol}/${host.host_address}/${host.host_port}`,
   /** Every instance's forwards. */
   forwards: `${API_PREFIX}/forwards`,
+  /** An instance's mounts; DELETE with `?target=PATH` for one, without for all. */
+  instanceMounts: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/mounts`,
   purge: `${API_PREFIX}/purge`,
   cachedImages: `${API_PREFIX}/cache/images`,
   /** Host interfaces usable for `launch --network`. */
@@ -192,6 +194,8 @@ export interface LaunchBody {
   timeout?: number;
   /** Extra NICs, in guest order after the primary one (`--network`, `--bridged`). */
   networks?: NetworkOptionJson[];
+  /** Host directories to mount (`--mount SOURCE[:TARGET]`), native, with the caller's default id maps. */
+  mounts?: AddMountBody[];
 }
 
 /**
@@ -247,7 +251,7 @@ export interface InstanceInfoJson {
   disks: Record<string, { used: string; total: string }>;
   memory: { used?: number; total?: number };
   ipv4: string[];
-  mounts: Record<string, unknown>;
+  mounts: Record<string, InfoMountJson>;
   /**
    * skiff's addition (Multipass parsers ignore it): how current release, load, disks, memory and ipv4 are.
    * Null when the instance is not running.
@@ -350,4 +354,58 @@ export interface ForwardJson extends ForwardHostJson {
 
 export interface ForwardsResponse {
   forwards: ForwardJson[];
+}
+
+/** One host id shown in the guest as another. */
+export interface IdMapJson {
+  host: number;
+  guest: number;
+}
+
+/** `mount SOURCE NAME[:TARGET]`: the source is an absolute path the CLI resolved (no symlink in it). */
+export interface AddMountBody {
+  source_path: string;
+  /** Absent: the source's own path; relative: under the guest's default user's home. */
+  target_path?: string;
+  /** native (default): virtiofs, or 9p; classic: SSHFS. */
+  type?: 'native' | 'classic';
+  /** Absent: ids pass through unchanged (the guest's default user is 1000). */
+  uid_mappings?: IdMapJson[];
+  gid_mappings?: IdMapJson[];
+}
+
+export interface MountJson {
+  instance: string;
+  source_path: string;
+  target_path: string;
+  type: 'native' | 'classic';
+  uid_mappings: IdMapJson[];
+  gid_mappings: IdMapJson[];
+  /** What carries it: virtiofs or 9p; absent until its first boot or attach. */
+  transport?: 'virtiofs' | '9p';
+  /** Mounted in the guest now (the instance runs). */
+  active: boolean;
+  /** Why a mount added to a running instance waits for its next start (e.g. 9p comes only with a boot). */
+  pending?: string;
+}
+
+export interface MountsResponse {
+  mounts: MountJson[];
+}
+
+/** `umount NAME[:TARGET]`: one target, or (absent) every mount of the instance. */
+export interface UmountQuery {
+  target?: string;
+}
+
+export interface UmountResponse {
+  /** The guest paths unmounted. */
+  unmounted: string[];
+}
+
+/** One mount in Multipass's `info` JSON (`1000:default` = the guest's default user). */
+export interface InfoMountJson {
+  source_path: string;
+  uid_mappings: string[];
+  gid_mappings: string[];
 }

@@ -5,6 +5,9 @@
  */
 import type {
   AddForwardBody,
+  AddMountBody,
+  IdMapJson,
+  UmountQuery,
   BootBody,
   DeleteQuery,
   FindQuery,
@@ -102,6 +105,37 @@ export const networkOptionSchema = {
   additionalProperties: false,
 } as const satisfies ObjectSchema<NetworkOptionJson>;
 
+const ID = { type: 'integer', minimum: 0, maximum: 0xfffffffe } as const;
+const idMapSchema = {
+  type: 'object',
+  properties: { host: ID, guest: ID },
+  required: ['host', 'guest'],
+  additionalProperties: false,
+} as const satisfies ObjectSchema<IdMapJson>;
+/** Paths the daemon checks further (core/mount-spec.ts, services/mounts/rights.ts). */
+const MOUNT_PATH = { type: 'string', minLength: 1, maxLength: 4096 } as const;
+const MAX_ID_MAPS = 32;
+const MAX_LAUNCH_MOUNTS = 16;
+
+export const addMountBodySchema = {
+  type: 'object',
+  properties: {
+    source_path: MOUNT_PATH,
+    target_path: MOUNT_PATH,
+    type: { type: 'string', enum: ['native', 'classic'] },
+    uid_mappings: { type: 'array', items: idMapSchema, maxItems: MAX_ID_MAPS },
+    gid_mappings: { type: 'array', items: idMapSchema, maxItems: MAX_ID_MAPS },
+  },
+  required: ['source_path'],
+  additionalProperties: false,
+} as const satisfies ObjectSchema<AddMountBody>;
+
+export const umountQuerySchema = {
+  type: 'object',
+  properties: { target: MOUNT_PATH },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<UmountQuery>;
+
 export const launchBodySchema = {
   type: 'object',
   properties: {
@@ -114,6 +148,7 @@ export const launchBodySchema = {
     cloud_init: { type: 'string', maxLength: 1_048_576 },
     timeout: { type: 'number', exclusiveMinimum: 0, maximum: MAX_WAIT_S },
     networks: { type: 'array', items: networkOptionSchema, maxItems: MAX_NETWORK_OPTIONS },
+    mounts: { type: 'array', items: addMountBodySchema, maxItems: MAX_LAUNCH_MOUNTS },
   },
   additionalProperties: false,
 } as const satisfies ObjectSchema<LaunchBody>;

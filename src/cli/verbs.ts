@@ -34,6 +34,12 @@ export const VERBS: VerbEntry[] = [
   },
   { name: 'images', load: async () => (await import('./commands/images.js')).verb },
   { name: 'shell', aliases: ['sh', 'connect'], load: async () => (await import('./commands/shell.js')).verb },
+  { name: 'mount', load: async () => (await import('./commands/mount.js')).verb },
+  {
+    name: 'umount',
+    aliases: ['unmount'],
+    load: async () => (await import('./commands/umount.js')).verb,
+  },
   { name: 'forward', load: async () => (await import('./commands/forward.js')).verb },
   { name: 'find', load: async () => (await import('./commands/find.js')).verb },
   { name: 'remotes', load: async () => (await import('./commands/remotes.js')).verb },

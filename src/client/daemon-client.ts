@@ -10,6 +10,10 @@ import {
   NDJSON,
   OCTET_STREAM,
   PATHS,
+  type AddMountBody,
+  type MountJson,
+  type MountsResponse,
+  type UmountResponse,
   type ActionResponse,
   type AddForwardBody,
   type BootBody,
@@ -127,6 +131,20 @@ export class DaemonClient {
 
   removeForward(name: string, host: ForwardHostJson): Promise<ForwardJson> {
     return this.json('DELETE', PATHS.instanceForward(name, host));
+  }
+
+  mounts(name: string): Promise<MountsResponse> {
+    return this.json('GET', PATHS.instanceMounts(name));
+  }
+
+  addMount(name: string, body: AddMountBody): Promise<MountJson> {
+    return this.json('POST', PATHS.instanceMounts(name), body);
+  }
+
+  /** Unmounts `target`, or every mount of `name`. */
+  umount(name: string, target?: string): Promise<UmountResponse> {
+    const query = target === undefined ? '' : `?target=${encodeURIComponent(target)}`;
+    return this.json('DELETE', `${PATHS.instanceMounts(name)}${query}`);
   }
 
   cachedImages(): Promise<{ images: CachedImageJson[] }> {

@@ -17,6 +17,9 @@ import { OpenSshGuestShell } from '../backends/ssh/session.js';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
 import { CatalogImageResolver } from '../services/catalog/image-resolution.js';
 import { ForwardsService } from '../services/forwards/forwards-service.js';
+import { hostSourceAccess } from '../backends/host/source-access.js';
+import { MountsService } from '../services/mounts/mounts-service.js';
+import { SYSTEM_TREES } from '../services/mounts/rights.js';
 import { IDENTITY_FILES } from '../services/instances/guest-identity.js';
 import { InstancesService } from '../services/instances/instances.js';
 import { networkModeOf } from '../services/instances/nics.js';
@@ -57,6 +60,8 @@ export async function composeInstances(options: {
   networkMode: () => NetworkMode;
   /** `local.bridged-network`, read at each launch. */
   bridgedNetwork: () => string;
+  /** `local.privileged-mounts`, read at each mount. */
+  mountsEnabled: () => boolean;
 }) {
   const { dataDir, logger, catalog } = options;
   const log = logger.child({ component: 'instances' });
@@ -85,13 +90,25 @@ export async function composeInstances(options: {
     liveStates: async () => new Map((await instances.list()).map((v) => [v.record.name, v.state])),
     log: logger.child({ component: 'forwards' }),
   });
+  const shell = new OpenSshGuestShell({ maxSessions: MAX_SSH_SESSIONS });
+  const mounts = new MountsService({
+    store,
+    driver,
+    shell,
+    // `instances` exists by the time anything mounts.
+    sshTarget: (name) => instances.sshTarget(name),
+    access: hostSourceAccess,
+    protectedTrees: [...SYSTEM_TREES, dataDir],
+    enabled: options.mountsEnabled,
+    log: logger.child({ component: 'mounts' }),
+  });
   const instances: InstancesService = new InstancesService({
     store,
     resolver: new CatalogImageResolver(catalog),
     images: vault,
     driver,
     // A burst of guest reads queues for these sessions instead of forking one ssh per request.
-    shell: new OpenSshGuestShell({ maxSessions: MAX_SSH_SESSIONS }),
+    shell,
     identity: { user: 'ubuntu', privateKeyPath: key.privateKeyPath, publicKey: key.publicKey },
     makeHostKey: async (dir, name) => {
       const pair = await ensureKeyPair({ dir, name: IDENTITY_FILES.hostKey, comment: name });
@@ -105,7 +122,11 @@ export async function composeInstances(options: {
     networkMode: options.networkMode,
     hostNetworks: new LinuxHostNetworks({ exclude: [MANAGED_BRIDGE] }),
     bridgedNetwork: options.bridgedNetwork,
-    lifecycle: forwards,
+    lifecycle: {
+      running: async (record) => (await forwards.running(record), await mounts.running(record)),
+      stopped: async (name) => (await forwards.stopped(name), await mounts.stopped()),
+    },
+    bootShares: (record) => mounts.bootShares(record),
   });
   const report = await reconcileInstances({ store, driver, images: vault, instances, identityDir, log });
   // A crash between acquiring an image and recording the instance would otherwise leave a user that never goes.
@@ -125,6 +146,8 @@ export async function composeInstances(options: {
     log.info(report, 'instances reconciled');
   // Relays live in this process: a restarted daemon opens them again (user-mode forwards are re-added too).
   await forwards.activateAll();
+  // Guests that kept running while the daemon was away keep their mounts; any they lost are mounted again.
+  void mounts.activateAll();
 
   // Guests on skiff's network keep it while the daemon is away; at start the daemon takes it back (dnsmasq
   // re-adopted and supervised again) without waiting for the next boot.
@@ -143,6 +166,7 @@ export async function composeInstances(options: {
     instances,
     vault,
     forwards,
+    mounts,
     stop: async () => {
       maintenance.stop();
       instances.stopTimers();

@@ -83,6 +83,7 @@ export async function compose(
     network,
     networkMode: () => (settings.raw('local.network-mode') === 'nat' ? 'nat' : 'user'),
     bridgedNetwork: () => settings.raw('local.bridged-network'),
+    mountsEnabled: () => settings.raw('local.privileged-mounts') !== 'false',
   });
   return {
     services: {
@@ -92,7 +93,12 @@ export async function compose(
       instances: vms.instances,
       vault: vms.vault,
       forwards: vms.forwards,
+      mounts: vms.mounts,
       callerUid: async (socket) => (await peerCredentials(socket))?.uid ?? null,
+      caller: async (socket) => {
+        const credentials = await peerCredentials(socket);
+        return credentials && { uid: credentials.uid, gid: credentials.gid };
+      },
     },
     stop: async () => {
       managed?.close();

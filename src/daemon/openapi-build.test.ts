@@ -6,6 +6,8 @@ import {
   addForwardBodySchema,
   bootBodySchema,
   forwardParamsSchema,
+  addMountBodySchema,
+  umountQuerySchema,
   findQuerySchema,
   launchBodySchema,
   networksResponseSchema,
@@ -50,6 +52,7 @@ test('the OpenAPI document has every route of the contract', () => {
     '/1.0/instances/{name}',
     '/1.0/instances/{name}/forwards',
     '/1.0/instances/{name}/forwards/{protocol}/{host_address}/{host_port}',
+    '/1.0/instances/{name}/mounts',
     '/1.0/instances/{name}/recover',
     '/1.0/instances/{name}/restart',
     '/1.0/instances/{name}/ssh',
@@ -80,6 +83,12 @@ test('request bodies and queries in the OpenAPI document are the schemas of api/
   assert.deepEqual(
     Object.fromEntries((forward.parameters ?? []).map((p) => [p.name, p.schema])),
     plain(forwardParamsSchema.properties),
+  );
+  assert.deepEqual(body('/1.0/instances/{name}/mounts'), plain(addMountBodySchema));
+  const umount = op('/1.0/instances/{name}/mounts', 'delete').parameters?.filter((p) => p.in === 'query');
+  assert.deepEqual(
+    Object.fromEntries((umount ?? []).map((p) => [p.name, p.schema])),
+    plain(umountQuerySchema.properties),
   );
   assert.deepEqual(query('/1.0/images'), plain(findQuerySchema.properties));
   assert.deepEqual(query('/1.0/wait-ready'), plain(waitReadyQuerySchema.properties));

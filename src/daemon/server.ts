@@ -20,6 +20,7 @@ import { errorBody } from './errors.js';
 import { registerDaemonRoutes } from './routes/daemon.js';
 import { registerForwardRoutes } from './routes/forwards.js';
 import { registerImageRoutes } from './routes/images.js';
+import { registerMountRoutes } from './routes/mounts.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerCacheRoutes } from './routes/cache.js';
 import { registerNetworkRoutes } from './routes/networks.js';
@@ -85,6 +86,7 @@ export async function buildServer(
   const uploads = new UploadSlots();
   registerInstanceRoutes(app, services, uploads);
   registerForwardRoutes(app, services);
+  registerMountRoutes(app, services);
   registerUploadRoutes(app, uploads);
   registerCacheRoutes(app, services);
   registerNetworkRoutes(app, services);

@@ -5,6 +5,8 @@ import type { Socket } from 'node:net';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
 import type { ForwardsService } from '../services/forwards/forwards-service.js';
 import type { InstancesService } from '../services/instances/instances.js';
+import type { MountsService } from '../services/mounts/mounts-service.js';
+import type { Caller } from '../services/mounts/ports.js';
 import type { Vault } from '../services/vault/vault.js';
 import type { SettingsService } from '../services/settings/settings-service.js';
 
@@ -15,6 +17,9 @@ export interface Services {
   instances: InstancesService;
   vault: Vault;
   forwards: ForwardsService;
+  mounts: MountsService;
   /** The uid of the process at the other end of an API connection (SO_PEERCRED), null when unknown. */
   callerUid(socket: Socket): Promise<number | null>;
+  /** The uid and gid of that process, null when unknown. */
+  caller(socket: Socket): Promise<Caller | null>;
 }

@@ -9,6 +9,7 @@ import { parseFormat } from '../format/formats.js';
 import { guestFactsNote } from '../format/guest-facts.js';
 import { render, type Renderers } from '../format/render.js';
 import { defineVerb, flag, formatOption, operand } from '../verb.js';
+import { mountsValue } from '../format/mounts-table.js';
 
 interface InfoDocument {
   errors: string[];
@@ -110,7 +111,7 @@ function block(name: string, i: InstanceInfoJson): string {
       'Memory usage',
       i.memory.total ? `${humanBytes(i.memory.used ?? 0)} out of ${humanBytes(i.memory.total)}` : '--',
     ],
-    ['Mounts', '--'],
+    ['Mounts', mountsValue(i.mounts)],
   ];
   const note = guestFactsNote(i.guest_facts);
   if (note) rows.push(['Guest facts', note]);

@@ -9,6 +9,9 @@ import type { CliContext } from '../context.js';
 import { progressReporter } from '../progress.js';
 import { isLocalImage, openLocalImage, type LocalImage } from '../local-image.js';
 import { networkOptions } from '../network-option.js';
+import { splitLaunchMount } from '../../core/mount-spec.js';
+import type { AddMountBody } from '../../api/contract.js';
+import { resolveMountSource } from '../mount-source.js';
 import { parseTimeoutS } from '../timeout.js';
 import { defineVerb, flag, operand, repeatable, value, type VerbArgs } from '../verb.js';
 
@@ -31,6 +34,10 @@ const options = {
       'or "bridged" for the one in local.bridged-network (repeatable)',
   ),
   bridged: flag('--bridged', 'add one `--network bridged` interface'),
+  mount: repeatable(
+    '--mount <source[:target]>',
+    'mount a local directory in the instance (native; target defaults to the source path; repeatable)',
+  ),
 };
 
 export const verb = defineVerb({
@@ -50,6 +57,7 @@ async function run(args: VerbArgs<typeof operands, typeof options>, ctx: CliCont
   }
   // Local files, like --cloud-init, are read here with the user's own rights: the daemon opens no client path.
   const cloudInit = args.cloudInit === undefined ? undefined : await readCloudInit(args.cloudInit);
+  const mounts = await launchMounts(args.mount ?? []);
   const local = isLocalImage(args.image) ? await openLocalImage(args.image) : null;
   const progress = progressReporter(ctx.stderr);
   try {
@@ -65,6 +73,7 @@ async function run(args: VerbArgs<typeof operands, typeof options>, ctx: CliCont
           cloud_init: cloudInit,
           timeout,
           ...(networks.length > 0 && { networks }),
+          ...(mounts.length > 0 && { mounts }),
         },
         (message, download) => progress.update(message, download),
         local === null ? undefined : uploader(client, local),
@@ -97,6 +106,20 @@ function uploader(client: DaemonClient, local: LocalImage): (token: string) => v
     sent = true;
     client.upload(token, local.stream(), local.sizeBytes).catch(() => undefined);
   };
+}
+
+/** Each `--mount SOURCE[:TARGET]`, resolved as the calling user (ids pass through unchanged). */
+async function launchMounts(specs: readonly string[]): Promise<AddMountBody[]> {
+  const bodies: AddMountBody[] = [];
+  for (const spec of specs) {
+    const { source, target } = splitLaunchMount(spec);
+    bodies.push({
+      source_path: await resolveMountSource(source),
+      ...(target !== undefined && { target_path: target }),
+      type: 'native',
+    });
+  }
+  return bodies;
 }
 
 async function readCloudInit(source: string): Promise<string> {

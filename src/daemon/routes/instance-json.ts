@@ -4,6 +4,7 @@
 import type { InstanceInfoJson, InstanceSummaryJson } from '../../api/contract.js';
 import type { InstanceInfo, InstanceView } from '../../services/instances/instances.js';
 import { networkModeOf } from '../../services/instances/nics.js';
+import { idMapLabel } from '../../core/mount-spec.js';
 
 /** `Ubuntu 24.04 LTS` for catalog images; what was asked for (URL, file) for custom ones. */
 export function imageDescription(view: InstanceView): string {
@@ -34,7 +35,16 @@ export function infoJson(info: InstanceInfo): InstanceInfoJson {
     memory: facts?.memory ? { used: facts.memory.usedBytes, total: facts.memory.totalBytes } : {},
     // NAT mode: the leased address first (the one the host reaches), then what else the guest holds.
     ipv4: [...new Set([...info.ipv4, ...(facts?.ipv4 ?? [])])],
-    mounts: {},
+    mounts: Object.fromEntries(
+      (record.mounts ?? []).map((m) => [
+        m.target,
+        {
+          source_path: m.source,
+          uid_mappings: m.uidMap.map(idMapLabel),
+          gid_mappings: m.gidMap.map(idMapLabel),
+        },
+      ]),
+    ),
     network_mode: networkModeOf(record),
     guest_facts: guest && {
       status: guest.status,

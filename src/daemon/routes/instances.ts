@@ -25,6 +25,7 @@ import { KeyUnreadableError } from '../../core/errors.js';
 import type { InstanceRecord } from '../../services/instances/store.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
+import { launchMounts } from './mounts.js';
 import type { UploadSlots } from '../uploads.js';
 import { infoJson, summaryJson } from './instance-json.js';
 
@@ -36,7 +37,7 @@ const action = (record: InstanceRecord, warnings: string[] = []): ActionResponse
 
 export function registerInstanceRoutes(
   app: FastifyInstance,
-  { instances }: Services,
+  { instances, mounts, caller }: Services,
   uploads: UploadSlots,
 ): void {
   app.post<{ Body: LaunchBody }>(
@@ -53,6 +54,10 @@ export function registerInstanceRoutes(
         const warnings: string[] = [];
         const upload = body.image_upload;
         const token = uploads.newToken();
+        const mountEntries =
+          body.mounts && body.mounts.length > 0
+            ? await launchMounts(mounts, body.mounts, await caller(request.raw.socket))
+            : undefined;
         const record = await instances.launch(
           {
             image: body.image ?? '',
@@ -75,6 +80,7 @@ export function registerInstanceRoutes(
             cloudInit: body.cloud_init,
             timeoutS: body.timeout,
             networks: body.networks,
+            mounts: mountEntries,
           },
           {
             signal,

@@ -6,7 +6,7 @@ import { deadlineSignal } from '../../core/deadline.js';
 import { SkiffError } from '../../core/errors.js';
 import { cloudInitFinished, cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { bootNics } from './nics.js';
-import type { GuestShell, ManagedNetwork, SshTarget, VmInstance } from './ports.js';
+import type { GuestShell, ManagedNetwork, MountShare, SshTarget, VmInstance } from './ports.js';
 import type { Clock } from '../../core/clock.js';
 import type { InstanceRecord, InstanceStore } from './store.js';
 
@@ -18,6 +18,8 @@ export interface BootDeps {
   network?: ManagedNetwork;
   /** Where SSH reaches the guest of `record`, pinned to its host key. */
   target: (record: InstanceRecord) => SshTarget;
+  /** The host directories the boot shares with the guest. */
+  bootShares?: (record: InstanceRecord) => Promise<MountShare[]>;
 }
 
 /**
@@ -40,7 +42,14 @@ export async function bootInstance(
   try {
     const { nics, sshAddress } = await bootNics(record, deps.network);
     const endpoint = await deps.vm.start(
-      { cpus: record.cpus, memoryBytes: record.memoryBytes, nics, sshAddress, resume: options.resume },
+      {
+        cpus: record.cpus,
+        memoryBytes: record.memoryBytes,
+        nics,
+        sshAddress,
+        resume: options.resume,
+        mounts: await deps.bootShares?.(record),
+      },
       deadline,
     );
     const updated = await deps.store.update(

@@ -100,8 +100,11 @@ export class InstancesService {
     return record;
   }
 
-  launch(request: LaunchRequest, ctx: LaunchContext): Promise<InstanceRecord> {
-    return launchInstance(request, this.deps, ctx);
+  /** Launches; the lifecycle listener then hears that it runs (mounts given with `--mount` go in then). */
+  async launch(request: LaunchRequest, ctx: LaunchContext): Promise<InstanceRecord> {
+    const record = await launchInstance(request, this.deps, ctx);
+    await this.deps.lifecycle?.running(record);
+    return record;
   }
 
   /** The host interfaces `launch --network` accepts now (`skiff networks`), sorted by name. */

@@ -22,13 +22,14 @@ import type {
   ImageUpload,
   ImageStore,
   ManagedNetwork,
+  MountShare,
   SshIdentity,
   VmDriver,
 } from './ports.js';
 import { unsupported } from './ports.js';
 import { checkInstanceName, generateName, instanceDir, launchSizes } from './spec.js';
 import { bootNics, requireNetwork } from './nics.js';
-import type { ExtraNic, InstanceRecord, InstanceStore, NetworkMode } from './store.js';
+import type { ExtraNic, InstanceRecord, InstanceStore, MountEntry, NetworkMode } from './store.js';
 
 export interface LaunchRequest {
   /** What the user typed (alias, release, id prefix, URL); empty with `upload` or for the default. */
@@ -44,6 +45,8 @@ export interface LaunchRequest {
   timeoutS?: number;
   /** Extra NICs (`--network`, `--bridged`), in guest order after the primary one. */
   networks?: NetworkRequest[];
+  /** Host directories to mount (`launch --mount`), already checked by the mounts service. */
+  mounts?: MountEntry[];
 }
 
 export interface LaunchDeps {
@@ -67,6 +70,8 @@ export interface LaunchDeps {
   hostNetworks: HostNetworks;
   /** The `local.bridged-network` setting, read at each launch ('' when unset). */
   bridgedNetwork: () => string;
+  /** The host directories a boot of `record` shares with its guest (the mounts service's). */
+  bootShares?: (record: InstanceRecord) => Promise<MountShare[]>;
 }
 
 export interface LaunchContext {
@@ -182,6 +187,7 @@ async function launchChecked(
     launched: false,
     network: { mode: networkMode },
     ...(extraNics.length > 0 && { extraNics }),
+    ...(request.mounts?.length && { mounts: request.mounts }),
   };
   // Reserving the name: a second launch with the same name now fails validation with a conflict.
   if (deps.store.has(name)) throw new SkiffError('conflict', `an instance named "${name}" already exists`);
@@ -224,7 +230,13 @@ async function launchChecked(
     const { nics, sshAddress } = await bootNics(record, deps.network);
     if (sshAddress !== undefined) record.network = { mode: 'nat', ipv4: sshAddress };
     const endpoint = await vm.start(
-      { cpus: sizes.cpus, memoryBytes: sizes.memoryBytes, nics, sshAddress },
+      {
+        cpus: sizes.cpus,
+        memoryBytes: sizes.memoryBytes,
+        nics,
+        sshAddress,
+        mounts: await deps.bootShares?.(record),
+      },
       signal,
     );
     record.sshPort = endpoint.port;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeInstanceRecords } from './record-decode.js';
+import { mountTag } from '../../core/mount-spec.js';
 import type { InstanceRecord } from './store.js';
 
 const good: InstanceRecord = {
@@ -141,6 +142,49 @@ test('forwards are checked rule by rule: a bad one is dropped alone, the instanc
     const result = decodeInstanceRecords([{ ...good, forwards: value }]);
     assert.deepEqual(result.value, [left === undefined ? good : { ...good, forwards: left }], message.source);
     assert.equal(result.dropped.length, 1);
+    assert.match(result.dropped[0]!, /^dropped from instance record "web": /);
+    assert.match(result.dropped[0]!, message);
+  }
+});
+
+test('mounts are checked one by one: a bad one is dropped alone, the instance stays', () => {
+  const mount = {
+    source: '/home/me/src',
+    target: '/home/ubuntu/src',
+    type: 'native',
+    uidMap: [{ host: 1001, guest: 1000 }],
+    gidMap: [],
+    tag: mountTag('/home/ubuntu/src'),
+    transport: 'virtiofs',
+  };
+  const other = { ...mount, target: '/data', tag: mountTag('/data'), transport: undefined };
+  delete other.transport;
+  const kept = { ...good, mounts: [mount, other] } as InstanceRecord;
+  assert.deepEqual(decodeInstanceRecords([kept]), { value: [kept], dropped: [] });
+  const cases: Array<[unknown, unknown[] | undefined, RegExp]> = [
+    ['/src', undefined, /mounts: expected a list, got "\/src"/],
+    [[7, mount], [mount], /mounts\[0\]: expected an object, got 7/],
+    [[{ ...mount, source: 'rel' }], [], /mounts\[0\]\.source: expected an absolute normal path/],
+    [[{ ...mount, source: '/a/../etc' }], [], /mounts\[0\]\.source: expected an absolute normal path/],
+    [
+      [{ ...mount, target: '/proc', tag: mountTag('/proc') }],
+      [],
+      /mounts\[0\]\.target: unable to mount to "\/proc"/,
+    ],
+    [
+      [mount, { ...mount, source: '/b' }],
+      [mount],
+      /mounts\[1\]\.target: "\/home\/ubuntu\/src" is mounted twice/,
+    ],
+    [[{ ...mount, type: 'nfs' }], [], /mounts\[0\]\.type: expected native or classic/],
+    [[{ ...mount, uidMap: [{ host: -1, guest: 0 }] }], [], /mounts\[0\]\.uidMap: expected a list of/],
+    [[{ ...mount, tag: 'x' }], [], /mounts\[0\]\.tag: expected "skiff-/],
+    [[{ ...mount, transport: 'nfs' }], [], /mounts\[0\]\.transport: expected virtiofs or 9p/],
+  ];
+  for (const [value, left, message] of cases) {
+    const result = decodeInstanceRecords([{ ...good, mounts: value }]);
+    assert.deepEqual(result.value, [left === undefined ? good : { ...good, mounts: left }], message.source);
+    assert.equal(result.dropped.length, 1, message.source);
     assert.match(result.dropped[0]!, /^dropped from instance record "web": /);
     assert.match(result.dropped[0]!, message);
   }

@@ -8,10 +8,11 @@ import { SkiffError } from '../../core/errors.js';
 import { isInterfaceName } from '../../core/interface-name.js';
 import { macProblem } from '../../core/mac-address.js';
 import { checkForwardRule, type ForwardRule } from '../../core/forward-rule.js';
+import { MOUNT_TYPES, mountTag, mountTarget } from '../../core/mount-spec.js';
 import type { Decoded } from '../persist/state-file.js';
 import { checkInstanceName } from './spec.js';
 import { INSTANCE_STATES, type InstanceState } from './state.js';
-import type { InstanceImage, InstanceRecord } from './store.js';
+import type { InstanceImage, InstanceRecord, MountEntry } from './store.js';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,6 +41,7 @@ export function decodeInstanceRecords(data: unknown): Decoded<InstanceRecord[]> 
     else {
       seen.add((raw as InstanceRecord).name);
       keepGoodForwards(raw as InstanceRecord, dropped);
+      keepGoodMounts(raw as InstanceRecord, dropped);
       value.push(raw as InstanceRecord);
     }
   });
@@ -143,6 +145,67 @@ function keepGoodForwards(record: InstanceRecord & { forwards?: unknown }, dropp
     }
   }) as ForwardRule[];
 }
+
+/**
+ * Each mount becomes a directory the daemon (root) shares with a guest and a path it mounts there: an absolute
+ * normal source, a target as the API would accept it, its own tag. A bad one is dropped alone.
+ */
+function keepGoodMounts(record: InstanceRecord & { mounts?: unknown }, dropped: string[]): void {
+  const mounts = record.mounts;
+  if (mounts === undefined) return;
+  const label = `dropped from instance record ${JSON.stringify(record.name)}`;
+  if (!Array.isArray(mounts)) {
+    dropped.push(`${label}: ${field('mounts', 'a list', mounts)}`);
+    delete record.mounts;
+    return;
+  }
+  const targets = new Set<string>();
+  record.mounts = mounts.filter((mount: unknown, index) => {
+    const problem = mountProblem(mount, targets);
+    if (problem !== null) dropped.push(`${label}: mounts[${index}]${problem}`);
+    else targets.add((mount as MountEntry).target);
+    return problem === null;
+  }) as MountEntry[];
+}
+
+/** The first problem with one mount (starting with `.field` or `:`), or null. */
+export function mountProblem(m: unknown, targets: ReadonlySet<string> = new Set()): string | null {
+  if (!isObject(m)) return field('', 'an object', m);
+  if (typeof m.source !== 'string' || !isNormalAbsolute(m.source))
+    return `.${field('source', 'an absolute normal path', m.source)}`;
+  if (typeof m.target !== 'string' || !isNormalAbsolute(m.target))
+    return `.${field('target', 'an absolute normal path', m.target)}`;
+  try {
+    if (mountTarget(m.source, m.target) !== m.target) return `.target: "${m.target}" is not normal`;
+  } catch (error) {
+    return `.target: ${(error as Error).message}`;
+  }
+  if (targets.has(m.target)) return `.target: "${m.target}" is mounted twice`;
+  if (!(MOUNT_TYPES as readonly unknown[]).includes(m.type))
+    return `.${field('type', 'native or classic', m.type)}`;
+  for (const key of ['uidMap', 'gidMap'] as const) {
+    const maps = m[key];
+    if (
+      !Array.isArray(maps) ||
+      !maps.every((x) => isObject(x) && isCount(x.host, 0, 0xfffffffe) && isCount(x.guest, 0, 0xfffffffe))
+    )
+      return `.${field(key, 'a list of {host, guest} ids', maps)}`;
+  }
+  if (m.tag !== mountTag(m.target)) return `.${field('tag', `"${mountTag(m.target)}"`, m.tag)}`;
+  if (m.transport !== undefined && m.transport !== 'virtiofs' && m.transport !== '9p')
+    return `.${field('transport', 'virtiofs or 9p', m.transport)}`;
+  return null;
+}
+
+const isNormalAbsolute = (path: string) =>
+  path.startsWith('/') &&
+  !/[\0\n]/.test(path) &&
+  (path === '/' ||
+    (!path.endsWith('/') &&
+      !path
+        .split('/')
+        .slice(1)
+        .some((p) => p === '' || p === '.' || p === '..')));
 
 function imageProblem(image: unknown): string | null {
   if (!isObject(image)) return field('image', 'an object', image);

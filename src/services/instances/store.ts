@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadStateFile, writeStateFile, type StateLoad } from '../persist/state-file.js';
 import { decodeInstanceRecords } from './record-decode.js';
 import type { InstanceState } from './state.js';
+import type { IdMap, MountType } from '../../core/mount-spec.js';
 
 const SCHEMA = 1;
 
@@ -57,6 +58,22 @@ export interface InstanceRecord {
   extraNics?: ExtraNic[];
   /** Host ports forwarded to the guest (`skiff forward`), active while it runs. */
   forwards?: PortForward[];
+  /** Host directories mounted in the guest (`skiff mount`), mounted again at each boot. */
+  mounts?: MountEntry[];
+}
+
+export interface MountEntry {
+  /** An absolute, resolved host directory (no symlink in it when it was checked). */
+  source: string;
+  /** The absolute guest path; unique within the instance. */
+  target: string;
+  type: MountType;
+  uidMap: IdMap[];
+  gidMap: IdMap[];
+  /** The share's guest-side tag (core/mount-spec.ts mountTag of the target). */
+  tag: string;
+  /** What carried it at its last boot or attach; absent until then. */
+  transport?: 'virtiofs' | '9p';
 }
 
 export type NetworkMode = 'nat' | 'user';

@@ -1,0 +1,136 @@
+/**
+ * End to end: `skiff mount`, `umount` and `launch --mount` on one real instance of the test image under QEMU,
+ * through a real skiffd (user-mode networking, loopback mirror): a directory given at launch (shared from the
+ * boot) and one mounted on the running instance (virtiofs hot-plug), files written on either side seen on the
+ * other; both back after stop/start and after a daemon kill -9 and restart; `info` shows them; umount undoes
+ * them in the guest and forgets them.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTestImage } from '../harness/qemu-test-vm.js';
+import { publishImage, serveMirror, type ServedMirror } from '../harness/local-mirror.js';
+import { SkiffDaemon, type CliResult } from '../harness/skiff-process.js';
+
+const NAME = 'mnt';
+const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+
+describe('skiff mount', { timeout: 30 * 60_000 }, () => {
+  let work: string;
+  let mirror: ServedMirror;
+  let daemon: SkiffDaemon;
+  let atLaunch: string;
+  let live: string;
+
+  const guest = async (script: string) => {
+    const result = await daemon.cli(['exec', NAME, '--', 'sh', '-c', script]);
+    return { code: result.code, out: result.stdout.trim(), err: result.stderr };
+  };
+  /** Whether the guest's mount table has `path` (the test image has no `mountpoint`). */
+  const mounted = async (path: string) => (await guest(`grep -q ' ${path} ' /proc/mounts`)).code === 0;
+  const infoMounts = async () =>
+    (
+      JSON.parse((await daemon.cli(['info', NAME, '--format', 'json'])).stdout) as {
+        info: Record<string, { mounts: Record<string, { source_path: string }> }>;
+      }
+    ).info[NAME]!.mounts;
+  const startDaemon = async () => {
+    daemon = await SkiffDaemon.start({ mirror: mirror.url, dataDir: join(work, 'data') });
+  };
+
+  before(async () => {
+    const image = await buildTestImage();
+    work = await mkdtemp(join(tmpdir(), 'skiff-e2e-mount-'));
+    atLaunch = join(work, 'at-launch');
+    live = join(work, 'live');
+    for (const dir of [atLaunch, live]) {
+      await mkdir(dir);
+      await writeFile(join(dir, 'hello.txt'), `hello from ${dir}\n`);
+    }
+    await publishImage(join(work, 'mirror'), image);
+    mirror = await serveMirror(join(work, 'mirror'));
+    await startDaemon();
+    ok(
+      await daemon.cli(
+        ['launch', 'noble', '-n', NAME, '-m', '512M', '-d', '2G', '--mount', `${atLaunch}:/src`],
+        {
+          timeoutMs: 15 * 60_000,
+        },
+      ),
+      'launch --mount',
+    );
+  });
+
+  after(async () => {
+    if (daemon) {
+      await daemon.cli(['delete', '--purge', NAME]).catch(() => undefined);
+      await daemon.stop({ keepData: true });
+    }
+    mirror?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test('launch --mount: shared from the boot and mounted once launched', async () => {
+    assert.equal((await guest('cat /src/hello.txt')).out, `hello from ${atLaunch}`);
+    assert.deepEqual(await infoMounts(), {
+      '/src': { source_path: atLaunch, uid_mappings: [], gid_mappings: [] },
+    });
+  });
+
+  test('mount on the running instance: both ways, at once', async () => {
+    ok(await daemon.cli(['mount', live, `${NAME}:data`]), 'mount');
+    assert.equal((await guest('cat /home/ubuntu/data/hello.txt')).out, `hello from ${live}`);
+    await writeFile(join(live, 'from-host.txt'), 'host\n');
+    assert.equal((await guest('cat /home/ubuntu/data/from-host.txt')).out, 'host');
+    ok(
+      await daemon.cli([
+        'exec',
+        NAME,
+        '--',
+        'sh',
+        '-c',
+        'echo guest | sudo tee /home/ubuntu/data/from-guest.txt',
+      ]),
+      'write',
+    );
+    assert.equal(await readFile(join(live, 'from-guest.txt'), 'utf8'), 'guest\n');
+    const again = await daemon.cli(['mount', live, `${NAME}:data`]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /"\/home\/ubuntu\/data" is already mounted in 'mnt'/);
+    const table = (await daemon.cli(['info', NAME])).stdout;
+    assert.match(table, new RegExp(`^Mounts: +${atLaunch} *=> /src$`, 'm'));
+    assert.match(table, new RegExp(`^ {16}${live} *=> /home/ubuntu/data$`, 'm'));
+  });
+
+  test('stop/start and restart: both mounted again', async () => {
+    ok(await daemon.cli(['stop', NAME], { timeoutMs: 5 * 60_000 }), 'stop');
+    ok(await daemon.cli(['start', NAME], { timeoutMs: 10 * 60_000 }), 'start');
+    assert.equal(
+      (await guest('cat /src/hello.txt /home/ubuntu/data/from-host.txt')).out,
+      `hello from ${atLaunch}\nhost`,
+    );
+    ok(await daemon.cli(['restart', NAME], { timeoutMs: 10 * 60_000 }), 'restart');
+    assert.ok(await mounted('/src'));
+    assert.ok(await mounted('/home/ubuntu/data'));
+  });
+
+  test('daemon kill -9 and restart: the running guest keeps its mounts, and they can still be undone', async () => {
+    await daemon.signal('SIGKILL');
+    await startDaemon();
+    assert.ok(await mounted('/src'));
+    assert.ok(await mounted('/home/ubuntu/data'));
+    // Mounted once each: the restarted daemon mounts only what the guest lacks.
+    assert.equal((await guest("grep -c ' /src ' /proc/mounts")).out, '1');
+    await writeFile(join(live, 'after-restart.txt'), 'still\n');
+    assert.equal((await guest('cat /home/ubuntu/data/after-restart.txt')).out, 'still');
+
+    ok(await daemon.cli(['umount', `${NAME}:data`]), 'umount one');
+    assert.equal(await mounted('/home/ubuntu/data'), false);
+    assert.deepEqual(Object.keys(await infoMounts()), ['/src']);
+    ok(await daemon.cli(['unmount', NAME]), 'umount all');
+    assert.equal(await mounted('/src'), false);
+    assert.deepEqual(await infoMounts(), {});
+  });
+});
