@@ -506,3 +506,19 @@ test('records from before networks boot user-mode', async () => {
     await t.cleanup();
   }
 });
+
+test('suspend is refused while the instance has mounts: a saved state cannot hold shared folders', async () => {
+  const t = await setup();
+  try {
+    await t.service.launch({ image: 'noble', name: 'web' }, t.ctx);
+    await t.store.update('web', (r) => {
+      r.mounts = [
+        { source: '/srv/a', target: '/srv/a', type: 'native', tag: 'm0', uidMap: [], gidMap: [] },
+      ] as NonNullable<typeof r.mounts>;
+    });
+    await assert.rejects(t.service.suspend('web'), /cannot suspend "web": it has mounts/);
+    assert.equal(t.store.get('web')?.state, 'Running');
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -241,6 +241,12 @@ export class InstancesService {
       checkOperation(name, record.state, 'suspend');
       if (record.state === 'Suspended') return record;
       const suspender = capability(this.deps.driver, 'suspend', this.vm(name).suspender);
+      // QEMU cannot save a VM with shared folders (virtiofs and 9p block migration and savevm).
+      if ((record.mounts ?? []).length > 0)
+        throw new SkiffError(
+          'conflict',
+          `cannot suspend "${name}": it has mounts, which a saved state cannot hold (run "skiff umount ${name}" first, or stop it)`,
+        );
       this.shutdownTimers.clear(name);
       await this.deps.store.update(name, (r) => (r.state = 'Suspending'));
       try {
