@@ -12,8 +12,8 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { peerCredentials } from '../../src/backends/host/peer-credentials.js';
-import { InstanceStore } from '../../src/services/instances/store.js';
 import { MirrorServer } from '../harness/mirror-server.js';
+import { dataDirWithStoppedInstance } from '../harness/stopped-instance.js';
 import { SkiffDaemon } from '../harness/skiff-process.js';
 import { TestUsers, type TestUser } from '../harness/unprivileged-user.js';
 
@@ -52,21 +52,7 @@ describe('forward: privileged ports and bad input', { timeout: 5 * 60_000 }, () 
     await mkdir(join(work, 'run'), { mode: 0o755 });
     socket = join(work, 'run', 'skiffd.sock');
     const dataDir = join(work, 'data');
-    await mkdir(dataDir, { mode: 0o700 });
-    await new InstanceStore(dataDir).put({
-      name: 'web',
-      state: 'Stopped',
-      stateBeforeDelete: null,
-      cpus: 1,
-      memoryBytes: 2 ** 29,
-      diskBytes: 2 ** 30,
-      sshPort: 0,
-      mac: '52:54:00:00:00:01',
-      image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: 'noble', version: '' },
-      createdAtMs: 1,
-      shutdownAtMs: null,
-      launched: true,
-    });
+    await dataDirWithStoppedInstance(dataDir, 'web');
     await users.ensureGroup();
     member = await users.add({ member: true });
     daemon = await SkiffDaemon.start({ mirror: await mirror.start(), dataDir, socket });

@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { chmod, chown, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InstanceStore } from '../../src/services/instances/store.js';
 import { MirrorServer } from '../harness/mirror-server.js';
+import { dataDirWithStoppedInstance } from '../harness/stopped-instance.js';
 import { SkiffDaemon } from '../harness/skiff-process.js';
 import { TestUsers, type TestUser } from '../harness/unprivileged-user.js';
 
@@ -46,21 +46,7 @@ describe('mount: who may mount what', { timeout: 5 * 60_000 }, () => {
     await mkdir(join(work, 'run'), { mode: 0o755 });
     socket = join(work, 'run', 'skiffd.sock');
     const dataDir = join(work, 'data');
-    await mkdir(dataDir, { mode: 0o700 });
-    await new InstanceStore(dataDir).put({
-      name: 'web',
-      state: 'Stopped',
-      stateBeforeDelete: null,
-      cpus: 1,
-      memoryBytes: 2 ** 29,
-      diskBytes: 2 ** 30,
-      sshPort: 0,
-      mac: '52:54:00:00:00:01',
-      image: { id: '', path: '', releaseTitle: '', os: '', remote: null, query: 'noble', version: '' },
-      createdAtMs: 1,
-      shutdownAtMs: null,
-      launched: true,
-    });
+    await dataDirWithStoppedInstance(dataDir, 'web');
     shared = join(work, 'shared');
     await mkdir(shared, { mode: 0o755 });
     locked = join(work, 'locked');
