@@ -9,12 +9,16 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultRunDir } from '../../src/daemon/compose-network.js';
 import { publishImage } from './local-mirror.js';
 import { TestNetwork } from './netns.js';
 import { buildTestImage } from './qemu-test-vm.js';
 import { SkiffDaemon, type CliResult } from './skiff-process.js';
 
 export class NatTestBed {
+  /** The data dirs of the daemons started here: each has a run dir in the machine's /run to remove. */
+  private readonly dataDirs = new Set<string>();
+
   private constructor(
     readonly work: string,
     readonly net: TestNetwork,
@@ -40,6 +44,7 @@ export class NatTestBed {
 
   /** skiffd in NAT mode inside the client namespace, on `dataDir` (default: `data` in the work dir). */
   startDaemon(dataDir = join(this.work, 'data'), args: string[] = []): Promise<SkiffDaemon> {
+    this.dataDirs.add(dataDir);
     return SkiffDaemon.start({
       mirror: this.net.mirrorUrl,
       dataDir,
@@ -79,6 +84,9 @@ export class NatTestBed {
       }
     }
     await this.net.stop();
+    // dnsmasq's hosts files live in /run/skiff/network-<hash of the data dir> (shared with the machine's /run):
+    // `skiffd --remove-network` would remove it; a test that never ran it must.
+    for (const dataDir of this.dataDirs) await rm(defaultRunDir(dataDir), { recursive: true, force: true });
     await rm(this.work, { recursive: true, force: true });
   }
 }
