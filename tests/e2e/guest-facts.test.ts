@@ -5,19 +5,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { InstanceInfoJson } from '../../src/api/contract.js';
-import { buildTestImage } from '../harness/qemu-test-vm.js';
-import { publishImage, serveMirror, type ServedMirror } from '../harness/local-mirror.js';
-import { SkiffDaemon, sleep } from '../harness/skiff-process.js';
+import { MirrorBed } from '../harness/mirror-bed.js';
+import type { SkiffDaemon } from '../harness/skiff-process.js';
+import { sleep } from '../harness/skiff-process.js';
 
 const NAME = 'facts';
 
 describe('info while the guest does not answer SSH', { timeout: 15 * 60_000 }, () => {
-  let work: string;
-  let mirror: ServedMirror;
+  let bed: MirrorBed | undefined;
   let daemon: SkiffDaemon;
 
   const info = async (): Promise<InstanceInfoJson> => {
@@ -27,22 +23,14 @@ describe('info while the guest does not answer SSH', { timeout: 15 * 60_000 }, (
   };
 
   before(async () => {
-    const image = await buildTestImage();
-    work = await mkdtemp(join(tmpdir(), 'skiff-e2e-facts-'));
-    await publishImage(join(work, 'mirror'), image);
-    mirror = await serveMirror(join(work, 'mirror'));
-    daemon = await SkiffDaemon.start({ mirror: mirror.url, dataDir: join(work, 'data') });
+    bed = await MirrorBed.start('skiff-e2e-facts-');
+    daemon = await bed.startDaemon();
     const launch = await daemon.cli(['launch', 'noble', '-n', NAME, '-m', '512M'], { timeoutMs: 600_000 });
     assert.equal(launch.code, 0, launch.stderr);
   });
 
   after(async () => {
-    if (daemon) {
-      await daemon.cli(['delete', '--purge', NAME]).catch(() => undefined);
-      await daemon.stop({ keepData: true });
-    }
-    mirror?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await bed?.stop(daemon, [NAME]);
   });
 
   test('a healthy guest: fresh facts, and the table looks like Multipass (no Guest facts line)', async () => {

@@ -7,19 +7,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildTestImage } from '../harness/qemu-test-vm.js';
-import { publishImage, serveMirror, type ServedMirror } from '../harness/local-mirror.js';
-import { SkiffDaemon, type CliResult } from '../harness/skiff-process.js';
+import { MirrorBed } from '../harness/mirror-bed.js';
+import type { SkiffDaemon } from '../harness/skiff-process.js';
+import { type CliResult } from '../harness/skiff-process.js';
 
 const NAME = 'mnt';
 const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
 
 describe('skiff mount', { timeout: 30 * 60_000 }, () => {
   let work: string;
-  let mirror: ServedMirror;
+  let bed: MirrorBed | undefined;
   let daemon: SkiffDaemon;
   let atLaunch: string;
   let live: string;
@@ -37,20 +36,18 @@ describe('skiff mount', { timeout: 30 * 60_000 }, () => {
       }
     ).info[NAME]!.mounts;
   const startDaemon = async () => {
-    daemon = await SkiffDaemon.start({ mirror: mirror.url, dataDir: join(work, 'data') });
+    daemon = await bed!.startDaemon();
   };
 
   before(async () => {
-    const image = await buildTestImage();
-    work = await mkdtemp(join(tmpdir(), 'skiff-e2e-mount-'));
+    bed = await MirrorBed.start('skiff-e2e-mount-');
+    work = bed.work;
     atLaunch = join(work, 'at-launch');
     live = join(work, 'live');
     for (const dir of [atLaunch, live]) {
       await mkdir(dir);
       await writeFile(join(dir, 'hello.txt'), `hello from ${dir}\n`);
     }
-    await publishImage(join(work, 'mirror'), image);
-    mirror = await serveMirror(join(work, 'mirror'));
     await startDaemon();
     ok(
       await daemon.cli(
@@ -64,12 +61,7 @@ describe('skiff mount', { timeout: 30 * 60_000 }, () => {
   });
 
   after(async () => {
-    if (daemon) {
-      await daemon.cli(['delete', '--purge', NAME]).catch(() => undefined);
-      await daemon.stop({ keepData: true });
-    }
-    mirror?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await bed?.stop(daemon, [NAME]);
   });
 
   test('launch --mount: shared from the boot and mounted once launched', async () => {

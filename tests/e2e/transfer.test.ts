@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { buildTestImage } from '../harness/qemu-test-vm.js';
-import { publishImage, serveMirror, type ServedMirror } from '../harness/local-mirror.js';
-import { SKIFF, SkiffDaemon, type CliResult } from '../harness/skiff-process.js';
+import { MirrorBed } from '../harness/mirror-bed.js';
+import type { SkiffDaemon } from '../harness/skiff-process.js';
+import { SKIFF, type CliResult } from '../harness/skiff-process.js';
 
 const NAME = 'xfer';
 const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
@@ -44,7 +43,7 @@ async function tree(dir: string): Promise<Record<string, string>> {
 
 describe('skiff transfer', { timeout: 30 * 60_000 }, () => {
   let work: string;
-  let mirror: ServedMirror;
+  let bed: MirrorBed | undefined;
   let daemon: SkiffDaemon;
   /** Runs skiff with stdin from `input` and stdout into `output` (files, so bytes pass untouched). */
   const skiffWithFiles = async (args: string[], input: string | null, output: string | null) => {
@@ -72,11 +71,9 @@ describe('skiff transfer', { timeout: 30 * 60_000 }, () => {
   const guestListing = () => guest('sh', '-c', 'find . | sort');
 
   before(async () => {
-    const image = await buildTestImage();
-    work = await mkdtemp(join(tmpdir(), 'skiff-e2e-xfer-'));
-    await publishImage(join(work, 'mirror'), image);
-    mirror = await serveMirror(join(work, 'mirror'));
-    daemon = await SkiffDaemon.start({ mirror: mirror.url, dataDir: join(work, 'data') });
+    bed = await MirrorBed.start('skiff-e2e-xfer-');
+    work = bed.work;
+    daemon = await bed.startDaemon();
     ok(
       await daemon.cli(['launch', 'noble', '-n', NAME, '-m', '512M', '-d', '2G'], { timeoutMs: 15 * 60_000 }),
       'launch',
@@ -84,12 +81,7 @@ describe('skiff transfer', { timeout: 30 * 60_000 }, () => {
   });
 
   after(async () => {
-    if (daemon) {
-      await daemon.cli(['delete', '--purge', NAME]).catch(() => undefined);
-      await daemon.stop({ keepData: true });
-    }
-    mirror?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await bed?.stop(daemon, [NAME]);
   });
 
   test('a 100 MB file both ways, checked by sha256', async () => {
