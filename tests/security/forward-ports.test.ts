@@ -7,13 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { peerCredentials } from '../../src/backends/host/peer-credentials.js';
 import { MirrorServer } from '../harness/mirror-server.js';
-import { dataDirWithStoppedInstance } from '../harness/stopped-instance.js';
+import { workWithStoppedInstance } from '../harness/stopped-instance.js';
 import { SkiffDaemon } from '../harness/skiff-process.js';
 import { TestUsers, type TestUser } from '../harness/unprivileged-user.js';
 
@@ -47,12 +46,9 @@ describe('forward: privileged ports and bad input', { timeout: 5 * 60_000 }, () 
   let member: TestUser;
 
   before(async () => {
-    work = await mkdtemp(join(tmpdir(), 'skiffsec-fwd-'));
-    await chmod(work, 0o755);
-    await mkdir(join(work, 'run'), { mode: 0o755 });
-    socket = join(work, 'run', 'skiffd.sock');
-    const dataDir = join(work, 'data');
-    await dataDirWithStoppedInstance(dataDir, 'web');
+    const made = await workWithStoppedInstance('skiffsec-fwd-', 'web');
+    ({ work, socket } = made);
+    const dataDir = made.dataDir;
     await users.ensureGroup();
     member = await users.add({ member: true });
     daemon = await SkiffDaemon.start({ mirror: await mirror.start(), dataDir, socket });

@@ -9,11 +9,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, chown, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chown, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MirrorServer } from '../harness/mirror-server.js';
-import { dataDirWithStoppedInstance } from '../harness/stopped-instance.js';
+import { workWithStoppedInstance } from '../harness/stopped-instance.js';
 import { SkiffDaemon } from '../harness/skiff-process.js';
 import { TestUsers, type TestUser } from '../harness/unprivileged-user.js';
 
@@ -41,12 +40,9 @@ describe('mount: who may mount what', { timeout: 5 * 60_000 }, () => {
   let own: string;
 
   before(async () => {
-    work = await mkdtemp(join(tmpdir(), 'skiffsec-mnt-'));
-    await chmod(work, 0o755);
-    await mkdir(join(work, 'run'), { mode: 0o755 });
-    socket = join(work, 'run', 'skiffd.sock');
-    const dataDir = join(work, 'data');
-    await dataDirWithStoppedInstance(dataDir, 'web');
+    const made = await workWithStoppedInstance('skiffsec-mnt-', 'web');
+    ({ work, socket } = made);
+    const dataDir = made.dataDir;
     shared = join(work, 'shared');
     await mkdir(shared, { mode: 0o755 });
     locked = join(work, 'locked');
