@@ -381,8 +381,8 @@ export interface MountJson {
   type: 'native' | 'classic';
   uid_mappings: IdMapJson[];
   gid_mappings: IdMapJson[];
-  /** What carries it: virtiofs or 9p; absent until its first boot or attach. */
-  transport?: 'virtiofs' | '9p';
+  /** What carries it: virtiofs or 9p (native), sshfs (classic); absent until it is first mounted. */
+  transport?: 'virtiofs' | '9p' | 'sshfs';
   /** Mounted in the guest now (the instance runs). */
   active: boolean;
   /** Why a mount added to a running instance waits for its next start (e.g. 9p comes only with a boot). */

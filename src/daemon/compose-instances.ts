@@ -18,6 +18,7 @@ import type { CatalogService } from '../services/catalog/catalog-service.js';
 import { CatalogImageResolver } from '../services/catalog/image-resolution.js';
 import { ForwardsService } from '../services/forwards/forwards-service.js';
 import { hostSourceAccess } from '../backends/host/source-access.js';
+import { openSshSftpFeed } from '../backends/ssh/sftp-feed.js';
 import { MountsService } from '../services/mounts/mounts-service.js';
 import { SYSTEM_TREES } from '../services/mounts/rights.js';
 import { IDENTITY_FILES } from '../services/instances/guest-identity.js';
@@ -98,6 +99,7 @@ export async function composeInstances(options: {
     // `instances` exists by the time anything mounts.
     sshTarget: (name) => instances.sshTarget(name),
     access: hostSourceAccess,
+    feed: openSshSftpFeed({ logDir: join(dataDir, 'logs') }),
     protectedTrees: [...SYSTEM_TREES, dataDir],
     enabled: options.mountsEnabled,
     log: logger.child({ component: 'mounts' }),

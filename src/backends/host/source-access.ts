@@ -5,22 +5,11 @@
  * the kernel applies every rule it would apply to them (modes, ACLs, each parent's search bit); the daemon, as
  * root, could read anything. When the daemon already is that user, access() answers directly.
  */
-import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, lstat, realpath } from 'node:fs/promises';
 import { SkiffError } from '../../core/errors.js';
 import type { Caller, SourceAccess } from '../../services/mounts/ports.js';
-
-const TIMEOUT_MS = 10_000;
-const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
-
-function run(file: string, args: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: TIMEOUT_MS, env: ENV }, (error) =>
-      resolve(error === null ? 0 : typeof error.code === 'number' ? error.code : -1),
-    );
-  });
-}
+import { asUser, exitCode, runsAs } from './run-as.js';
 
 function missing(path: string, error: unknown): never {
   const code = (error as NodeJS.ErrnoException).code;
@@ -40,15 +29,12 @@ export const hostSourceAccess: SourceAccess = {
   },
 
   async canRead(path: string, caller: Caller) {
-    if (process.getuid?.() === caller.uid && process.getgid?.() === caller.gid)
+    if (runsAs(caller))
       return access(path, constants.R_OK | constants.X_OK).then(
         () => true,
         () => false,
       );
-    // --init-groups needs a passwd entry for the uid; a uid without one has no supplementary groups.
-    const known = (await run('getent', ['passwd', String(caller.uid)])) === 0;
-    const groups = known ? ['--init-groups'] : ['--clear-groups'];
-    const args = ['--reuid', String(caller.uid), '--regid', String(caller.gid), ...groups];
-    return (await run('setpriv', [...args, '--', 'test', '-r', path, '-a', '-x', path])) === 0;
+    const [file, ...args] = await asUser(caller, ['test', '-r', path, '-a', '-x', path]);
+    return (await exitCode(file!, args)) === 0;
   },
 };

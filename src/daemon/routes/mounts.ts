@@ -53,10 +53,6 @@ export async function launchMounts(
 ): Promise<MountEntry[]> {
   const entries: MountEntry[] = [];
   for (const body of bodies) {
-    if (body.type === 'classic')
-      throw new SkiffError('unsupported', '--mount: classic (SSHFS) mounts are not available in skiff yet', {
-        details: { field: 'mounts' },
-      });
     const entry = await mounts.prepare(mountRequest(body), caller);
     if (entries.some((e) => e.target === entry.target))
       throw new SkiffError('invalid-argument', `--mount: "${entry.target}" is given twice`, {

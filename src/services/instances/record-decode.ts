@@ -192,8 +192,16 @@ export function mountProblem(m: unknown, targets: ReadonlySet<string> = new Set(
       return `.${field(key, 'a list of {host, guest} ids', maps)}`;
   }
   if (m.tag !== mountTag(m.target)) return `.${field('tag', `"${mountTag(m.target)}"`, m.tag)}`;
-  if (m.transport !== undefined && m.transport !== 'virtiofs' && m.transport !== '9p')
-    return `.${field('transport', 'virtiofs or 9p', m.transport)}`;
+  const transports = m.type === 'classic' ? ['sshfs'] : ['virtiofs', '9p'];
+  if (m.transport !== undefined && !transports.includes(m.transport as string))
+    return `.${field('transport', transports.join(' or '), m.transport)}`;
+  if (
+    m.owner !== undefined &&
+    !(isObject(m.owner) && isCount(m.owner.uid, 0, 0xfffffffe) && isCount(m.owner.gid, 0, 0xfffffffe))
+  )
+    return `.${field('owner', '{uid, gid}', m.owner)}`;
+  // A classic mount's host side runs as its owner: without one it could only run as root.
+  if (m.type === 'classic' && m.owner === undefined) return `.${field('owner', '{uid, gid}', m.owner)}`;
   return null;
 }
 

@@ -72,8 +72,13 @@ export interface MountEntry {
   gidMap: IdMap[];
   /** The share's guest-side tag (core/mount-spec.ts mountTag of the target). */
   tag: string;
-  /** What carried it at its last boot or attach; absent until then. */
-  transport?: 'virtiofs' | '9p';
+  /** What carried it at its last boot or attach (sshfs: a classic mount); absent until then. */
+  transport?: 'virtiofs' | '9p' | 'sshfs';
+  /**
+   * Who asked for it (absent in records from before): a classic mount's host side runs as this user, and a
+   * native share's directory must still belong to them when it is opened.
+   */
+  owner?: { uid: number; gid: number };
 }
 
 export type NetworkMode = 'nat' | 'user';

@@ -12,13 +12,36 @@ import type { SshTarget } from '../instances/ports.js';
 import { InstanceStore } from '../instances/store.js';
 import { mountCommand, umountCommand } from './guest-commands.js';
 import { MOUNTS_DISABLED, MountsService, type MountRequest } from './mounts-service.js';
-import type { Caller, SourceAccess } from './ports.js';
+import type { Caller, SftpFeed, SftpFeedOptions, SourceAccess } from './ports.js';
+
+/** A feed that starts nothing: it records what it was asked, and ends at once when `failWith` is set. */
+class FakeFeed implements SftpFeed {
+  readonly started: SftpFeedOptions[] = [];
+  failWith: string | null = null;
+  /** Called as the feed starts (the test's guest gets its mount). */
+  onStart = () => undefined as void;
+  async start(options: SftpFeedOptions) {
+    this.started.push(options);
+    if (this.failWith === null) this.onStart();
+    const failWith = this.failWith;
+    return {
+      exited: failWith === null ? new Promise<string>(() => undefined) : Promise.resolve(failWith),
+      stop: () => undefined,
+    };
+  }
+}
 
 /** A guest shell whose commands matching `fail` exit 1; `sshfs` says whether the guest has it. */
 class Shell extends FakeGuestShell {
   fail: RegExp | null = null;
   sshfs = false;
+  /** Whether awk finds a mount in /proc/mounts. */
+  mounted = true;
   override async run(target: SshTarget, command: string) {
+    if (command.startsWith('awk ')) {
+      this.commands.push(command);
+      return { code: this.mounted ? 0 : 1, stdout: '', stderr: '' };
+    }
     if (command.includes('command -v sshfs')) {
       this.commands.push(command);
       return { code: this.sshfs ? 0 : 1, stdout: '', stderr: '' };
@@ -48,6 +71,7 @@ async function setup() {
   await store.load();
   const driver = new FakeDriver();
   const shell = new Shell();
+  const feed = new FakeFeed();
   let enabled = true;
   const mounts = new MountsService({
     store,
@@ -55,6 +79,7 @@ async function setup() {
     shell,
     sshTarget: (name) => instances.sshTarget(name),
     access,
+    feed,
     protectedTrees: ['/etc'],
     enabled: () => enabled,
     log: { info: () => undefined, warn: () => undefined },
@@ -72,6 +97,7 @@ async function setup() {
     store,
     driver,
     shell,
+    feed,
     mounts,
     instances,
     launch,
@@ -108,6 +134,7 @@ test('a running instance: shared now (virtiofs), mounted in the guest, recorded;
         gidMap: [],
         tag,
         transport: 'virtiofs',
+        owner: ME,
       },
     ]);
 
@@ -222,11 +249,16 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
         (e: unknown) => e instanceof SkiffError && e.code === code && message.test(e.message),
       );
     t.shell.sshfs = true;
+    t.shell.mounted = false;
+    t.feed.failWith = 'ssh ended (exit 1): fuse: device not found';
     await assert.rejects(
       t.mounts.add('web', request('/home/me/b', '/c', 'classic'), ME),
       (e: unknown) =>
-        e instanceof SkiffError && e.code === 'unsupported' && /use --type native/.test(e.message),
+        e instanceof SkiffError &&
+        e.code === 'internal' &&
+        e.message === `classic mount of "/home/me/b" in 'web' failed: ssh ended (exit 1): fuse: device not found`,
     );
+    t.shell.mounted = true;
     t.shell.fail = /sudo mount/;
     await assert.rejects(
       t.mounts.add('web', request('/home/me/b', '/d'), ME),
@@ -266,6 +298,7 @@ test('a driver without the mounts capability: refused before anything, launch --
       shell: t.shell,
       sshTarget: () => Promise.reject(new Error('not asked')),
       access,
+      feed: new FakeFeed(),
       protectedTrees: [],
       enabled: () => true,
       log: { info: () => undefined, warn: () => undefined },
@@ -345,6 +378,40 @@ test('an id map the driver cannot honour: refused before anything is recorded, l
     t.driver.translatesIds = false;
     await t.instances.restart('web');
     assert.deepEqual(t.driver.vm('web').start?.mounts, []);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('classic: the feed runs as the caller, the caller is the default user inside; back after a restart', async () => {
+  const t = await setup();
+  try {
+    await t.launch('web');
+    t.shell.sshfs = true;
+    const view = await t.mounts.add('web', request('/home/me/src', '/src', 'classic'), ME);
+    assert.equal(view.active, true);
+    assert.equal(view.transport, 'sshfs');
+    assert.deepEqual(view.uidMap, [{ host: 1001, guest: 1000 }]);
+    assert.deepEqual(view.gidMap, [{ host: 1001, guest: 1000 }]);
+    assert.equal(t.feed.started.length, 1);
+    const started = t.feed.started[0]!;
+    assert.deepEqual(started.owner, ME);
+    assert.equal(started.source, '/home/me/src');
+    assert.match(started.command, /exec sudo sshfs -o slave,allow_other,idmap=file,.* ':\/home\/me\/src' '\/src'$/);
+    assert.deepEqual(t.driver.vm('web').shares.size, 0, 'no driver share for a classic mount');
+    // A restart: the guest lost it (nothing healthy at the target), so it is mounted again.
+    t.shell.mounted = false;
+    t.feed.onStart = () => (t.shell.mounted = true);
+    await t.instances.restart('web');
+    await t.mounts.running(t.store.get('web')!);
+    assert.ok(t.feed.started.length >= 2, 'mounted again after the restart');
+    // The daemon restarted while the guest kept it: a healthy mount is left alone.
+    const count = t.feed.started.length;
+    await t.mounts.activateAll();
+    assert.equal(t.feed.started.length, count);
+    assert.deepEqual(await t.mounts.remove('web', '/src'), ['/src']);
+    assert.ok(t.shell.commands.some((c) => c === umountCommand('/src')));
+    assert.ok(!t.driver.calls.some((c) => c.startsWith('detach')), 'no driver share to withdraw');
   } finally {
     await t.cleanup();
   }

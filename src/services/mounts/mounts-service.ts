@@ -8,7 +8,13 @@
  */
 import { SkiffError } from '../../core/errors.js';
 import { KeyedQueue } from '../../core/keyed-queue.js';
-import { mountTag, mountTarget, type IdMap, type MountType } from '../../core/mount-spec.js';
+import {
+  GUEST_DEFAULT_ID,
+  mountTag,
+  mountTarget,
+  type IdMap,
+  type MountType,
+} from '../../core/mount-spec.js';
 import {
   capability,
   type GuestShell,
@@ -20,8 +26,9 @@ import {
   unsupported,
 } from '../instances/ports.js';
 import type { InstanceRecord, InstanceStore, MountEntry } from '../instances/store.js';
-import { mountCommand, SSHFS_PROBE, umountCommand } from './guest-commands.js';
-import type { Caller, SourceAccess } from './ports.js';
+import { ClassicMounts } from './classic-mounts.js';
+import { mountCommand, umountCommand } from './guest-commands.js';
+import type { Caller, SftpFeed, SourceAccess } from './ports.js';
 import { checkMountSource } from './rights.js';
 
 export interface MountsDeps {
@@ -31,6 +38,8 @@ export interface MountsDeps {
   /** Where SSH reaches a running instance (the instances service's, which checks it really runs). */
   sshTarget: (name: string) => Promise<SshTarget>;
   access: SourceAccess;
+  /** The host end of classic (SSHFS) mounts. */
+  feed: SftpFeed;
   /** Trees only root may share (rights.ts SYSTEM_TREES plus the daemon's data directory). */
   protectedTrees: readonly string[];
   /** `local.privileged-mounts`. */
@@ -69,8 +78,11 @@ const SSH_TIMEOUT_MS = 60_000;
 
 export class MountsService implements InstanceLifecycle {
   private readonly queues = new KeyedQueue();
+  private readonly classic: ClassicMounts;
 
-  constructor(private readonly deps: MountsDeps) {}
+  constructor(private readonly deps: MountsDeps) {
+    this.classic = new ClassicMounts(deps);
+  }
 
   /**
    * Checks a request completely (setting, type, target, the caller's rights on the source) without an instance.
@@ -80,14 +92,23 @@ export class MountsService implements InstanceLifecycle {
     if (!this.deps.enabled()) throw new SkiffError('permission-denied', MOUNTS_DISABLED);
     const target = mountTarget(request.source, request.target);
     const source = await checkMountSource(this.deps.access, request.source, caller, this.deps.protectedTrees);
-    if (!this.deps.driver.features.mounts) throw unsupported(this.deps.driver, 'mounts');
+    if (request.type === 'native' && !this.deps.driver.features.mounts)
+      throw unsupported(this.deps.driver, 'mounts');
+    // checkMountSource refuses a null caller: from here on there is one.
+    const owner = { uid: caller!.uid, gid: caller!.gid };
+    // Classic, as Multipass: unless told, the caller is the guest's default user inside. Native passes ids
+    // through unchanged (QEMU 7.2's virtiofsd cannot translate them).
+    const classic = request.type === 'classic';
+    const defaults = (id: number, map: IdMap[]) =>
+      classic && map.length === 0 ? [{ host: id, guest: GUEST_DEFAULT_ID }] : map.map((m) => ({ ...m }));
     return {
       source,
       target,
       type: request.type,
-      uidMap: request.uidMap.map((m) => ({ ...m })),
-      gidMap: request.gidMap.map((m) => ({ ...m })),
+      uidMap: defaults(owner.uid, request.uidMap),
+      gidMap: defaults(owner.gid, request.gidMap),
       tag: mountTag(target),
+      owner,
     };
   }
 
@@ -115,7 +136,7 @@ export class MountsService implements InstanceLifecycle {
           details: { field: 'target_path', instance: name },
         });
       const running = RUNNING.has(record.state);
-      if (entry.type === 'classic') await this.refuseClassic(record, running);
+      if (entry.type === 'classic') return this.addClassic(record, entry, running);
       const mounter = capability(this.deps.driver, 'mounts', this.deps.driver.instance(name).mounter);
       // What the driver cannot carry at all (an id map it cannot honour) is refused now, not at a boot.
       await mounter.transports([shareOf(entry)]);
@@ -123,16 +144,18 @@ export class MountsService implements InstanceLifecycle {
       if (running) {
         // The last look before use: a component swapped for a symlink since the check is refused.
         await this.checkUnchanged(entry);
+        let transport: MountTransport | undefined;
         try {
-          entry.transport = await mounter.attach(shareOf(entry));
+          transport = await mounter.attach(shareOf(entry));
         } catch (error) {
           // Only a boot can add it (9p, no spare port): kept for the next start, and said so.
           if (!(error instanceof SkiffError && error.code === 'unsupported')) throw error;
           pending = error.message;
         }
-        if (entry.transport !== undefined)
+        entry.transport = transport;
+        if (transport !== undefined)
           try {
-            await this.guest(name, mountCommand(entry.transport, entry.tag, entry.target), 'mount');
+            await this.guest(name, mountCommand(transport, entry.tag, entry.target), 'mount');
           } catch (error) {
             await mounter.detach(entry.tag).catch(() => undefined);
             throw error;
@@ -231,9 +254,10 @@ export class MountsService implements InstanceLifecycle {
    * @throws SkiffError unsupported (no mounts; an id map it cannot honour)
    */
   async checkShares(entries: MountEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+    const native = entries.filter((e) => e.type === 'native');
+    if (native.length === 0) return;
     const mounter = capability(this.deps.driver, 'mounts', this.deps.driver.instance(PROBE_INSTANCE).mounter);
-    await mounter.transports(entries.map(shareOf));
+    await mounter.transports(native.map(shareOf));
   }
 
   /** The instance runs: mount each of its shares in the guest (again). Never throws. */
@@ -242,8 +266,12 @@ export class MountsService implements InstanceLifecycle {
       const current = this.deps.store.get(record.name);
       if (!current || !RUNNING.has(current.state)) return;
       for (const entry of current.mounts ?? []) {
-        if (entry.type !== 'native' || entry.transport === undefined) continue;
         try {
+          if (entry.type === 'classic') {
+            if (!(await this.classic.healthy(current.name, entry))) await this.classic.mount(current.name, entry);
+            continue;
+          }
+          if (entry.transport === undefined || entry.transport === 'sshfs') continue;
           await this.guest(current.name, mountCommand(entry.transport, entry.tag, entry.target), 'mount');
         } catch (error) {
           this.deps.log.warn(
@@ -264,25 +292,21 @@ export class MountsService implements InstanceLifecycle {
       if (RUNNING.has(record.state) && (record.mounts ?? []).length > 0) await this.running(record);
   }
 
-  /** Classic = SSHFS: named when the guest lacks it; the transport itself is not built yet. */
-  private async refuseClassic(record: InstanceRecord, running: boolean): Promise<never> {
+  /** A classic mount: mounted now on a running instance (nothing recorded when that fails), else at next boot. */
+  private async addClassic(record: InstanceRecord, entry: MountEntry, running: boolean): Promise<MountView> {
+    const name = record.name;
     if (running) {
-      const probe = await this.deps.shell.run(await this.deps.sshTarget(record.name), SSHFS_PROBE, {
-        timeoutMs: SSH_TIMEOUT_MS,
-      });
-      if (probe.code !== 0)
-        throw new SkiffError(
-          'missing-dependency',
-          `classic mounts need sshfs in the guest, and '${record.name}' has none: ` +
-            `install it there ("skiff exec ${record.name} -- sudo apt-get install -y sshfs"), or use --type native`,
-          { details: { instance: record.name, missing: 'sshfs' } },
-        );
+      await this.classic.mount(name, entry);
+      entry.transport = 'sshfs';
     }
-    throw new SkiffError(
-      'unsupported',
-      'classic (SSHFS) mounts are not available in skiff yet: use --type native (virtiofs, or 9p)',
-      { details: { field: 'type' } },
-    );
+    try {
+      await this.deps.store.update(name, (r) => (r.mounts = [...(r.mounts ?? []), entry]));
+    } catch (error) {
+      if (running) await this.unmount(name, entry).catch(() => undefined);
+      throw error;
+    }
+    this.deps.log.info({ instance: name, source: entry.source, target: entry.target, type: 'classic' }, 'mount added');
+    return { ...entry, instance: name, active: running };
   }
 
   /** @throws SkiffError permission-denied when the source no longer resolves to itself */
@@ -296,10 +320,10 @@ export class MountsService implements InstanceLifecycle {
       );
   }
 
-  /** Guest umount, then the share withdrawn. @throws what the guest or driver throws */
+  /** Guest umount (a classic mount's feed ends with it), then the share withdrawn. @throws what they throw */
   private async unmount(name: string, entry: MountEntry): Promise<void> {
     await this.guest(name, umountCommand(entry.target), 'umount');
-    await this.deps.driver.instance(name).mounter?.detach(entry.tag);
+    if (entry.type === 'native') await this.deps.driver.instance(name).mounter?.detach(entry.tag);
   }
 
   /** Runs `command` in the guest. @throws SkiffError naming what failed, with the guest's words */
