@@ -106,7 +106,7 @@ export function qemuMounter(options: QemuMounterOptions): Mounter {
             'unsupported',
             `share ${share.tag}: every spare PCIe port of this boot is in use: restart the instance to add more shares`,
           );
-        await startVirtiofsd({ binary, dir, tag: share.tag, source: share.source });
+        await startVirtiofsd({ binary, dir, tag: share.tag, source: share.source, ownerUid: share.ownerUid });
         try {
           await plugVirtiofs(client, { tag: share.tag, socket: virtiofsdSocket(dir, share.tag), bus });
         } catch (error) {
@@ -148,7 +148,13 @@ export async function bootShares(
       out.push({ kind: '9p', tag: share.tag, source: share.source, securityModel: ninePSecurityModel() });
       continue;
     }
-    await startVirtiofsd({ binary, dir: options.dir, tag: share.tag, source: share.source });
+    await startVirtiofsd({
+      binary,
+      dir: options.dir,
+      tag: share.tag,
+      source: share.source,
+      ownerUid: share.ownerUid,
+    });
     out.push({ kind: 'virtiofs', tag: share.tag, socket: virtiofsdSocket(options.dir, share.tag) });
   }
   return out;

@@ -6,7 +6,8 @@
  * is preferred. Both take `--socket-path=` and the legacy `-o source=,cache=` options used here.
  */
 import { spawn } from 'node:child_process';
-import { open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, readdir, readlink, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SkiffError } from '../../core/errors.js';
@@ -31,6 +32,44 @@ const paths = (dir: string, tag: string) => ({
   log: join(dir, shareFile(tag, 'log')),
 });
 
+/** The fd a virtiofsd gets its shared directory on, and the path that makes it serve that directory. */
+const PINNED_FD = 3;
+const PINNED_SOURCE = `/proc/self/fd/${PINNED_FD}/.`;
+
+/**
+ * Opens `source` for a virtiofsd to serve, so that what is served is the directory that was checked: the open
+ * path must still be `source` itself (the kernel's name for the opened directory; a symlink swapped into any
+ * component since the check shows here as another path), and, when `ownerUid` is given, still belong to them.
+ * @throws SkiffError permission-denied when it changed, invalid-argument when it is gone or not a directory
+ */
+export async function pinSource(source: string, ownerUid?: number): Promise<FileHandle> {
+  const handle = await open(source, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw new SkiffError('invalid-argument', `share source "${source}": ${error.code ?? error.message}`, {
+        cause: error,
+      });
+    },
+  );
+  try {
+    const now = await readlink(`/proc/self/fd/${handle.fd}`);
+    if (now !== source)
+      throw new SkiffError(
+        'permission-denied',
+        `share source "${source}" changed since it was checked: now "${now}"`,
+      );
+    const owner = (await handle.stat()).uid;
+    if (ownerUid !== undefined && owner !== ownerUid)
+      throw new SkiffError(
+        'permission-denied',
+        `share source "${source}" now belongs to uid ${owner}, not to uid ${ownerUid} who mounted it`,
+      );
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
 /** The socket a share's virtiofsd listens on. */
 export const virtiofsdSocket = (dir: string, tag: string): string => paths(dir, tag).socket;
 
@@ -47,7 +86,9 @@ export async function virtiofsdFor(
   if (pid === null || (await processState(pid)) !== 'alive') return null;
   const argv = await processArgv(pid);
   if (argv === null || !argv.includes(`--socket-path=${p.socket}`)) return null;
-  const source = argv.find((arg) => arg.startsWith('source='))?.slice('source='.length) ?? null;
+  let source = argv.find((arg) => arg.startsWith('source='))?.slice('source='.length) ?? null;
+  // A pinned source is the directory it was handed open: where that directory is now.
+  if (source === PINNED_SOURCE) source = await readlink(`/proc/${pid}/fd/${PINNED_FD}`).catch(() => null);
   return { pid, source };
 }
 
@@ -61,36 +102,44 @@ export async function startVirtiofsd(options: {
   dir: string;
   tag: string;
   source: string;
+  /** The uid the source must belong to when it is opened (absent: anyone's, as root asked). */
+  ownerUid?: number;
   timeoutMs?: number;
 }): Promise<number> {
   const { dir, tag } = options;
   await stopVirtiofsd(dir, tag);
   const p = paths(dir, tag);
   await rm(p.socket, { force: true });
-  const log = await open(p.log, 'w');
+  const pinned = await pinSource(options.source, options.ownerUid);
+  const log = await open(p.log, 'w').catch(async (error: unknown) => {
+    await pinned.close();
+    throw error;
+  });
   let child;
   try {
-    // A comma in the source would split the -o list: QEMU's C virtiofsd has no escape for it.
-    if (options.source.includes(','))
-      throw new SkiffError(
-        'invalid-argument',
-        `share source: virtiofsd cannot serve a path with a comma: ${options.source}`,
-      );
     child = spawn(
       options.binary,
       [
         `--socket-path=${p.socket}`,
         '-o',
-        `source=${options.source}`,
+        // Not the path, which could be swapped after the check: the directory opened, inherited as fd 3.
+        `source=${PINNED_SOURCE}`,
         '-o',
         'cache=auto',
         '-o',
         'announce_submounts',
+        // Its namespace sandbox bind-mounts the source by path in a new /proc, where fd 3's path does not
+        // resolve; chroot into the opened directory does. The trade: no pid/net namespace of its own (it still
+        // drops capabilities, CAP_SYS_CHROOT among them, and runs under seccomp), for a share that cannot be
+        // swapped for /root between the check and the open.
+        '-o',
+        'sandbox=chroot',
       ],
-      { cwd: dir, detached: true, stdio: ['ignore', log.fd, log.fd] },
+      { cwd: dir, detached: true, stdio: ['ignore', log.fd, log.fd, pinned.fd] },
     );
   } finally {
     await log.close();
+    await pinned.close();
   }
   child.unref();
   let exited: string | null = null;

@@ -35,7 +35,8 @@ export function openSshSftpFeed(config: SftpFeedConfig): SftpFeed {
       let server: ChildProcess | undefined;
       let client: ChildProcess | undefined;
       try {
-        const [file, ...args] = await asUser(options.owner, [sftpServer, '-d', options.source]);
+        // -u: files the guest makes get the mode it asked for less 022, not the daemon's own umask (077).
+        const [file, ...args] = await asUser(options.owner, [sftpServer, '-u', '022', '-d', options.source]);
         server = spawn(file!, args, {
           detached: true,
           env: HELPER_ENV,
@@ -73,7 +74,11 @@ export function openSshSftpFeed(config: SftpFeedConfig): SftpFeed {
             ),
         ),
       ).then(async (how) => {
-        const text = (await readFile(logPath, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
+        const text = (await readFile(logPath, 'utf8').catch(() => ''))
+          .trim()
+          .split('\n')
+          .slice(-5)
+          .join('\n');
         return text === '' ? how : `${how}: ${text}`;
       });
       return {

@@ -12,6 +12,7 @@ import { networkOptions } from '../network-option.js';
 import { splitLaunchMount } from '../../core/mount-spec.js';
 import type { AddMountBody } from '../../api/contract.js';
 import { resolveMountSource } from '../mount-source.js';
+import { mountPrimaryHome } from '../primary-home.js';
 import { parseTimeoutS } from '../timeout.js';
 import { defineVerb, flag, operand, repeatable, value, type VerbArgs } from '../verb.js';
 
@@ -82,11 +83,15 @@ async function run(args: VerbArgs<typeof operands, typeof options>, ctx: CliCont
     progress.done();
     ctx.stdout.write(`Launched: ${result.name}\n`);
     for (const warning of result.warnings ?? []) ctx.stderr.write(`warning: ${warning}\n`);
+    return await mountPrimaryHome(
+      ctx,
+      result.name,
+      mounts.map((m) => m.target_path ?? ''),
+    );
   } finally {
     progress.done();
     await local?.close();
   }
-  return 0;
 }
 
 const uploadJson = (local: LocalImage) => ({

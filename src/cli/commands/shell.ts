@@ -1,6 +1,7 @@
 /**
  * @module `skiff shell [NAME]`: an interactive shell. The primary instance is started, or launched, as needed.
  */
+import { mountPrimaryHome } from '../primary-home.js';
 import { progressReporter } from '../progress.js';
 import { runSsh } from '../ssh-session.js';
 import { targetNames } from '../targets.js';
@@ -27,6 +28,10 @@ export const verb = defineVerb({
         await ctx.withDaemon((client) =>
           client.launch({ image: '', name, timeout }, (m, d) => progress.update(m, d)),
         );
+        progress.done();
+        ctx.stdout.write(`Launched: ${name}\n`);
+        // A home that cannot be mounted is said (by mountPrimaryHome), and the shell still opens.
+        await mountPrimaryHome(ctx, name);
       } else if (instance && instance.state !== 'Running') {
         await ctx.withDaemon((client) =>
           client.action(name!, 'start', timeout === undefined ? {} : { timeout }, (m) => progress.update(m)),

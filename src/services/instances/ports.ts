@@ -188,6 +188,12 @@ export interface MountShare {
   /** Host id → guest id; the ids not listed map to themselves. */
   uidMap: Array<{ host: number; guest: number }>;
   gidMap: Array<{ host: number; guest: number }>;
+  /**
+   * The uid `source` must still belong to when the driver opens it (a user who is not root may share only their
+   * own directory; root's shares have none). Drivers open the directory once, refusing a path that no longer
+   * names the checked directory, and serve what they opened.
+   */
+  ownerUid?: number;
 }
 
 /**

@@ -69,9 +69,13 @@ export class ClassicMounts {
         });
       if (Date.now() > deadline) {
         handle.stop();
-        throw new SkiffError('timeout', `classic mount of "${entry.source}" did not appear in '${name}' in time`, {
-          details: { instance: name },
-        });
+        throw new SkiffError(
+          'timeout',
+          `classic mount of "${entry.source}" did not appear in '${name}' in time`,
+          {
+            details: { instance: name },
+          },
+        );
       }
       await sleep(POLL_MS);
     }

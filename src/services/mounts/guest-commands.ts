@@ -55,7 +55,8 @@ export interface ClassicMount {
 
 /**
  * The guest side of a classic mount: the mount point made, a stale mount there (its feed gone) lazily
- * unmounted, the id maps written as sshfs's `idmap=file` wants them (`GUEST-NAME:HOST-ID`: sshfs shows host
+ * unmounted, the id maps written as sshfs's `idmap=file` wants them (names read from /etc/passwd and /etc/group
+ * with awk: minimal guests have no getent) (`GUEST-NAME:HOST-ID`: sshfs shows host
  * id HOST as the guest's id named GUEST-NAME, and maps it back on chown), then sshfs in slave mode, speaking
  * SFTP on the session's stdin and stdout. It runs until unmounted.
  */
@@ -65,7 +66,7 @@ export function sshfsCommand(mount: ClassicMount): string {
   const lines = (db: 'passwd' | 'group', map: readonly IdMap[]) =>
     map.map(
       (m) =>
-        `n=$(getent ${db} ${m.guest} | cut -d: -f1); [ -n "$n" ] || { echo "no ${db === 'passwd' ? 'user' : 'group'} ` +
+        `n=$(awk -F: '$3 == ${m.guest} { print $1; exit }' /etc/${db}); [ -n "$n" ] || { echo "no ${db === 'passwd' ? 'user' : 'group'} ` +
         `with id ${m.guest} in the guest" >&2; exit 2; }; echo "$n:${m.host}"`,
     );
   // Through a variable: a failed lookup inside $(...) stops the script (set -e), inside a pipe it would not.

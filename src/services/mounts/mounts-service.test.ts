@@ -256,7 +256,8 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
       (e: unknown) =>
         e instanceof SkiffError &&
         e.code === 'internal' &&
-        e.message === `classic mount of "/home/me/b" in 'web' failed: ssh ended (exit 1): fuse: device not found`,
+        e.message ===
+          `classic mount of "/home/me/b" in 'web' failed: ssh ended (exit 1): fuse: device not found`,
     );
     t.shell.mounted = true;
     t.shell.fail = /sudo mount/;
@@ -397,7 +398,10 @@ test('classic: the feed runs as the caller, the caller is the default user insid
     const started = t.feed.started[0]!;
     assert.deepEqual(started.owner, ME);
     assert.equal(started.source, '/home/me/src');
-    assert.match(started.command, /exec sudo sshfs -o slave,allow_other,idmap=file,.* ':\/home\/me\/src' '\/src'$/);
+    assert.match(
+      started.command,
+      /exec sudo sshfs -o slave,allow_other,idmap=file,.* ':\/home\/me\/src' '\/src'$/,
+    );
     assert.deepEqual(t.driver.vm('web').shares.size, 0, 'no driver share for a classic mount');
     // A restart: the guest lost it (nothing healthy at the target), so it is mounted again.
     t.shell.mounted = false;

@@ -268,7 +268,8 @@ export class MountsService implements InstanceLifecycle {
       for (const entry of current.mounts ?? []) {
         try {
           if (entry.type === 'classic') {
-            if (!(await this.classic.healthy(current.name, entry))) await this.classic.mount(current.name, entry);
+            if (!(await this.classic.healthy(current.name, entry)))
+              await this.classic.mount(current.name, entry);
             continue;
           }
           if (entry.transport === undefined || entry.transport === 'sshfs') continue;
@@ -305,7 +306,10 @@ export class MountsService implements InstanceLifecycle {
       if (running) await this.unmount(name, entry).catch(() => undefined);
       throw error;
     }
-    this.deps.log.info({ instance: name, source: entry.source, target: entry.target, type: 'classic' }, 'mount added');
+    this.deps.log.info(
+      { instance: name, source: entry.source, target: entry.target, type: 'classic' },
+      'mount added',
+    );
     return { ...entry, instance: name, active: running };
   }
 
@@ -356,6 +360,7 @@ const shareOf = (entry: MountEntry): MountShare => ({
   source: entry.source,
   uidMap: entry.uidMap,
   gidMap: entry.gidMap,
+  ...(entry.owner !== undefined && entry.owner.uid !== 0 && { ownerUid: entry.owner.uid }),
 });
 
 /** The target as umount names it: absolute and normal (a relative one is under the default user's home). */
