@@ -3,7 +3,8 @@
  * (images/cloudinit-image/), so every seed skiff makes is read by cloud-init's own YAML 1.1 reader, MIME parser
  * and mergers. Two boots (about 2-3 min each under TCG):
  * 1. through skiffd and the CLI: a #cloud-config full of YAML 1.1 traps, a `users` list without skiff's user,
- *    and a runcmd that fails: what the guest really did is checked through exec, and the failure is a warning.
+ *    and a runcmd that fails: what the guest really did is checked through exec, and the failure is a warning;
+ *    then a virtiofs mount and `transfer` both ways, against Debian's kernel and sftp-server.
  * 2. through the QEMU backend with a seed made by cloud-init.ts: a `#!` script as user-data and an all-digit MAC
  *    in network-config (a sexagesimal number to YAML 1.1 if unquoted: cloud-init would crash, no network).
  */
@@ -151,6 +152,21 @@ describe('the real cloud-init reads what skiff writes', { timeout: 40 * 60_000 }
     ok(sudo, 'sudo true');
     assert.doesNotMatch(sudo.stderr, /unable to resolve host/);
     assert.match(await exec('cloud-init --version 2>&1'), /22\.4/, 'this is the real cloud-init');
+
+    // Mounts and transfer on a guest skiff did not build: Debian's cloud kernel mounts the virtiofs share, and
+    // Debian's own sftp-server takes the transfer.
+    const shared = join(work, 'shared');
+    await mkdir(shared);
+    await writeFile(join(shared, 'hello.txt'), 'hello from the host\n');
+    ok(await daemon.cli(['mount', shared, 'real:/mnt/shared']), 'mount');
+    assert.equal(await exec('cat /mnt/shared/hello.txt'), 'hello from the host\n');
+    await exec('echo from the guest | sudo tee /mnt/shared/back.txt');
+    assert.equal(await readFile(join(shared, 'back.txt'), 'utf8'), 'from the guest\n');
+    ok(await daemon.cli(['umount', 'real:/mnt/shared']), 'umount');
+    ok(await daemon.cli(['transfer', userData, 'real:uploaded.yaml']), 'transfer in');
+    assert.equal(await exec('cat uploaded.yaml'), await readFile(userData, 'utf8'));
+    ok(await daemon.cli(['transfer', 'real:/etc/hostname', join(work, 'hostname')]), 'transfer out');
+    assert.equal(await readFile(join(work, 'hostname'), 'utf8'), 'real\n');
   });
 
   test('a #! script as user-data and an all-digit MAC in network-config, read by the real cloud-init', async () => {
