@@ -33,6 +33,9 @@ import { Vault } from '../services/vault/vault.js';
 import { reportStateLoad } from './state-report.js';
 
 /** The VM drivers, by their `local.driver` name (settings allow only these). */
+/** How often running instances' virtiofs shares are checked for a dead virtiofsd. */
+const SHARE_SUPERVISION_MS = 5_000;
+
 const DRIVERS: Record<string, (dataDir: string, log: Logger) => VmDriver> = {
   qemu: (dataDir, log) =>
     new QemuDriver({
@@ -150,6 +153,8 @@ export async function composeInstances(options: {
   await forwards.activateAll();
   // Guests that kept running while the daemon was away keep their mounts; any they lost are mounted again.
   void mounts.activateAll();
+  // A virtiofsd that dies is replaced within a few seconds, as dnsmasq is.
+  const stopShareSupervision = mounts.superviseShares(SHARE_SUPERVISION_MS);
 
   // Guests on skiff's network keep it while the daemon is away; at start the daemon takes it back (dnsmasq
   // re-adopted and supervised again) without waiting for the next boot.
@@ -171,6 +176,7 @@ export async function composeInstances(options: {
     mounts,
     stop: async () => {
       maintenance.stop();
+      stopShareSupervision();
       instances.stopTimers();
       await forwards.close();
       await downloader.close();

@@ -61,6 +61,8 @@ export class FakeDriver implements VmDriver {
   virtiofs = true;
   /** Whether id maps other than the identity can be honoured (QEMU 7.2's virtiofsd and 9p cannot). */
   translatesIds = false;
+  /** Tags whose host side died (a killed virtiofsd): `serving` says false until attached again. */
+  readonly deadShares = new Set<string>();
   private nextPid = 1000;
   private nextPort = 40000;
 
@@ -314,11 +316,16 @@ function fakeMounter(driver: FakeDriver, name: string): Mounter {
       if (present && present.share.source !== share.source)
         throw new SkiffError('conflict', `fake: share ${share.tag} is attached already`);
       vm.shares.set(share.tag, { share, transport: 'virtiofs' });
+      driver.deadShares.delete(share.tag);
       return 'virtiofs';
     },
     async detach(tag) {
       driver.calls.push(`detach ${name} ${tag}`);
       driver.vms.get(name)?.shares.delete(tag);
+      driver.deadShares.delete(tag);
+    },
+    async serving(tag) {
+      return !driver.deadShares.has(tag);
     },
   };
 }

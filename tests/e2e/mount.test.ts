@@ -11,6 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mountTag } from '../../src/core/mount-spec.js';
 import { MirrorBed } from '../harness/mirror-bed.js';
 import type { SkiffDaemon } from '../harness/skiff-process.js';
 import { type CliResult } from '../harness/skiff-process.js';
@@ -125,6 +127,20 @@ describe('skiff mount', { timeout: 30 * 60_000 }, () => {
     });
     ok(await daemon.cli(['umount', `${NAME}:classic`]), 'umount classic');
     assert.equal(await mounted('/home/ubuntu/classic'), false);
+  });
+
+  test('a killed virtiofsd is replaced and the guest mounts the share again', async () => {
+    const pidfile = join(work, 'data', 'instances', NAME, `fs-${mountTag('/home/ubuntu/data')}.pid`);
+    const pid = Number((await readFile(pidfile, 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    // The supervisor looks every 5 s; the guest's mount answers again once it has replaced the share.
+    let seen = '';
+    for (let i = 0; i < 60 && seen !== `hello from ${live}`; i++) {
+      await sleep(1_000);
+      seen = (await guest('timeout 5 cat /home/ubuntu/data/hello.txt')).out;
+    }
+    assert.equal(seen, `hello from ${live}`);
+    assert.notEqual(Number((await readFile(pidfile, 'utf8')).trim()), pid, 'a new virtiofsd');
   });
 
   test('stop/start and restart: both mounted again', async () => {

@@ -123,6 +123,10 @@ export function qemuMounter(options: QemuMounterOptions): Mounter {
       return 'virtiofs';
     },
 
+    async serving(tag) {
+      return SHARE_TAG.test(tag) && (await virtiofsdFor(dir, tag)) !== null;
+    },
+
     async detach(tag) {
       if (!SHARE_TAG.test(tag))
         throw new SkiffError('invalid-argument', `share tag: not a tag: ${JSON.stringify(tag)}`);

@@ -210,6 +210,11 @@ export interface Mounter {
   detach(tag: string): Promise<void>;
   /** The shares a boot should carry, each with the transport it will use (set before start). */
   transports(shares: MountShare[]): Promise<MountTransport[]>;
+  /**
+   * Whether the host side of an attached virtiofs share still serves it (its virtiofsd lives). A dead one is
+   * replaced by `attach` once the guest has let go of the share. Never throws.
+   */
+  serving(tag: string): Promise<boolean>;
 }
 
 /** One host port forwarded to a guest port (the shape of core/forward-rule.ts's ForwardRule). */

@@ -10,7 +10,7 @@ import { fakeInstancesDeps } from '../../testing/fake-instances-deps.js';
 import { InstancesService } from '../instances/instances.js';
 import type { SshTarget } from '../instances/ports.js';
 import { InstanceStore } from '../instances/store.js';
-import { mountCommand, umountCommand } from './guest-commands.js';
+import { lazyUmountCommand, mountCommand, umountCommand } from './guest-commands.js';
 import { MOUNTS_DISABLED, MountsService, type MountRequest } from './mounts-service.js';
 import type { Caller, SftpFeed, SftpFeedOptions, SourceAccess } from './ports.js';
 
@@ -416,6 +416,31 @@ test('classic: the feed runs as the caller, the caller is the default user insid
     assert.deepEqual(await t.mounts.remove('web', '/src'), ['/src']);
     assert.ok(t.shell.commands.some((c) => c === umountCommand('/src')));
     assert.ok(!t.driver.calls.some((c) => c.startsWith('detach')), 'no driver share to withdraw');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('supervision: a share whose virtiofsd died is let go in the guest, attached again and mounted again', async () => {
+  const t = await setup();
+  try {
+    await t.launch('web');
+    await t.mounts.add('web', request('/home/me/src', '/src'), ME);
+    const tag = mountTag('/src');
+    assert.deepEqual(await t.mounts.repairShares(), [], 'nothing to repair while it serves');
+    t.driver.deadShares.add(tag);
+    const before = t.shell.commands.length;
+    assert.deepEqual(await t.mounts.repairShares(), ['/src']);
+    assert.deepEqual(t.shell.commands.slice(before), [
+      lazyUmountCommand('/src'),
+      mountCommand('virtiofs', tag, '/src'),
+    ]);
+    assert.equal(t.driver.calls.filter((c) => c === `attach web ${tag}`).length, 2);
+    assert.deepEqual(await t.mounts.repairShares(), [], 'serving again');
+    // A stopped instance's shares are not its concern.
+    t.driver.deadShares.add(tag);
+    await t.instances.stop('web');
+    assert.deepEqual(await t.mounts.repairShares(), []);
   } finally {
     await t.cleanup();
   }

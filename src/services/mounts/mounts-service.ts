@@ -27,7 +27,7 @@ import {
 } from '../instances/ports.js';
 import type { InstanceRecord, InstanceStore, MountEntry } from '../instances/store.js';
 import { ClassicMounts } from './classic-mounts.js';
-import { mountCommand, umountCommand } from './guest-commands.js';
+import { lazyUmountCommand, mountCommand, umountCommand } from './guest-commands.js';
 import type { Caller, SftpFeed, SourceAccess } from './ports.js';
 import { checkMountSource } from './rights.js';
 
@@ -286,6 +286,54 @@ export class MountsService implements InstanceLifecycle {
 
   /** The VM went down: its shares went with it (they stay recorded). */
   async stopped(): Promise<void> {}
+
+  /**
+   * Supervision: a running instance's virtiofs share whose host side died (virtiofsd killed or crashed) is
+   * brought back: the guest lets go of the dead mount, the driver replaces the share, the guest mounts it
+   * again. @returns the targets repaired. Never throws (each failure is logged; the next pass tries again).
+   */
+  async repairShares(): Promise<string[]> {
+    const repaired: string[] = [];
+    for (const record of this.deps.store.all()) {
+      if (!RUNNING.has(record.state)) continue;
+      const mounter = this.deps.driver.instance(record.name).mounter;
+      if (mounter === undefined) continue;
+      for (const entry of record.mounts ?? []) {
+        if (entry.type !== 'native' || entry.transport !== 'virtiofs') continue;
+        if (await mounter.serving(entry.tag)) continue;
+        await this.exclusive(record.name, async () => {
+          const now = this.deps.store.get(record.name);
+          if (!now || !RUNNING.has(now.state) || !(now.mounts ?? []).some((m) => m.tag === entry.tag)) return;
+          if (await mounter.serving(entry.tag)) return;
+          this.deps.log.warn(
+            { instance: record.name, target: entry.target },
+            'share lost its server: restoring',
+          );
+          await this.guest(record.name, lazyUmountCommand(entry.target), 'umount');
+          await this.checkUnchanged(entry);
+          const transport = await mounter.attach(shareOf(entry));
+          await this.guest(record.name, mountCommand(transport, entry.tag, entry.target), 'mount');
+          repaired.push(entry.target);
+        }).catch((error: unknown) =>
+          this.deps.log.warn(
+            { instance: record.name, target: entry.target, err: error },
+            'share not restored',
+          ),
+        );
+      }
+    }
+    return repaired;
+  }
+
+  /** Runs repairShares every `intervalMs`, one pass at a time. @returns how to stop it */
+  superviseShares(intervalMs: number): () => void {
+    let pass: Promise<unknown> | null = null;
+    const timer = setInterval(() => {
+      pass ??= this.repairShares().finally(() => (pass = null));
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
 
   /** At daemon start: the guests of running instances get their mounts back where they lost them. */
   async activateAll(): Promise<void> {
