@@ -45,9 +45,7 @@ test('the primary instance gets the home at Home; others, explicit Home mounts a
     assert.deepEqual(t.mounts, [], 'an explicit --mount ...:Home wins');
     assert.equal(await mountPrimaryHome(t.ctx, 'primary'), 0);
     const real = await realpath(home);
-    assert.deepEqual(t.mounts, [
-      { name: 'primary', body: { source_path: real, target_path: 'Home', type: 'native' } },
-    ]);
+    assert.deepEqual(t.mounts, [{ name: 'primary', body: { source_path: real, target_path: 'Home' } }]);
     assert.equal(t.out(), `Mounted '${real}' into 'primary:Home'\n`);
 
     const off = fakeContext({ ...settings, 'local.privileged-mounts': 'false' });

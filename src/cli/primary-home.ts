@@ -38,7 +38,7 @@ export async function mountPrimaryHome(
   try {
     const source = await resolveMountSource(homedir());
     await ctx.withDaemon((client) =>
-      client.addMount(name, { source_path: source, target_path: HOME_MOUNT_TARGET, type: 'native' }),
+      client.addMount(name, { source_path: source, target_path: HOME_MOUNT_TARGET }),
     );
     ctx.stdout.write(`Mounted '${source}' into '${name}:${HOME_MOUNT_TARGET}'\n`);
     return 0;

@@ -153,7 +153,7 @@ export async function composeInstances(options: {
   await forwards.activateAll();
   // Guests that kept running while the daemon was away keep their mounts; any they lost are mounted again.
   void mounts.activateAll();
-  // A virtiofsd that dies is replaced within a few seconds, as dnsmasq is.
+  // A virtiofsd that dies is noticed within seconds and its mount shown as down until a restart.
   const stopShareSupervision = mounts.superviseShares(SHARE_SUPERVISION_MS);
 
   // Guests on skiff's network keep it while the daemon is away; at start the daemon takes it back (dnsmasq

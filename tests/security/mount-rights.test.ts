@@ -123,7 +123,7 @@ describe('mount: who may mount what', { timeout: 5 * 60_000 }, () => {
     assert.deepEqual(await mountsOf(), [], 'nothing recorded');
   });
 
-  test('a member may mount their own directory; root may mount /etc; umount forgets them', async () => {
+  test('a member may mount their own directory (classic); root may mount /etc; umount forgets them', async () => {
     const mine = await member.skiff(['mount', own, 'web:code'], socket);
     assert.equal(mine.code, 0, mine.stderr);
     const etc = await daemon!.cli(['mount', '-u', '0:0', '-g', '0:0', '/etc', 'web:/host-etc']);
@@ -132,10 +132,11 @@ describe('mount: who may mount what', { timeout: 5 * 60_000 }, () => {
     const info = JSON.parse((await daemon!.cli(['info', 'web', '--format', 'json'])).stdout) as {
       info: { web: { mounts: Record<string, { uid_mappings: string[]; gid_mappings: string[] }> } };
     };
+    // Classic, the member's default: the member is the guest's default user inside.
     assert.deepEqual(info.info.web.mounts['/home/ubuntu/code'], {
       source_path: own,
-      uid_mappings: [],
-      gid_mappings: [],
+      uid_mappings: [`${member.uid}:default`],
+      gid_mappings: [`${member.gid}:default`],
     });
     assert.deepEqual(info.info.web.mounts['/host-etc']?.uid_mappings, ['0:0']);
     const again = await member.skiff(['mount', own, 'web:code'], socket);
@@ -144,10 +145,14 @@ describe('mount: who may mount what', { timeout: 5 * 60_000 }, () => {
     const table = await daemon!.cli(['info', 'web']);
     assert.match(table.stdout, new RegExp(`^Mounts: +.* => /`, 'm'));
     assert.match(table.stdout, /^ {20}UID map: 0:0$/m);
-    // A map the driver cannot honour (QEMU 7.2's virtiofsd and 9p pass ids through): refused, not ignored.
-    const mapped = await member.skiff(['mount', '-u', `${member.uid}:1000`, own, 'web:/mapped'], socket);
+    // Native is root's: its host side keeps the ids the guest writes, setuid-root files included.
+    const native = await member.skiff(['mount', '-t', 'native', own, 'web:/native'], socket);
+    assert.equal(native.code, 2, native.stderr);
+    assert.match(native.stderr, /native mounts are served by root, so a guest could leave setuid-root files/);
+    // A native map the driver cannot honour (QEMU 7.2's virtiofsd and 9p pass ids through): refused, not ignored.
+    const mapped = await daemon!.cli(['mount', '-t', 'native', '-u', '0:1000', own, 'web:/mapped']);
     assert.equal(mapped.code, 2, mapped.stderr);
-    assert.match(mapped.stderr, new RegExp(`uidMap ${member.uid}:1000 cannot be honoured`));
+    assert.match(mapped.stderr, /uidMap 0:1000 cannot be honoured/);
 
     assert.equal((await member.skiff(['umount', 'web:code'], socket)).code, 0);
     const missing = await daemon!.cli(['unmount', 'web:/nowhere']);

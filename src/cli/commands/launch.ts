@@ -37,7 +37,7 @@ const options = {
   bridged: flag('--bridged', 'add one `--network bridged` interface'),
   mount: repeatable(
     '--mount <source[:target]>',
-    'mount a local directory in the instance (native; target defaults to the source path; repeatable)',
+    'mount a local directory in the instance (target defaults to the source path; native for root, classic for others; repeatable)',
   ),
 };
 
@@ -113,7 +113,7 @@ function uploader(client: DaemonClient, local: LocalImage): (token: string) => v
   };
 }
 
-/** Each `--mount SOURCE[:TARGET]`, resolved as the calling user (ids pass through unchanged). */
+/** Each `--mount SOURCE[:TARGET]`, resolved as the calling user (the daemon picks the type by who asks). */
 async function launchMounts(specs: readonly string[]): Promise<AddMountBody[]> {
   const bodies: AddMountBody[] = [];
   for (const spec of specs) {
@@ -121,7 +121,6 @@ async function launchMounts(specs: readonly string[]): Promise<AddMountBody[]> {
     bodies.push({
       source_path: await resolveMountSource(source),
       ...(target !== undefined && { target_path: target }),
-      type: 'native',
     });
   }
   return bodies;

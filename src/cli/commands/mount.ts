@@ -21,7 +21,10 @@ export const verb = defineVerb({
     ),
   },
   options: {
-    type: value('-t, --type <type>', 'native (default: virtiofs, or 9p) or classic (SSHFS in the guest)'),
+    type: value(
+      '-t, --type <type>',
+      'native (virtiofs, or 9p; root only) or classic (SSHFS, served with your rights); default: native for root, classic for others',
+    ),
     uidMap: repeatable(
       '-u, --uid-map <host:instance>',
       'map a host uid to a guest uid (repeatable; default: ids unchanged)',
@@ -32,7 +35,7 @@ export const verb = defineVerb({
     ),
   },
   async run(args, ctx) {
-    const type = parseMountType(args.type ?? 'native');
+    const type = args.type === undefined ? undefined : parseMountType(args.type);
     const uidMaps = (args.uidMap ?? []).map((m) => parseIdMap(m, 'UID'));
     const gidMaps = (args.gidMap ?? []).map((m) => parseIdMap(m, 'GID'));
     const points = args.targets.map(splitMountPoint);
@@ -44,7 +47,7 @@ export const verb = defineVerb({
           client.addMount(point.name, {
             source_path: source,
             ...(point.target !== undefined && { target_path: point.target }),
-            type,
+            ...(type !== undefined && { type }),
             ...(uidMaps.length > 0 && { uid_mappings: uidMaps }),
             ...(gidMaps.length > 0 && { gid_mappings: gidMaps }),
           }),

@@ -32,14 +32,15 @@ export const mountJson = (view: MountView): MountJson => ({
 });
 
 /**
- * The body as the service takes it. Absent maps: none, so ids pass through unchanged (what QEMU 7.2's virtiofsd
+ * The body as the service takes it. An absent type is the service's choice (native for root, classic for
+ * others). Absent maps: none, so ids pass through unchanged (what QEMU 7.2's virtiofsd
  * and 9p can do); the guest's default user is uid 1000, so a host user 1000 owns what it makes.
  */
 export function mountRequest(body: AddMountBody): MountRequest {
   return {
     source: body.source_path,
     ...(body.target_path !== undefined && { target: body.target_path }),
-    type: body.type ?? 'native',
+    ...(body.type !== undefined && { type: body.type }),
     uidMap: body.uid_mappings ?? [],
     gidMap: body.gid_mappings ?? [],
   };

@@ -212,7 +212,7 @@ export interface Mounter {
   transports(shares: MountShare[]): Promise<MountTransport[]>;
   /**
    * Whether the host side of an attached virtiofs share still serves it (its virtiofsd lives). A dead one is
-   * replaced by `attach` once the guest has let go of the share. Never throws.
+   * replaced only by a new boot (vhost-user-fs cannot reconnect). Never throws.
    */
   serving(tag: string): Promise<boolean>;
 }

@@ -39,11 +39,6 @@ export function umountCommand(target: string): string {
   return `! ${mountedTest(target)} || sudo umount ${shellQuote(target)}`;
 }
 
-/** Detaches whatever is at `target` even when its filesystem no longer answers (a dead share). */
-export function lazyUmountCommand(target: string): string {
-  return `! ${mountedTest(target)} || sudo umount -l ${shellQuote(target)}`;
-}
-
 /** Exits 0 when the guest has sshfs (classic mounts need it). */
 export const SSHFS_PROBE = 'command -v sshfs >/dev/null';
 

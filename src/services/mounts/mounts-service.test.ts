@@ -10,7 +10,7 @@ import { fakeInstancesDeps } from '../../testing/fake-instances-deps.js';
 import { InstancesService } from '../instances/instances.js';
 import type { SshTarget } from '../instances/ports.js';
 import { InstanceStore } from '../instances/store.js';
-import { lazyUmountCommand, mountCommand, umountCommand } from './guest-commands.js';
+import { mountCommand, umountCommand } from './guest-commands.js';
 import { MOUNTS_DISABLED, MountsService, type MountRequest } from './mounts-service.js';
 import type { Caller, SftpFeed, SftpFeedOptions, SourceAccess } from './ports.js';
 
@@ -55,6 +55,8 @@ class Shell extends FakeGuestShell {
 }
 
 const ME: Caller = { uid: 1001, gid: 1001 };
+/** Native mounts are root's (see nativeRefusal). */
+const ROOT: Caller = { uid: 0, gid: 0 };
 /** The host: every path under /home/me is a directory of uid 1001. */
 const access: SourceAccess = {
   resolve: async (path) => {
@@ -119,7 +121,7 @@ test('a running instance: shared now (virtiofs), mounted in the guest, recorded;
   const t = await setup();
   try {
     await t.launch('web');
-    const view = await t.mounts.add('web', request('/home/me/src', 'code'), ME);
+    const view = await t.mounts.add('web', request('/home/me/src', 'code'), ROOT);
     const tag = mountTag('/home/ubuntu/code');
     assert.equal(view.active, true);
     assert.equal(view.transport, 'virtiofs');
@@ -134,7 +136,7 @@ test('a running instance: shared now (virtiofs), mounted in the guest, recorded;
         gidMap: [],
         tag,
         transport: 'virtiofs',
-        owner: ME,
+        owner: ROOT,
       },
     ]);
 
@@ -153,7 +155,7 @@ test('a stopped instance: recorded only; its next start shares it from the boot 
   try {
     await t.launch('web');
     await t.instances.stop('web');
-    const view = await t.mounts.add('web', request('/home/me/src'), ME);
+    const view = await t.mounts.add('web', request('/home/me/src'), ROOT);
     assert.equal(view.active, false);
     assert.deepEqual(
       t.driver.calls.filter((c) => c.startsWith('attach')),
@@ -183,7 +185,7 @@ test('a stopped instance: recorded only; its next start shares it from the boot 
 test('launch --mount: recorded before the first boot, carried by it and mounted once launched', async () => {
   const t = await setup();
   try {
-    const entry = await t.mounts.prepare(request('/home/me/src', '/src'), ME);
+    const entry = await t.mounts.prepare(request('/home/me/src', '/src'), ROOT);
     await t.launch('web', { mounts: [entry] });
     assert.deepEqual(
       t.driver.vm('web').start?.mounts?.map((s) => s.tag),
@@ -203,21 +205,21 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
   const t = await setup();
   try {
     await t.launch('web');
-    await t.mounts.add('web', request('/home/me/a', '/data'), ME);
+    await t.mounts.add('web', request('/home/me/a', '/data'), ROOT);
     const before = structuredClone(t.store.get('web')?.mounts);
     const cases: Array<[() => Promise<unknown>, string, RegExp]> = [
       [
-        () => t.mounts.add('web', request('/home/me/b', '/data'), ME),
+        () => t.mounts.add('web', request('/home/me/b', '/data'), ROOT),
         'conflict',
         /^"\/data" is already mounted in 'web'$/,
       ],
       [
-        () => t.mounts.add('ghost', request('/home/me/b'), ME),
+        () => t.mounts.add('ghost', request('/home/me/b'), ROOT),
         'not-found',
         /instance 'ghost' does not exist/,
       ],
       [
-        () => t.mounts.add('web', request('/home/me/b', '/proc'), ME),
+        () => t.mounts.add('web', request('/home/me/b', '/proc'), ROOT),
         'invalid-argument',
         /^unable to mount to "\/proc"$/,
       ],
@@ -231,14 +233,14 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
         'permission-denied',
         /cannot tell who is asking/,
       ],
-      [() => t.mounts.add('web', request('/home/me/link', '/x'), ME), 'permission-denied', /symbolic link/],
+      [() => t.mounts.add('web', request('/home/me/link', '/x'), ROOT), 'permission-denied', /symbolic link/],
       [
-        () => t.mounts.add('web', request('/nope'), ME),
+        () => t.mounts.add('web', request('/nope'), ROOT),
         'invalid-argument',
         /^Source path "\/nope" does not exist$/,
       ],
       [
-        () => t.mounts.add('web', request('/home/me/b', '/c', 'classic'), ME),
+        () => t.mounts.add('web', request('/home/me/b', '/c', 'classic'), ROOT),
         'missing-dependency',
         /classic mounts need sshfs in the guest, and 'web' has none: install it there/,
       ],
@@ -252,7 +254,7 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
     t.shell.mounted = false;
     t.feed.failWith = 'ssh ended (exit 1): fuse: device not found';
     await assert.rejects(
-      t.mounts.add('web', request('/home/me/b', '/c', 'classic'), ME),
+      t.mounts.add('web', request('/home/me/b', '/c', 'classic'), ROOT),
       (e: unknown) =>
         e instanceof SkiffError &&
         e.code === 'internal' &&
@@ -262,13 +264,13 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
     t.shell.mounted = true;
     t.shell.fail = /sudo mount/;
     await assert.rejects(
-      t.mounts.add('web', request('/home/me/b', '/d'), ME),
+      t.mounts.add('web', request('/home/me/b', '/d'), ROOT),
       /mount in 'web' failed \(exit 32\)/,
     );
     assert.equal(t.driver.calls.at(-1), `detach web ${mountTag('/d')}`, 'the share withdrawn');
     t.disable();
     await assert.rejects(
-      t.mounts.add('web', request('/home/me/b', '/e'), ME),
+      t.mounts.add('web', request('/home/me/b', '/e'), ROOT),
       (e: unknown) =>
         e instanceof SkiffError && e.code === 'permission-denied' && e.message === MOUNTS_DISABLED,
     );
@@ -305,7 +307,7 @@ test('a driver without the mounts capability: refused before anything, launch --
       log: { info: () => undefined, warn: () => undefined },
     });
     await assert.rejects(
-      mounts.prepare(request('/home/me/src'), ME),
+      mounts.prepare(request('/home/me/src'), ROOT),
       (e: unknown) =>
         e instanceof SkiffError && e.code === 'unsupported' && /does not support mounts/.test(e.message),
     );
@@ -319,8 +321,8 @@ test('umount without a target removes every mount; a boot leaves out a source th
   try {
     await t.launch('web');
     await t.instances.stop('web');
-    await t.mounts.add('web', request('/home/me/a', '/a'), ME);
-    await t.mounts.add('web', request('/home/me/b', '/b'), ME);
+    await t.mounts.add('web', request('/home/me/a', '/a'), ROOT);
+    await t.mounts.add('web', request('/home/me/b', '/b'), ROOT);
     // Swapped since: the record says /home/me/link/x, which now resolves elsewhere.
     await t.store.update('web', (r) =>
       r.mounts!.push({ ...r.mounts![0]!, source: '/home/me/link/x', target: '/l', tag: mountTag('/l') }),
@@ -342,7 +344,7 @@ test('9p only: a mount on a running instance waits for the next start, and says 
   try {
     await t.launch('web');
     t.driver.virtiofs = false;
-    const view = await t.mounts.add('web', request('/home/me/src', '/src'), ME);
+    const view = await t.mounts.add('web', request('/home/me/src', '/src'), ROOT);
     assert.equal(view.active, false);
     assert.match(view.pending ?? '', /a 9p share can only be added at boot/);
     assert.deepEqual(mountCommands(t.shell), [], 'nothing mounted in the guest');
@@ -365,14 +367,17 @@ test('an id map the driver cannot honour: refused before anything is recorded, l
     await t.instances.stop('web');
     const mapped = { ...request('/home/me/src', '/src'), uidMap: [{ host: 1001, guest: 1000 }] };
     await assert.rejects(
-      t.mounts.add('web', mapped, ME),
+      t.mounts.add('web', mapped, ROOT),
       (e: unknown) =>
         e instanceof SkiffError && e.code === 'unsupported' && /ids cannot be mapped/.test(e.message),
     );
     assert.equal(t.store.get('web')?.mounts, undefined);
-    await assert.rejects(t.mounts.checkShares([await t.mounts.prepare(mapped, ME)]), /ids cannot be mapped/);
+    await assert.rejects(
+      t.mounts.checkShares([await t.mounts.prepare(mapped, ROOT)]),
+      /ids cannot be mapped/,
+    );
     t.driver.translatesIds = true;
-    await t.mounts.add('web', mapped, ME);
+    await t.mounts.add('web', mapped, ROOT);
     await t.instances.start('web');
     assert.deepEqual(t.driver.vm('web').start?.mounts?.[0]?.uidMap, [{ host: 1001, guest: 1000 }]);
     // A share the driver refuses at a boot (its host changed) is left out; the instance still starts.
@@ -421,26 +426,45 @@ test('classic: the feed runs as the caller, the caller is the default user insid
   }
 });
 
-test('supervision: a share whose virtiofsd died is let go in the guest, attached again and mounted again', async () => {
+test('supervision: a share whose virtiofsd died is said to be down, with the way out, until a restart', async () => {
   const t = await setup();
   try {
     await t.launch('web');
-    await t.mounts.add('web', request('/home/me/src', '/src'), ME);
+    await t.mounts.add('web', request('/home/me/src', '/src'), ROOT);
     const tag = mountTag('/src');
-    assert.deepEqual(await t.mounts.repairShares(), [], 'nothing to repair while it serves');
+    assert.deepEqual(await t.mounts.findDeadShares(), []);
     t.driver.deadShares.add(tag);
-    const before = t.shell.commands.length;
-    assert.deepEqual(await t.mounts.repairShares(), ['/src']);
-    assert.deepEqual(t.shell.commands.slice(before), [
-      lazyUmountCommand('/src'),
-      mountCommand('virtiofs', tag, '/src'),
-    ]);
-    assert.equal(t.driver.calls.filter((c) => c === `attach web ${tag}`).length, 2);
-    assert.deepEqual(await t.mounts.repairShares(), [], 'serving again');
-    // A stopped instance's shares are not its concern.
-    t.driver.deadShares.add(tag);
+    assert.deepEqual(await t.mounts.findDeadShares(), ['web:/src']);
+    const [view] = t.mounts.list('web');
+    assert.equal(view?.active, false);
+    assert.equal(view?.pending, "its virtiofsd died: restart 'web' to mount it again");
+    // A restart boots with a new virtiofsd for every share.
+    await t.instances.restart('web');
+    t.driver.deadShares.delete(tag);
+    assert.deepEqual(await t.mounts.findDeadShares(), []);
+    assert.equal(t.mounts.list('web')[0]?.active, true);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('a member who is not root: classic by default, native refused (a guest could leave setuid-root files)', async () => {
+  const t = await setup();
+  try {
+    await t.launch('web');
     await t.instances.stop('web');
-    assert.deepEqual(await t.mounts.repairShares(), []);
+    await assert.rejects(
+      t.mounts.add('web', request('/home/me/src', '/src', 'native'), ME),
+      (e: unknown) =>
+        e instanceof SkiffError &&
+        e.code === 'permission-denied' &&
+        /native mounts are served by root.*as uid 1001, use --type classic/.test(e.message),
+    );
+    assert.equal(t.store.get('web')?.mounts, undefined);
+    const { type: _omitted, ...untyped } = request('/home/me/src', '/src');
+    const view = await t.mounts.add('web', untyped, ME);
+    assert.equal(view.type, 'classic');
+    assert.equal((await t.mounts.add('web', { ...untyped, target: '/r' }, ROOT)).type, 'native');
   } finally {
     await t.cleanup();
   }

@@ -27,7 +27,7 @@ import {
 } from '../instances/ports.js';
 import type { InstanceRecord, InstanceStore, MountEntry } from '../instances/store.js';
 import { ClassicMounts } from './classic-mounts.js';
-import { lazyUmountCommand, mountCommand, umountCommand } from './guest-commands.js';
+import { mountCommand, umountCommand } from './guest-commands.js';
 import type { Caller, SftpFeed, SourceAccess } from './ports.js';
 import { checkMountSource } from './rights.js';
 
@@ -52,7 +52,8 @@ export interface MountRequest {
   source: string;
   /** As typed (relative = under the default user's home); absent = the source's own path. */
   target?: string;
-  type: MountType;
+  /** Absent: native for root, classic for anyone else (see nativeRefusal). */
+  type?: MountType;
   uidMap: IdMap[];
   gidMap: IdMap[];
 }
@@ -79,6 +80,8 @@ const SSH_TIMEOUT_MS = 60_000;
 export class MountsService implements InstanceLifecycle {
   private readonly queues = new KeyedQueue();
   private readonly classic: ClassicMounts;
+  /** `instance:target` of shares whose virtiofsd died, from the last supervision pass. */
+  private deadShares = new Map<string, string>();
 
   constructor(private readonly deps: MountsDeps) {
     this.classic = new ClassicMounts(deps);
@@ -92,19 +95,20 @@ export class MountsService implements InstanceLifecycle {
     if (!this.deps.enabled()) throw new SkiffError('permission-denied', MOUNTS_DISABLED);
     const target = mountTarget(request.source, request.target);
     const source = await checkMountSource(this.deps.access, request.source, caller, this.deps.protectedTrees);
-    if (request.type === 'native' && !this.deps.driver.features.mounts)
-      throw unsupported(this.deps.driver, 'mounts');
     // checkMountSource refuses a null caller: from here on there is one.
     const owner = { uid: caller!.uid, gid: caller!.gid };
+    const type = request.type ?? (owner.uid === 0 ? 'native' : 'classic');
+    if (type === 'native' && owner.uid !== 0) throw nativeRefusal(source, owner.uid);
+    if (type === 'native' && !this.deps.driver.features.mounts) throw unsupported(this.deps.driver, 'mounts');
     // Classic, as Multipass: unless told, the caller is the guest's default user inside. Native passes ids
     // through unchanged (QEMU 7.2's virtiofsd cannot translate them).
-    const classic = request.type === 'classic';
+    const classic = type === 'classic';
     const defaults = (id: number, map: IdMap[]) =>
       classic && map.length === 0 ? [{ host: id, guest: GUEST_DEFAULT_ID }] : map.map((m) => ({ ...m }));
     return {
       source,
       target,
-      type: request.type,
+      type,
       uidMap: defaults(owner.uid, request.uidMap),
       gidMap: defaults(owner.gid, request.gidMap),
       tag: mountTag(target),
@@ -115,7 +119,15 @@ export class MountsService implements InstanceLifecycle {
   /** Every mount of `name`. @throws SkiffError not-found */
   list(name: string): MountView[] {
     const record = this.record(name);
-    return (record.mounts ?? []).map((m) => ({ ...m, instance: name, active: RUNNING.has(record.state) }));
+    return (record.mounts ?? []).map((m) => {
+      const dead = RUNNING.has(record.state) && this.deadShares.has(`${name}:${m.target}`);
+      return {
+        ...m,
+        instance: name,
+        active: RUNNING.has(record.state) && !dead,
+        ...(dead && { pending: `its virtiofsd died: restart '${name}' to mount it again` }),
+      };
+    });
   }
 
   /**
@@ -262,6 +274,8 @@ export class MountsService implements InstanceLifecycle {
 
   /** The instance runs: mount each of its shares in the guest (again). Never throws. */
   running(record: InstanceRecord): Promise<void> {
+    // A new boot has a new virtiofsd for every share.
+    for (const key of this.deadShares.keys()) if (key.startsWith(`${record.name}:`)) this.deadShares.delete(key);
     return this.exclusive(record.name, async () => {
       const current = this.deps.store.get(record.name);
       if (!current || !RUNNING.has(current.state)) return;
@@ -288,48 +302,38 @@ export class MountsService implements InstanceLifecycle {
   async stopped(): Promise<void> {}
 
   /**
-   * Supervision: a running instance's virtiofs share whose host side died (virtiofsd killed or crashed) is
-   * brought back: the guest lets go of the dead mount, the driver replaces the share, the guest mounts it
-   * again. @returns the targets repaired. Never throws (each failure is logged; the next pass tries again).
+   * Supervision: finds running instances' virtiofs shares whose host side died (virtiofsd killed or crashed).
+   * They cannot be brought back live: QEMU 7.2's vhost-user-fs has no reconnect, so the guest's requests on
+   * that queue wait for ever, and an unplug waits for them. So each is logged once and shown as not active,
+   * with the way out (a restart brings it back); the next boot clears the mark. Never throws.
+   * @returns the `instance:target` of every dead share now
    */
-  async repairShares(): Promise<string[]> {
-    const repaired: string[] = [];
+  async findDeadShares(): Promise<string[]> {
+    const dead = new Map<string, string>();
     for (const record of this.deps.store.all()) {
       if (!RUNNING.has(record.state)) continue;
       const mounter = this.deps.driver.instance(record.name).mounter;
-      if (mounter === undefined) continue;
       for (const entry of record.mounts ?? []) {
-        if (entry.type !== 'native' || entry.transport !== 'virtiofs') continue;
-        if (await mounter.serving(entry.tag)) continue;
-        await this.exclusive(record.name, async () => {
-          const now = this.deps.store.get(record.name);
-          if (!now || !RUNNING.has(now.state) || !(now.mounts ?? []).some((m) => m.tag === entry.tag)) return;
-          if (await mounter.serving(entry.tag)) return;
+        if (mounter === undefined || entry.type !== 'native' || entry.transport !== 'virtiofs') continue;
+        const key = `${record.name}:${entry.target}`;
+        if (await mounter.serving(entry.tag).catch(() => true)) continue;
+        dead.set(key, record.name);
+        if (!this.deadShares.has(key))
           this.deps.log.warn(
             { instance: record.name, target: entry.target },
-            'share lost its server: restoring',
+            'share lost its virtiofsd: restart the instance to mount it again',
           );
-          await this.guest(record.name, lazyUmountCommand(entry.target), 'umount');
-          await this.checkUnchanged(entry);
-          const transport = await mounter.attach(shareOf(entry));
-          await this.guest(record.name, mountCommand(transport, entry.tag, entry.target), 'mount');
-          repaired.push(entry.target);
-        }).catch((error: unknown) =>
-          this.deps.log.warn(
-            { instance: record.name, target: entry.target, err: error },
-            'share not restored',
-          ),
-        );
       }
     }
-    return repaired;
+    this.deadShares = dead;
+    return [...dead.keys()];
   }
 
-  /** Runs repairShares every `intervalMs`, one pass at a time. @returns how to stop it */
+  /** Runs findDeadShares every `intervalMs`, one pass at a time. @returns how to stop it */
   superviseShares(intervalMs: number): () => void {
     let pass: Promise<unknown> | null = null;
     const timer = setInterval(() => {
-      pass ??= this.repairShares().finally(() => (pass = null));
+      pass ??= this.findDeadShares().finally(() => (pass = null));
     }, intervalMs);
     timer.unref();
     return () => clearInterval(timer);
@@ -401,6 +405,20 @@ export class MountsService implements InstanceLifecycle {
   private exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
     return this.queues.run(name, work);
   }
+}
+
+/**
+ * Why a user who is not root gets no native mount: its host side is root's (virtiofsd, or QEMU's 9p, keep the
+ * ids the guest writes), so the guest, where the user is root, could leave a setuid-root program in the source
+ * for the user to run on the host. A classic mount's host side runs as the user, and can make only the user's.
+ */
+function nativeRefusal(source: string, uid: number): SkiffError {
+  return new SkiffError(
+    'permission-denied',
+    `native mounts are served by root, so a guest could leave setuid-root files in "${source}": only root may ` +
+      `make them; as uid ${uid}, use --type classic (served with your own rights; the default for you)`,
+    { details: { field: 'type', source } },
+  );
 }
 
 const shareOf = (entry: MountEntry): MountShare => ({
