@@ -3,6 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SkiffError } from '../../core/errors.js';
+import { unrecognizedSettingsKey } from '../../core/messages.js';
 import { normaliseMirror } from '../catalog/remotes.js';
 import { formatSubnet, validateSubnet } from '../network/subnet.js';
 
@@ -111,7 +112,7 @@ export function settingKey(key: string): SettingKey {
   if (!found) {
     throw new SkiffError(
       'invalid-argument',
-      `unknown setting key "${key}" (known keys: ${SETTING_KEYS.map((k) => k.key).join(', ')})`,
+      `${unrecognizedSettingsKey(key)} (known keys: ${SETTING_KEYS.map((k) => k.key).join(', ')})`,
       { details: { field: 'key' } },
     );
   }
