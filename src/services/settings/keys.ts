@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SkiffError } from '../../core/errors.js';
-import { unrecognizedSettingsKey } from '../../core/messages.js';
+import { invalidSetting, unrecognizedSettingsKey } from '../../core/messages.js';
 import { normaliseMirror } from '../catalog/remotes.js';
 import { formatSubnet, validateSubnet } from '../network/subnet.js';
 
@@ -32,10 +32,7 @@ const INSTANCE_NAME = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 function oneOf(key: string, allowed: string[]): (value: string) => string {
   return (value) => {
     if (!allowed.includes(value)) {
-      throw new SkiffError(
-        'invalid-argument',
-        `${key}: invalid value "${value}" (allowed: ${allowed.join(', ')})`,
-      );
+      throw new SkiffError('invalid-argument', invalidSetting(key, value, `allowed: ${allowed.join(', ')}`));
     }
     return value;
   };
@@ -49,7 +46,11 @@ export const SETTING_KEYS: SettingKey[] = [
       if (value !== '' && !INSTANCE_NAME.test(value)) {
         throw new SkiffError(
           'invalid-argument',
-          `client.primary-name: "${value}" is not a valid instance name (letters, digits and "-", starting with a letter)`,
+          invalidSetting(
+            'client.primary-name',
+            value,
+            'not a valid instance name (letters, digits and "-", starting with a letter)',
+          ),
         );
       }
       return value;
