@@ -41,6 +41,11 @@ async function main(): Promise<void> {
       return;
     }
     for (const verb of await verbsFor(resolved.argv)) verb.register(program, invoke);
+    if (resolved.bare) {
+      process.stdout.write(program.helpInformation());
+      process.exitCode = EXIT.failed;
+      return;
+    }
     await program.parseAsync(resolved.argv, { from: 'user' });
   } catch (error) {
     code = report(error);

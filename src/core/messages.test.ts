@@ -15,6 +15,7 @@ test("Multipass's fixed messages, word for word", () => {
     "Instance 'x' is deleted. Use 'recover' to recover it or 'purge' to permanently delete it.",
   );
   assert.equal(words.instanceDeleted('x'), 'instance "x" is deleted');
+  assert.equal(words.instanceExists('x'), 'instance "x" already exists');
   assert.equal(words.unrecognizedSettingsKey('a.b'), "Unrecognized settings key: 'a.b'");
   assert.equal(words.invalidSetting('k', 'v', 'why'), "Invalid setting 'k=v': why");
   assert.equal(words.INVALID_FORMAT, 'Invalid format type given.');

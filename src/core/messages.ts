@@ -23,6 +23,11 @@ export function instanceMissing(name: string): string {
   return `instance "${name}" does not exist`;
 }
 
+/** `launch` (and `clone`) with a name taken, deleted instances included (`daemon.cpp`). */
+export function instanceExists(name: string): string {
+  return `instance "${name}" already exists`;
+}
+
 /** `start` on a deleted instance (`start.cpp`). */
 export function instanceDeletedOnStart(name: string): string {
   return `Instance '${name}' is deleted. Use 'recover' to recover it or 'purge' to permanently delete it.`;
