@@ -4,16 +4,20 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isSkiffError } from '../core/errors.js';
+import { unknownCommandOrAlias } from '../core/messages.js';
+import { resolveArgv } from './command-word.js';
 import { createContext } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { configureHelp } from './help.js';
 import type { Invoke } from './verb.js';
 import { verbsFor } from './verbs.js';
 
 async function main(): Promise<void> {
   let verbosity = 0;
   let code: number = EXIT.ok;
-  const program = new Command('skiff')
-    .description('Launch and manage Ubuntu VMs on QEMU (Multipass-compatible).')
+  const program = new Command('skiff');
+  configureHelp(program);
+  program
     .option(
       '-v, --verbose',
       'increase logging verbosity (repeatable)',
@@ -29,8 +33,20 @@ async function main(): Promise<void> {
     code = await body(createContext(verbosity));
   };
   try {
-    for (const verb of await verbsFor(process.argv.slice(2))) verb.register(program, invoke);
-    await program.parseAsync(process.argv);
+    const resolved = await resolveArgv(process.argv.slice(2));
+    if ('unknown' in resolved) {
+      // Multipass prints this on stdout.
+      process.stdout.write(`${unknownCommandOrAlias(resolved.unknown)}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    for (const verb of await verbsFor(resolved.argv)) verb.register(program, invoke);
+    if (resolved.bare) {
+      process.stdout.write(program.helpInformation());
+      process.exitCode = EXIT.failed;
+      return;
+    }
+    await program.parseAsync(resolved.argv, { from: 'user' });
   } catch (error) {
     code = report(error);
   }

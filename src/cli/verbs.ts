@@ -49,6 +49,11 @@ export const VERBS: VerbEntry[] = [
   { name: 'set', load: async () => (await import('./commands/set.js')).verb },
   { name: 'mirror', load: async () => (await import('./commands/mirror.js')).verb },
   { name: 'version', load: async () => (await import('./commands/version.js')).verb },
+  { name: 'alias', load: async () => (await import('./commands/alias.js')).verb },
+  { name: 'aliases', load: async () => (await import('./commands/aliases.js')).verb },
+  { name: 'unalias', load: async () => (await import('./commands/unalias.js')).verb },
+  { name: 'prefer', load: async () => (await import('./commands/prefer.js')).verb },
+  { name: 'completion', load: async () => (await import('./commands/completion.js')).verb },
 ];
 
 /**

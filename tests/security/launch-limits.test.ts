@@ -40,7 +40,7 @@ describe('launch limits', () => {
       [['-m', '0'], /--memory: 0 is below the minimum of 512M/],
       [['-d', '0'], /--disk: 0 is below the minimum of 1G/],
       [['-c', '0'], /--cpus: "0" is not a whole number/],
-      [['-d', '1e99G'], /--disk: "1e99G" is not a size/],
+      [['-d', '1e99G'], /^1e99G is not a valid memory size - .*\(--disk\)/m],
       [['-m', `${hostGib}G`], /--memory: \d+G is more than this host's [\d.]+G of memory/],
       [['-d', '5T'], /--disk: 5T is above the maximum of 4T/],
     ];

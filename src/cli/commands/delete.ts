@@ -2,6 +2,8 @@
  * @module `skiff delete [NAMES...|--all] [-p]`: deleted instances can be recovered until purged.
  */
 import { SkiffError } from '../../core/errors.js';
+import { NAME_OR_ALL_REQUIRED } from '../../core/messages.js';
+import { forgetInstanceAliases } from '../aliases/alias-purge.js';
 import { targetNames } from '../targets.js';
 import { defineVerb, flag, operand } from '../verb.js';
 
@@ -15,9 +17,15 @@ export const verb = defineVerb({
   },
   async run(args, ctx) {
     if (!args.all && args.names.length === 0)
-      throw new SkiffError('invalid-argument', 'delete: name an instance, or use --all');
+      throw new SkiffError(
+        'invalid-argument',
+        `${NAME_OR_ALL_REQUIRED} (delete: name an instance, or use --all)`,
+      );
     const names = await ctx.withDaemon((client) => targetNames(client, args.names, args.all, 'delete'));
-    for (const name of names) await ctx.withDaemon((client) => client.delete(name, args.purge ?? false));
+    for (const name of names) {
+      await ctx.withDaemon((client) => client.delete(name, args.purge ?? false));
+      if (args.purge) await forgetInstanceAliases([name], ctx);
+    }
     return 0;
   },
 });

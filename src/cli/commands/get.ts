@@ -16,7 +16,7 @@ export const verb = defineVerb({
     if (args.keys) {
       if (args.key) throw new SkiffError('invalid-argument', 'get: --keys takes no KEY');
       const { settings } = await ctx.withDaemon((client) => client.settings());
-      ctx.stdout.write(`${Object.keys(settings).join('\n')}\n`);
+      ctx.stdout.write(`${Object.keys(settings).sort().join('\n')}\n`);
       return 0;
     }
     if (!args.key) {

@@ -5,7 +5,6 @@ import { skiffVersion } from '../../core/install-root.js';
 import { isSkiffError } from '../../core/errors.js';
 import { parseFormat } from '../format/formats.js';
 import { render, type Renderers } from '../format/render.js';
-import { renderTable } from '../format/table.js';
 import { defineVerb, formatOption } from '../verb.js';
 
 interface Versions {
@@ -24,9 +23,9 @@ export const verb = defineVerb({
     try {
       daemon = (await ctx.withDaemon((client) => client.version())).skiffd;
     } catch (error) {
-      // Like Multipass: the client version is still worth printing when no daemon answers.
+      // Like Multipass: the client version alone, and nothing else, when no daemon answers (-v says why).
       if (!isSkiffError(error) || error.code !== 'daemon-unreachable') throw error;
-      ctx.stderr.write(`warning: ${error.message}\n`);
+      if (ctx.verbosity > 0) ctx.stderr.write(`warning: ${error.message}\n`);
     }
     const out = await render(format, { skiff: skiffVersion(), skiffd: daemon }, renderers);
     ctx[out.stream].write(out.text);
@@ -36,7 +35,8 @@ export const verb = defineVerb({
 
 const renderers: Renderers<Versions> = {
   csv: ({ skiff, skiffd }) => ({ headers: ['skiff', 'skiffd'], rows: [[skiff, skiffd]] }),
-  // A header-less two-column table: the empty header line is dropped.
+  // Multipass's layout: one line per component, the version in a fixed column (so the client line reads the
+  // same with or without a daemon).
   table: ({ skiff, skiffd }) =>
-    renderTable(['', ''], [['skiff', skiff], ...(skiffd ? [['skiffd', skiffd]] : [])]).replace(/^\n/, ''),
+    `${'skiff'.padEnd(8)}${skiff}\n${skiffd ? `${'skiffd'.padEnd(8)}${skiffd}\n` : ''}`,
 };

@@ -2,6 +2,7 @@
  * @module The `--format` option: table (default), json, csv, yaml.
  */
 import { SkiffError } from '../../core/errors.js';
+import { INVALID_FORMAT } from '../../core/messages.js';
 
 export type Format = 'table' | 'json' | 'csv' | 'yaml';
 export const FORMATS: Format[] = ['table', 'json', 'csv', 'yaml'];
@@ -12,7 +13,7 @@ export function parseFormat(value: string | undefined): Format {
   if (!(FORMATS as string[]).includes(format)) {
     throw new SkiffError(
       'invalid-argument',
-      `invalid format "${value}": expected one of ${FORMATS.join(', ')}`,
+      `${INVALID_FORMAT} (--format ${value}: expected one of ${FORMATS.join(', ')})`,
     );
   }
   return format as Format;

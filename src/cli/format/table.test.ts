@@ -31,5 +31,8 @@ test('csv quotes cells with commas, quotes and newlines', () => {
 test('unknown formats are rejected with the allowed list', () => {
   assert.equal(parseFormat(undefined), 'table');
   assert.equal(parseFormat('JSON'), 'json');
-  assert.throws(() => parseFormat('xml'), /invalid format "xml": expected one of table, json, csv, yaml/);
+  assert.throws(
+    () => parseFormat('xml'),
+    /Invalid format type given\. \(--format xml: expected one of table, json, csv, yaml\)/,
+  );
 });

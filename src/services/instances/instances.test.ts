@@ -105,14 +105,14 @@ test('invalid input is rejected before anything is made, naming every problem', 
   try {
     await assert.rejects(
       t.service.launch({ image: 'noble', name: '1bad' }, t.ctx),
-      /invalid instance name "1bad"/,
+      /Invalid instance name supplied: 1bad \(/,
     );
     await assert.rejects(
       t.service.launch({ image: 'noble', cpus: 0, memory: '100M', disk: 'lots' }, t.ctx),
       (e: Error) =>
         /--cpus/.test(e.message) &&
         /--memory: 100M is below the minimum of 512M/.test(e.message) &&
-        /--disk: "lots" is not a size/.test(e.message),
+        /lots is not a valid memory size - need .*\(--disk\)/.test(e.message),
     );
     await assert.rejects(t.service.launch({ image: 'noble', cloudInit: 'a:\n\tb: 1' }, t.ctx), /cloud-init/);
     await assert.rejects(t.service.launch({ image: 'nosuch' }, t.ctx), /no image matching "nosuch"/);
@@ -184,7 +184,10 @@ test('delete, recover, delete --purge and purge', async () => {
     await t.service.launch({ image: 'noble', name: 'b' }, t.ctx);
     await t.service.delete('a');
     assert.equal(t.store.get('a')?.state, 'Deleted');
-    await assert.rejects(t.service.start('a'), /it is deleted \(run "skiff recover" first\)/);
+    await assert.rejects(
+      t.service.start('a'),
+      /Instance 'a' is deleted\. Use 'recover' to recover it or 'purge' to permanently delete it\.$/,
+    );
     assert.equal((await t.service.recover('a')).state, 'Stopped');
     await t.service.delete('b', { purge: true });
     assert.equal(t.store.has('b'), false);

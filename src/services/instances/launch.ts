@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Clock } from '../../core/clock.js';
 import { deadlineSignal } from '../../core/deadline.js';
 import { DiskFullError, SkiffError } from '../../core/errors.js';
+import { instanceExists } from '../../core/messages.js';
 import { cloudInitWarning, waitForCloudInit } from './cloud-init-wait.js';
 import { checkExtraNics, generateMac, macsInUse, type NetworkRequest } from './extra-nics.js';
 import { pinnedHostKey, removeGuestIdentity, writeKnownHosts } from './guest-identity.js';
@@ -104,7 +105,7 @@ export async function validateLaunch(
   const networkMode = deps.networkMode();
   if (networkMode === 'nat') requireNetwork(deps.network, request.name || 'the instance');
   if (name !== null && deps.store.has(name)) {
-    throw new SkiffError('conflict', `an instance named "${name}" already exists`, {
+    throw new SkiffError('conflict', instanceExists(name), {
       details: { field: 'name' },
     });
   }
@@ -190,7 +191,7 @@ async function launchChecked(
     ...(request.mounts?.length && { mounts: request.mounts }),
   };
   // Reserving the name: a second launch with the same name now fails validation with a conflict.
-  if (deps.store.has(name)) throw new SkiffError('conflict', `an instance named "${name}" already exists`);
+  if (deps.store.has(name)) throw new SkiffError('conflict', instanceExists(name));
   // And the MACs: a launch that passed validation meanwhile may have taken one (checked in the same tick).
   reserveMacs(record, macsInUse(deps.store.all()));
   await deps.store.put(record);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SkiffError } from '../../core/errors.js';
+import { invalidMemorySize } from '../../core/messages.js';
 import { formatSize, launchSizes, LIMITS, parseSize } from './spec.js';
 
 const GIB = 2 ** 30;
@@ -23,7 +24,10 @@ test('parseSize: binary units, bytes without a unit', () => {
 
 test('parseSize: exponents, garbage and numbers beyond any size are refused naming the option', () => {
   for (const value of ['1e99G', '5 apples', '-1G', '', 'G']) {
-    assert.throws(() => parseSize('--disk', value), { code: 'invalid-argument', message: /^--disk: / });
+    assert.throws(() => parseSize('--disk', value), {
+      code: 'invalid-argument',
+      message: `${invalidMemorySize(value)} (--disk)`,
+    });
   }
   assert.throws(() => parseSize('--memory', '99999999999999999999T'), /--memory: .* is far too large/);
 });
@@ -53,8 +57,8 @@ test('launchSizes: 0, below the minimums, above the host or the cap: every probl
   ]);
   assert.deepEqual(problems({ memory: '1e99G', disk: '1e99G', cpus: '1e3' }), [
     '--cpus: "1e3" is not a whole number from 1 to 512',
-    '--memory: "1e99G" is not a size (e.g. 512M, 5G)',
-    '--disk: "1e99G" is not a size (e.g. 512M, 5G)',
+    `${invalidMemorySize('1e99G')} (--memory)`,
+    `${invalidMemorySize('1e99G')} (--disk)`,
   ]);
 });
 

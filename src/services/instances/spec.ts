@@ -3,6 +3,7 @@
  */
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
+import { invalidInstanceName, invalidMemorySize } from '../../core/messages.js';
 
 export const LIMITS = {
   minCpus: 1,
@@ -27,7 +28,7 @@ export function checkInstanceName(name: string): string {
   if (!NAME.test(name)) {
     throw new SkiffError(
       'invalid-argument',
-      `invalid instance name "${name}": names start with a letter, contain only letters, digits and "-", do not end with "-", and have at most 63 characters`,
+      `${invalidInstanceName(name)} (names start with a letter, contain only letters, digits and "-", do not end with "-", and have at most 63 characters)`,
       { details: { field: 'name' } },
     );
   }
@@ -68,7 +69,7 @@ export function parseSize(option: string, value: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
   const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
   if (!match || unit === undefined) {
-    throw new SkiffError('invalid-argument', `${option}: "${value}" is not a size (e.g. 512M, 5G)`, {
+    throw new SkiffError('invalid-argument', `${invalidMemorySize(value)} (${option})`, {
       details: { field: option },
     });
   }

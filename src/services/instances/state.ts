@@ -2,6 +2,7 @@
  * @module Instance states (Multipass's names) and which operation each allows. Pure.
  */
 import { SkiffError } from '../../core/errors.js';
+import { instanceDeleted, instanceDeletedOnStart } from '../../core/messages.js';
 
 /** Every state, for checking what is loaded from disk. */
 export const INSTANCE_STATES = [
@@ -27,9 +28,13 @@ export function checkOperation(name: string, state: InstanceState, op: Operation
   const allowed = allowedIn(state, op);
   if (!allowed) {
     const hint = hintFor(state, op);
+    // Multipass's words first for a deleted instance: scripts match on them.
+    const deleted = op === 'start' ? instanceDeletedOnStart(name) : `${instanceDeleted(name)} (${hint})`;
     throw new SkiffError(
       'conflict',
-      `cannot ${op} "${name}": it is ${state.toLowerCase()}${hint ? ` (${hint})` : ''}`,
+      state === 'Deleted'
+        ? deleted
+        : `cannot ${op} "${name}": it is ${state.toLowerCase()}${hint ? ` (${hint})` : ''}`,
       {
         details: { state },
       },

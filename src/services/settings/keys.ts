@@ -3,6 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SkiffError } from '../../core/errors.js';
+import { invalidSetting, unrecognizedSettingsKey } from '../../core/messages.js';
 import { normaliseMirror } from '../catalog/remotes.js';
 import { formatSubnet, validateSubnet } from '../network/subnet.js';
 
@@ -31,10 +32,7 @@ const INSTANCE_NAME = /^[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 function oneOf(key: string, allowed: string[]): (value: string) => string {
   return (value) => {
     if (!allowed.includes(value)) {
-      throw new SkiffError(
-        'invalid-argument',
-        `${key}: invalid value "${value}" (allowed: ${allowed.join(', ')})`,
-      );
+      throw new SkiffError('invalid-argument', invalidSetting(key, value, `allowed: ${allowed.join(', ')}`));
     }
     return value;
   };
@@ -48,7 +46,11 @@ export const SETTING_KEYS: SettingKey[] = [
       if (value !== '' && !INSTANCE_NAME.test(value)) {
         throw new SkiffError(
           'invalid-argument',
-          `client.primary-name: "${value}" is not a valid instance name (letters, digits and "-", starting with a letter)`,
+          invalidSetting(
+            'client.primary-name',
+            value,
+            'not a valid instance name (letters, digits and "-", starting with a letter)',
+          ),
         );
       }
       return value;
@@ -111,7 +113,7 @@ export function settingKey(key: string): SettingKey {
   if (!found) {
     throw new SkiffError(
       'invalid-argument',
-      `unknown setting key "${key}" (known keys: ${SETTING_KEYS.map((k) => k.key).join(', ')})`,
+      `${unrecognizedSettingsKey(key)} (known keys: ${SETTING_KEYS.map((k) => k.key).join(', ')})`,
       { details: { field: 'key' } },
     );
   }
