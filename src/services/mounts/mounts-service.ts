@@ -275,7 +275,8 @@ export class MountsService implements InstanceLifecycle {
   /** The instance runs: mount each of its shares in the guest (again). Never throws. */
   running(record: InstanceRecord): Promise<void> {
     // A new boot has a new virtiofsd for every share.
-    for (const key of this.deadShares.keys()) if (key.startsWith(`${record.name}:`)) this.deadShares.delete(key);
+    for (const key of this.deadShares.keys())
+      if (key.startsWith(`${record.name}:`)) this.deadShares.delete(key);
     return this.exclusive(record.name, async () => {
       const current = this.deps.store.get(record.name);
       if (!current || !RUNNING.has(current.state)) return;
