@@ -20,6 +20,8 @@ test('flattenCopyArgs: qcow2 to a standalone qcow2, the source format never prob
     '-q',
     '-f',
     'qcow2',
+    '-t',
+    'writeback',
     '-O',
     'qcow2',
     '/a/disk.qcow2',

@@ -13,8 +13,9 @@ import { VM_FILES } from './machine.js';
 
 /** Pure: argv copying the qcow2 `from` (and everything under it) into the standalone qcow2 `to`. */
 export function flattenCopyArgs(from: string, to: string): string[] {
-  // -f: the overlay's format is skiff's own, never probed; its backing format is recorded in it.
-  return ['convert', '-q', '-f', 'qcow2', '-O', 'qcow2', from, to];
+  // -f: the overlay's format is skiff's own, never probed; its backing format is recorded in it. -t writeback:
+  // convert's default (`unsafe`) never flushes, and the clone is recorded as made once this returns.
+  return ['convert', '-q', '-f', 'qcow2', '-t', 'writeback', '-O', 'qcow2', from, to];
 }
 
 /**

@@ -99,7 +99,7 @@ export class InstanceSettings {
    * @returns the value `get` now shows
    * @throws SkiffError not-found, conflict (not stopped, deleted), invalid-argument (Multipass's words)
    */
-  set(key: string, value: string): Promise<string> {
+  async set(key: string, value: string): Promise<string> {
     const [name, property] = this.parse(key);
     if (!this.deps.store.has(name)) throw refused('update', name, 'No such instance', 'not-found');
     return this.deps.exclusive(name, async () => {
