@@ -131,13 +131,13 @@ test('clone of a running, deleted or missing source, or to a bad or taken name: 
     });
     await assert.rejects(t.service.clone('src', 'other'), {
       code: 'conflict',
-      message: 'an instance named "other" already exists',
+      message: 'instance "other" already exists',
     });
     await assert.rejects(t.service.clone('src', 'src'), { code: 'conflict' });
     await t.service.delete('src');
     await assert.rejects(t.service.clone('src'), {
       code: 'conflict',
-      message: /cannot clone "src": it is deleted/,
+      message: /^instance "src" is deleted/,
     });
     assert.deepEqual(names(), before);
     assert.equal(t.driver.calls.filter((c) => c.startsWith('clone ')).length, 0);

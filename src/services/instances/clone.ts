@@ -12,6 +12,7 @@
  * removes the unfinished instance at its next start (reconcile.ts), storage and all.
  */
 import { SkiffError } from '../../core/errors.js';
+import { instanceDeleted, instanceExists, instanceMissing } from '../../core/messages.js';
 import { generateMac, macsInUse } from './extra-nics.js';
 import { removeGuestIdentity, writeKnownHosts } from './guest-identity.js';
 import { networkModeOf, requireNetwork } from './nics.js';
@@ -45,7 +46,7 @@ export function cloneName(
   if (requested !== undefined && requested !== '') {
     checkInstanceName(requested);
     if (taken(requested))
-      throw new SkiffError('conflict', `an instance named "${requested}" already exists`, {
+      throw new SkiffError('conflict', instanceExists(requested), {
         details: { field: 'name' },
       });
     return requested;
@@ -63,13 +64,9 @@ export function cloneName(
  */
 export function checkCloneSource(source: InstanceRecord, power: string): void {
   if (source.state === 'Deleted')
-    throw new SkiffError(
-      'conflict',
-      `cannot clone "${source.name}": it is deleted (run "skiff recover" first)`,
-      {
-        details: { state: source.state },
-      },
-    );
+    throw new SkiffError('conflict', `${instanceDeleted(source.name)} (run "skiff recover" first)`, {
+      details: { state: source.state },
+    });
   if (!source.launched || source.state !== 'Stopped' || power !== 'stopped')
     throw new SkiffError(
       'conflict',
@@ -132,7 +129,7 @@ export async function cloneInstance(
 ): Promise<InstanceRecord> {
   const source = deps.store.get(sourceName);
   if (source === undefined)
-    throw new SkiffError('not-found', `instance "${sourceName}" does not exist`, {
+    throw new SkiffError('not-found', instanceMissing(sourceName), {
       details: { instance: sourceName },
     });
   const name = cloneName(sourceName, requestedName, (n) => deps.store.has(n));
@@ -143,7 +140,7 @@ export async function cloneInstance(
   if (networkModeOf(source) === 'nat') requireNetwork(deps.network, name);
   // Checked and written in one tick: a launch or clone of the same name meanwhile now finds it taken.
   if (deps.store.has(name))
-    throw new SkiffError('conflict', `an instance named "${name}" already exists`, {
+    throw new SkiffError('conflict', instanceExists(name), {
       details: { field: 'name' },
     });
   const record = cloneRecord(source, name, new Set(macsInUse(deps.store.all()).keys()), deps.clock.now());

@@ -112,10 +112,14 @@ test('refused, nothing changed: running, shrink, bad values, missing and deleted
       ['cpus', '0', /Need a positive integer|not a whole number/],
       ['cpus', '0x10', /Need a positive integer/],
       ['cpus', '513', /not a whole number from 1 to 512/],
-      ['memory', '1CiG', /"1CiG" is not a size/],
+      [
+        'memory',
+        '1CiG',
+        /^Invalid setting 'local\.vm\.memory=1CiG': 1CiG is not a valid memory size - .*0\.5G\)$/,
+      ],
       ['memory', '100M', /below the minimum of 512M/],
       ['memory', '100T', /more than this host's/],
-      ['disk', 'big', /"big" is not a size/],
+      ['disk', 'big', /big is not a valid memory size/],
       ['bridged', 'maybe', /Invalid flag/],
     ] as const) {
       await assert.rejects(

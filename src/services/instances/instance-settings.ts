@@ -7,6 +7,7 @@
  */
 import { totalmem } from 'node:os';
 import { SkiffError } from '../../core/errors.js';
+import { invalidSetting, unrecognizedSettingsKey } from '../../core/messages.js';
 import { BRIDGED, checkExtraNics, macsInUse } from './extra-nics.js';
 import { capability, type HostNetworks, type VmDriver, type VmPower } from './ports.js';
 import { metaData, networkConfig, newInstanceId } from './seed/cloud-init.js';
@@ -45,7 +46,7 @@ const refused = (
 
 /** Multipass's InvalidSettingException. */
 const invalid = (key: string, value: string, why: string) =>
-  new SkiffError('invalid-argument', `Invalid setting '${key}=${value}': ${why}`, {
+  new SkiffError('invalid-argument', invalidSetting(key, value, why), {
     details: { field: key },
   });
 
@@ -140,7 +141,7 @@ export class InstanceSettings {
 
   private parse(key: string): [string, InstanceProperty] {
     const match = KEY.exec(key);
-    if (match === null) throw new SkiffError('invalid-argument', `Unrecognized settings key: '${key}'`);
+    if (match === null) throw new SkiffError('invalid-argument', unrecognizedSettingsKey(key));
     return [match[1]!, match[2] as InstanceProperty];
   }
 
@@ -154,7 +155,8 @@ export class InstanceSettings {
     } catch (error) {
       const problems = (error as SkiffError).details?.problems;
       const why = Array.isArray(problems) ? problems.join('; ') : (error as Error).message;
-      throw invalid(key, value, why.replace(/^--\w+: /, ''));
+      // Launch names its option (`--memory: ...`, `... (--memory)`); here the key says which.
+      throw invalid(key, value, why.replace(/^--\w+: /, '').replace(/ \(--\w+\)$/, ''));
     }
   }
 
