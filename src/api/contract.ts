@@ -19,6 +19,8 @@ export const PATHS = {
   instance: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}`,
   instanceAction: (name: string, action: InstanceAction) =>
     `${API_PREFIX}/instances/${encodeURIComponent(name)}/${action}`,
+  /** Copies a stopped instance under a new name (NDJSON). */
+  instanceClone: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/clone`,
   instanceSsh: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/ssh`,
   instanceForwards: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/forwards`,
   /** One forward, by its host side. */
@@ -295,6 +297,12 @@ export interface ActionResponse {
 export interface DeleteQuery {
   /** Delete for good (no `recover`). */
   purge?: boolean;
+}
+
+/** `clone`. */
+export interface CloneBody {
+  /** The clone's name; default `SOURCE-cloneN`, the first free N. */
+  name?: string;
 }
 
 /** `start` and `restart`. */

@@ -9,6 +9,7 @@ import type {
   IdMapJson,
   UmountQuery,
   BootBody,
+  CloneBody,
   DeleteQuery,
   FindQuery,
   ForwardParams,
@@ -159,6 +160,12 @@ export const uploadParamsSchema = {
   properties: { token: { type: 'string', pattern: '^[0-9a-f]{32}$' } },
   required: ['token'],
 } as const satisfies ObjectSchema<UploadParams>;
+
+export const cloneBodySchema = {
+  type: 'object',
+  properties: { name: { type: 'string', minLength: 1, maxLength: 63 } },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<CloneBody>;
 
 /** `start` and `restart`. */
 export const bootBodySchema = {

@@ -24,6 +24,7 @@ export const VERBS: VerbEntry[] = [
   { name: 'restart', load: async () => (await import('./commands/restart.js')).verb },
   { name: 'suspend', load: async () => (await import('./commands/suspend.js')).verb },
   { name: 'recover', load: async () => (await import('./commands/recover.js')).verb },
+  { name: 'clone', load: async () => (await import('./commands/clone.js')).verb },
   { name: 'delete', load: async () => (await import('./commands/delete.js')).verb },
   { name: 'purge', load: async () => (await import('./commands/purge.js')).verb },
   { name: 'exec', load: async () => (await import('./commands/exec.js')).verb },

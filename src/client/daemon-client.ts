@@ -17,6 +17,7 @@ import {
   type ActionResponse,
   type AddForwardBody,
   type BootBody,
+  type CloneBody,
   type CachedImageJson,
   type DownloadJson,
   type InstanceAction,
@@ -110,6 +111,11 @@ export class DaemonClient {
     onProgress: ProgressHandler,
   ): Promise<ActionResponse> {
     return this.stream(PATHS.instanceAction(name, verb), onProgress, 'POST', body ?? {});
+  }
+
+  /** Clones the stopped `source`; the result names the clone. */
+  clone(source: string, body: CloneBody, onProgress: ProgressHandler): Promise<ActionResponse> {
+    return this.stream(PATHS.instanceClone(source), onProgress, 'POST', body);
   }
 
   delete(name: string, purge: boolean): Promise<ActionResponse> {

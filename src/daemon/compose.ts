@@ -85,6 +85,8 @@ export async function compose(
     bridgedNetwork: () => settings.raw('local.bridged-network'),
     mountsEnabled: () => settings.raw('local.privileged-mounts') !== 'false',
   });
+  // local.NAME.cpus|memory|disk|bridged: kept in the instance records, changed through the instances service.
+  settings.addHandler(vms.instances.settings);
   return {
     services: {
       version: options.version,

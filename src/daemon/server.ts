@@ -22,6 +22,7 @@ import { registerForwardRoutes } from './routes/forwards.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerMountRoutes } from './routes/mounts.js';
 import { registerInstanceRoutes } from './routes/instances.js';
+import { registerCloneRoutes } from './routes/clone.js';
 import { registerCacheRoutes } from './routes/cache.js';
 import { registerNetworkRoutes } from './routes/networks.js';
 import { registerSettingsRoutes } from './routes/settings.js';
@@ -85,6 +86,7 @@ export async function buildServer(
   registerSettingsRoutes(app, services);
   const uploads = new UploadSlots();
   registerInstanceRoutes(app, services, uploads);
+  registerCloneRoutes(app, services);
   registerForwardRoutes(app, services);
   registerMountRoutes(app, services);
   registerUploadRoutes(app, uploads);

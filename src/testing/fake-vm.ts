@@ -10,6 +10,7 @@ import { SkiffError } from '../core/errors.js';
 import type { ImageInfo } from '../services/catalog/types.js';
 import type {
   AcquiredImage,
+  Cloner,
   CloudInitData,
   DriverFeatures,
   GuestEndpoint,
@@ -23,6 +24,7 @@ import type {
   ImageSource,
   ImageStore,
   Resizer,
+  SeedStore,
   SshTarget,
   StartSpec,
   Suspender,
@@ -55,6 +57,8 @@ export class FakeDriver implements VmDriver {
   startGate: Promise<void> | null = null;
   /** When set, settling an interrupted suspend fails with it. */
   failSettle: Error | null = null;
+  /** When set, cloning fails with it (nothing of the target is left, as the contract says). */
+  failClone: Error | null = null;
   /** How many times any instance's power() was asked. */
   powerProbes = 0;
   /** Whether virtiofs is available (a virtiofsd on the host); without it shares are 9p, from a boot only. */
@@ -74,6 +78,8 @@ export class FakeDriver implements VmDriver {
       mounts: true,
       extraNics: false,
       forward: true,
+      clone: true,
+      reseed: true,
     },
   ) {}
 
@@ -149,6 +155,8 @@ class FakeInstance implements VmInstance {
   readonly resizer?: Resizer;
   readonly hostForwarder?: HostForwarder;
   readonly mounter?: Mounter;
+  readonly cloner?: Cloner;
+  readonly seed?: SeedStore;
 
   constructor(
     private readonly driver: FakeDriver,
@@ -181,6 +189,15 @@ class FakeInstance implements VmInstance {
           }
           vm.power = 'running';
           return 'running';
+        },
+      };
+    if (driver.features.clone) this.cloner = fakeCloner(driver, name);
+    if (driver.features.reseed)
+      this.seed = {
+        read: async () => structuredClone(driver.vm(name).cloudInit),
+        write: async (data) => {
+          driver.calls.push(`reseed ${name}`);
+          driver.vm(name).cloudInit = structuredClone(data);
         },
       };
     if (driver.features.resize)
@@ -257,6 +274,29 @@ class FakeInstance implements VmInstance {
     await this.driver.dropForwards(this.name);
     this.driver.vms.delete(this.name);
   }
+}
+
+/** Copies the source's disk (size and base) into a new VM; `failClone` makes it fail after the copy began. */
+function fakeCloner(driver: FakeDriver, name: string): Cloner {
+  return {
+    cloneTo: async (target, cloudInit) => {
+      driver.calls.push(`clone ${name} ${target}`);
+      const source = driver.vm(name);
+      if (source.power !== 'stopped' || source.saved)
+        throw new SkiffError('conflict', `fake: cannot copy ${name} while it runs or is suspended`);
+      if (driver.vms.has(target)) throw new SkiffError('conflict', `fake: ${target} exists`);
+      if (driver.failClone) throw driver.failClone;
+      driver.vms.set(target, {
+        ...structuredClone({ ...source, forwards: undefined, shares: undefined }),
+        power: 'stopped',
+        saved: false,
+        start: null,
+        cloudInit: structuredClone(cloudInit),
+        forwards: new Map(),
+        shares: new Map(),
+      });
+    },
+  };
 }
 
 /** Binds each rule's host side for real, as QEMU's slirp would; a taken port is a conflict. */

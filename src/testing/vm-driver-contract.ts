@@ -111,6 +111,8 @@ export function vmDriverContract(
       assert.equal(vm.resizer !== undefined, s.driver.features.resize);
       assert.equal(vm.hostForwarder !== undefined, s.driver.features.forward);
       assert.equal(vm.mounter !== undefined, s.driver.features.mounts);
+      assert.equal(vm.cloner !== undefined, s.driver.features.clone === true);
+      assert.equal(vm.seed !== undefined, s.driver.features.reseed === true);
       const missing = (Object.keys(s.driver.features) as DriverFeature[]).find((f) => !s.driver.features[f]);
       if (missing === undefined) return;
       assert.throws(() => capability(s.driver, missing, undefined), {

@@ -356,7 +356,7 @@ async function quit(client: QmpClient): Promise<void> {
  * them, or a vault file swapped since, must not reach QEMU naming other files. The format is the one the
  * overlay recorded at creation (never probed). @throws SkiffError invalid-argument naming the field
  */
-async function baseImageOf(disk: string): Promise<BaseImage | null> {
+export async function baseImageOf(disk: string): Promise<BaseImage | null> {
   // No disk: QEMU says so itself, in its own words.
   if ((await stat(disk).catch(() => null)) === null) return null;
   const overlay = await imageInfo(disk);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import { freeLoopbackPort } from '../host/free-port.js';
 import { writeSeedIso } from '../iso/seed-iso.js';
+import { readSeedIso } from '../iso/seed-read.js';
 import type {
   CloudInitData,
   DriverFeatures,
@@ -20,6 +21,7 @@ import type {
   VmPower,
 } from '../../services/instances/ports.js';
 import { QemuBackend } from './backend.js';
+import { cloneDisk } from './clone-disk.js';
 import { assertBridge, deleteLinksNamed, hostNicName, openMacvtap } from './host-nics.js';
 import { qemuHostForwarder } from './hostfwd.js';
 import { VM_FILES, type Accelerator, type MachineLayout, type QemuNic } from './machine.js';
@@ -58,6 +60,8 @@ export class QemuDriver implements VmDriver {
     mounts: true,
     extraNics: true,
     forward: true,
+    clone: true,
+    reseed: true,
   };
   private readonly backend: QemuBackend;
   private readonly allocatePort: () => Promise<number>;
@@ -79,6 +83,7 @@ export class QemuDriver implements VmDriver {
       accel: async () => (await this.accelerator()).accel,
       allocatePort: this.allocatePort,
       virtiofsd: () => this.findVirtiofsd(),
+      dirOf: (other) => join(this.options.root, other),
     });
   }
 
@@ -105,6 +110,8 @@ class QemuInstance implements VmInstance {
   readonly resizer;
   readonly hostForwarder;
   readonly mounter;
+  readonly cloner;
+  readonly seed;
   private readonly shares: QemuMounterOptions;
 
   constructor(
@@ -115,6 +122,8 @@ class QemuInstance implements VmInstance {
       accel: () => Promise<Accelerator>;
       allocatePort: () => Promise<number>;
       virtiofsd: () => Promise<string | null>;
+      /** The directory of another instance (a clone's). */
+      dirOf: (name: string) => string;
     },
   ) {
     this.suspender = {
@@ -127,6 +136,33 @@ class QemuInstance implements VmInstance {
     this.hostForwarder = qemuHostForwarder(dir);
     this.shares = { dir, virtiofsd: host.virtiofsd };
     this.mounter = qemuMounter(this.shares);
+    this.cloner = { cloneTo: (target: string, cloudInit: CloudInitData) => this.cloneTo(target, cloudInit) };
+    this.seed = {
+      read: () => readSeedIso(dir),
+      write: async (data: CloudInitData) => void (await writeSeedIso({ dir, files: data })),
+    };
+  }
+
+  /** See Cloner: a new directory for `target` with a flattened copy of the disk and its own seed. */
+  private async cloneTo(target: string, cloudInit: CloudInitData): Promise<void> {
+    if (!NAME.test(target))
+      throw new SkiffError('internal', `qemu driver: "${target}" is not an instance name`);
+    if ((await this.backend.pid(this.dir)) !== null || (await this.backend.hasSuspendState(this.dir)))
+      throw new SkiffError('conflict', `cannot copy ${this.name}: its VM is running or suspended`);
+    const targetDir = this.host.dirOf(target);
+    // Not recursive: an existing directory is another instance's, never overwritten.
+    await mkdir(targetDir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EEXIST'
+        ? new SkiffError('conflict', `qemu driver: ${targetDir} already exists`, { cause: error })
+        : error;
+    });
+    try {
+      await cloneDisk({ fromDir: this.dir, toDir: targetDir });
+      await writeSeedIso({ dir: targetDir, files: cloudInit });
+    } catch (error) {
+      await rm(targetDir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   async create(spec: { baseImage: string; diskBytes: number; cloudInit: CloudInitData }): Promise<void> {

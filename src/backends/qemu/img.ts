@@ -98,7 +98,7 @@ export function resizeArgs(path: string, sizeBytes: number): string[] {
 }
 
 /** Runs qemu-img, turning a missing binary and a failure into clear SkiffErrors. */
-async function qemuImg(args: string[], doing: string): Promise<string> {
+export async function qemuImg(args: string[], doing: string): Promise<string> {
   try {
     const { stdout } = await run(QEMU_IMG, args, { maxBuffer: 16 * 1024 * 1024 });
     return stdout;

@@ -9,6 +9,8 @@ import { pinnedHostKey, removeGuestIdentity } from './guest-identity.js';
 import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } from './guest-facts-cache.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { bootInstance } from './boot.js';
+import { cloneInstance } from './clone.js';
+import { InstanceSettings } from './instance-settings.js';
 import { NamedTimers } from './named-timers.js';
 import { networkModeOf } from './nics.js';
 import { PowerProbe } from './power-probe.js';
@@ -63,8 +65,11 @@ export class InstancesService {
   private readonly shutdownTimers: NamedTimers;
   private readonly guestFacts: GuestFactsCache;
   private readonly power: PowerProbe;
+  /** `local.NAME.cpus|memory|disk|bridged`, for the settings service. */
+  readonly settings: InstanceSettings;
 
   constructor(private readonly deps: InstancesDeps) {
+    this.settings = new InstanceSettings({ ...deps, exclusive: (name, work) => this.exclusive(name, work) });
     this.shutdownTimers = new NamedTimers(deps.clock);
     this.guestFacts = new GuestFactsCache({
       ...deps.guestFacts,
@@ -105,6 +110,16 @@ export class InstancesService {
     const record = await launchInstance(request, this.deps, ctx);
     await this.deps.lifecycle?.running(record);
     return record;
+  }
+
+  /**
+   * `clone`: copies the stopped `source` to `name` (default `SOURCE-cloneN`, the first free N). The source's
+   * queue is held throughout, so it cannot start meanwhile. @returns the clone's record (Stopped)
+   */
+  clone(source: string, name?: string): Promise<InstanceRecord> {
+    return this.exclusive(source, () =>
+      cloneInstance(source, name, this.deps, (target, work) => this.exclusive(target, work)),
+    );
   }
 
   /** The host interfaces `launch --network` accepts now (`skiff networks`), sorted by name. */

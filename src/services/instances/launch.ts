@@ -2,7 +2,6 @@
  * @module The launch flow, stage by stage: validate everything, reserve the name, get the image, make the
  * disk and seed, start QEMU, wait for SSH and cloud-init. Any failure undoes what was made.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -210,7 +209,7 @@ async function launchChecked(
     const hostKey = await deps.makeHostKey(identityDir, name);
     const seed = await seedModule();
     const spec = {
-      instanceId: `${name}-${randomBytes(4).toString('hex')}`,
+      instanceId: seed.newInstanceId(name),
       hostname: name,
       sshAuthorizedKeys: [deps.identity.publicKey],
       macAddress: record.mac,

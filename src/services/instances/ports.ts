@@ -92,6 +92,10 @@ export interface DriverFeatures {
   extraNics: boolean;
   /** Host ports forwarded into a user-mode guest by the driver itself (`skiff forward`; see HostForwarder). */
   forward: boolean;
+  /** A full, independent copy of a stopped instance's storage under a new name (`skiff clone`; see Cloner). Absent: false. */
+  clone?: boolean;
+  /** Reading and replacing a stopped instance's cloud-init data (see SeedStore). Absent: false. */
+  reseed?: boolean;
 }
 export type DriverFeature = keyof DriverFeatures;
 
@@ -103,6 +107,8 @@ const FEATURE_WORDS: Record<DriverFeature, string> = {
   mounts: 'mounts',
   extraNics: 'extra network interfaces',
   forward: 'port forwarding for user-mode networking',
+  clone: 'cloning instances',
+  reseed: 'changing cloud-init data',
 };
 
 export interface VmDriver {
@@ -174,6 +180,28 @@ export interface VmInstance {
   readonly hostForwarder?: HostForwarder;
   /** Present exactly when the driver's `features.mounts`. */
   readonly mounter?: Mounter;
+  /** Present exactly when the driver's `features.clone`. */
+  readonly cloner?: Cloner;
+  /** Present exactly when the driver's `features.reseed`. */
+  readonly seed?: SeedStore;
+}
+
+/** Copies a stopped instance's storage to a new instance (`skiff clone`). */
+export interface Cloner {
+  /**
+   * Makes the storage of the instance `target` (which has none): a full copy of this instance's disk that
+   * depends on nothing of this one (no backing file shared with it, no snapshots, no saved state), with
+   * `cloudInit` attached. On failure nothing of `target` is left. @throws SkiffError conflict while this VM runs
+   */
+  cloneTo(target: string, cloudInit: CloudInitData): Promise<void>;
+}
+
+/** The cloud-init data attached to an instance (QEMU: its seed ISO). */
+export interface SeedStore {
+  /** The files attached now. @throws SkiffError internal when they cannot be read */
+  read(): Promise<CloudInitData>;
+  /** Replaces them (atomically: the old or the new set, never half); read by the guest at its next boot. */
+  write(data: CloudInitData): Promise<void>;
 }
 
 /** How a host directory reaches the guest: virtiofs (hot-pluggable), else virtio-9p (only from a boot). */

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { SkiffError } from '../../core/errors.js';
 import { loadStateFile, writeStateFile, type Decoded, type StateLoad } from '../persist/state-file.js';
+import type { SettingsKeyHandler } from './key-handler.js';
 import { SETTING_KEYS, settingKey } from './keys.js';
 
 const SCHEMA = 1;
@@ -15,6 +16,7 @@ export type SettingsListener = (key: string, value: string) => Promise<void> | v
 export class SettingsService {
   private values: Record<string, string> = {};
   private readonly listeners: SettingsListener[] = [];
+  private readonly handlers: SettingsKeyHandler[] = [];
   private readonly path: string;
 
   /** `defaults` override the built-in default of a key (e.g. skiffd --image-mirror); they are validated too. */
@@ -46,19 +48,34 @@ export class SettingsService {
     return this.values[key] ?? this.defaults[key] ?? spec.defaultValue;
   }
 
+  /** Adds a family of keys whose values another service keeps (see key-handler.ts). */
+  addHandler(handler: SettingsKeyHandler): void {
+    this.handlers.push(handler);
+  }
+
+  private handlerOf(key: string): SettingsKeyHandler | undefined {
+    return this.handlers.find((h) => h.owns(key));
+  }
+
   /** The value as `skiff get` shows it. */
   get(key: string): string {
+    const handler = this.handlerOf(key);
+    if (handler) return handler.get(key);
     const spec = settingKey(key);
     const stored = this.raw(key);
     return spec.show ? spec.show(stored) : stored;
   }
 
+  /** Every key with its value (the handlers' keys too), sorted by key. */
   all(): Record<string, string> {
-    return Object.fromEntries(SETTING_KEYS.map((k) => [k.key, this.get(k.key)]));
+    const keys = [...SETTING_KEYS.map((k) => k.key), ...this.handlers.flatMap((h) => h.keys())].sort();
+    return Object.fromEntries(keys.map((key) => [key, this.get(key)]));
   }
 
   /** Validates, persists, then tells listeners. Invalid input throws and changes nothing. */
   async set(key: string, value: string): Promise<string> {
+    const handler = this.handlerOf(key);
+    if (handler) return handler.set(key, value);
     const stored = settingKey(key).normalise(value);
     const next = { ...this.values, [key]: stored };
     await writeStateFile(this.path, SCHEMA, next);

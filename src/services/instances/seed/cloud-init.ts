@@ -9,6 +9,7 @@
  * the daemon's key: a distribution's own default user (`debian` on Debian) does not. Everything skiff writes
  * itself is YAML 1.1-safe (yaml11.ts). Unlike Multipass, nothing is installed by default.
  */
+import { randomBytes } from 'node:crypto';
 import { multipartMixed, type MimePart } from './mime.js';
 import { readUserData, type CloudConfig, type UserData } from './user-data.js';
 import { yaml11 } from './yaml11.js';
@@ -118,21 +119,34 @@ export function cloudInitFiles(spec: CloudInitSpec): CloudInitFiles {
     body: skiffConfig(user, daemonKeys, spec.hostKey),
   };
   const files: CloudInitFiles = {
-    'meta-data': yaml11({ 'instance-id': spec.instanceId, 'local-hostname': spec.hostname }),
+    'meta-data': metaData(spec),
     'user-data': multipartMixed(user === null ? [skiffPart] : [userPart(user), skiffPart]),
   };
   if (spec.macAddress === undefined && (spec.extraNics?.length ?? 0) > 0)
     throw new SkiffError('internal', "cloud-init: extra NICs need the primary NIC's MAC address");
-  if (spec.macAddress !== undefined) {
-    files['network-config'] = yaml11({
-      version: 2,
-      ethernets: {
-        default: { match: { macaddress: spec.macAddress.toLowerCase() }, dhcp4: true },
-        ...extraEthernets(spec.extraNics ?? []),
-      },
-    });
-  }
+  if (spec.macAddress !== undefined) files['network-config'] = networkConfig(spec.macAddress, spec.extraNics);
   return files;
+}
+
+/** meta-data: the instance-id (a new one makes cloud-init run its per-instance modules again) and hostname. */
+export function metaData(spec: Pick<CloudInitSpec, 'instanceId' | 'hostname'>): string {
+  return yaml11({ 'instance-id': spec.instanceId, 'local-hostname': spec.hostname });
+}
+
+/** network-config (v2): DHCP on the primary NIC, matched by its MAC, then the extra NICs (see extraEthernets). */
+export function networkConfig(macAddress: string, extraNics: CloudInitSpec['extraNics'] = []): string {
+  return yaml11({
+    version: 2,
+    ethernets: {
+      default: { match: { macaddress: macAddress.toLowerCase() }, dhcp4: true },
+      ...extraEthernets(extraNics),
+    },
+  });
+}
+
+/** A new instance-id for `name`: cloud-init treats the guest as a new instance on its next boot. */
+export function newInstanceId(name: string, random: (bytes: number) => Uint8Array = randomBytes): string {
+  return `${name}-${Buffer.from(random(4)).toString('hex')}`;
 }
 
 /**
