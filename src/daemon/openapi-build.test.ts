@@ -50,6 +50,7 @@ test('the OpenAPI document has every route of the contract', () => {
     '/1.0/images',
     '/1.0/instances',
     '/1.0/instances/{name}',
+    '/1.0/instances/{name}/clone',
     '/1.0/instances/{name}/forwards',
     '/1.0/instances/{name}/forwards/{protocol}/{host_address}/{host_port}',
     '/1.0/instances/{name}/mounts',
