@@ -42,15 +42,8 @@ async function main(): Promise<number> {
     imageMirror: options.imageMirror,
     networkMode: options.networkMode,
   });
-  const app = await buildServer(services, logger);
-  await app.listen({ path: options.socket });
-  const group = await restrictSocket(options.socket);
-  if (group !== null && isInside(options.socket, options.dataDir))
-    logger.warn(
-      { socket: options.socket, dataDir: options.dataDir },
-      'the socket is inside the data dir, which only its owner may enter: group members cannot reach it',
-    );
-  // The same routes over HTTPS, in an app of its own: fastify serves one server per instance, and every
+  // The same routes over HTTPS (up before the socket, so a daemon that answers there serves both), in an
+  // app of its own: fastify serves one server per instance, and every
   // hook and plugin (the client gate, upgrades) then applies to both listeners alike.
   let remote: Awaited<ReturnType<typeof buildServer>> | null = null;
   if (options.address !== null) {
@@ -67,6 +60,14 @@ async function main(): Promise<number> {
       'serving HTTPS for remote clients',
     );
   }
+  const app = await buildServer(services, logger);
+  await app.listen({ path: options.socket });
+  const group = await restrictSocket(options.socket);
+  if (group !== null && isInside(options.socket, options.dataDir))
+    logger.warn(
+      { socket: options.socket, dataDir: options.dataDir },
+      'the socket is inside the data dir, which only its owner may enter: group members cannot reach it',
+    );
   logger.info(
     { socket: options.socket, dataDir: options.dataDir, group, version: skiffVersion() },
     'skiffd ready',
