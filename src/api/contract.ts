@@ -15,6 +15,8 @@ export const PATHS = {
   settings: `${API_PREFIX}/settings`,
   setting: (key: string) => `${API_PREFIX}/settings/${encodeURIComponent(key)}`,
   openapi: `${API_PREFIX}/openapi.json`,
+  /** Registers the calling client (its uid, or its TLS certificate) with the `local.passphrase`. */
+  authenticate: `${API_PREFIX}/authenticate`,
   instances: `${API_PREFIX}/instances`,
   instance: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}`,
   instanceAction: (name: string, action: InstanceAction) =>
@@ -89,6 +91,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   'missing-dependency': 500,
   'key-unreadable': 500,
   'permission-denied': 403,
+  unauthenticated: 401,
   'daemon-unreachable': 502,
   internal: 500,
 };
@@ -152,6 +155,14 @@ export interface SettingParams {
 
 export interface SetSettingBody {
   value: string;
+}
+
+export interface AuthenticateBody {
+  passphrase: string;
+}
+
+export interface AuthenticateResponse {
+  authenticated: true;
 }
 
 export interface SettingsResponse {

@@ -5,6 +5,7 @@
  */
 import type {
   AddForwardBody,
+  AuthenticateBody,
   AddMountBody,
   IdMapJson,
   UmountQuery,
@@ -214,6 +215,19 @@ export const setSettingBodySchema = {
   required: ['value'],
   additionalProperties: false,
 } as const satisfies ObjectSchema<SetSettingBody>;
+
+export const authenticateBodySchema = {
+  type: 'object',
+  properties: { passphrase: { type: 'string', maxLength: 4096 } },
+  required: ['passphrase'],
+  additionalProperties: false,
+} as const satisfies ObjectSchema<AuthenticateBody>;
+
+export const authenticateResponseSchema = {
+  type: 'object',
+  properties: { authenticated: { type: 'boolean', const: true } },
+  required: ['authenticated'],
+} as const;
 
 /** RemoteJson; as a response schema it also decides which fields are serialised. */
 export const remoteJsonSchema = {

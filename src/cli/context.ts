@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { defaultDataDir, defaultSocketPath } from '../api/endpoint.js';
 import { DaemonClient } from '../client/daemon-client.js';
 import { isSkiffError } from '../core/errors.js';
+import { daemonTransport } from './daemon-transport.js';
 
 export interface CliContext {
   /**
@@ -22,7 +23,9 @@ export interface CliContext {
 export function createContext(verbosity: number): CliContext {
   const host = { env: process.env, uid: process.getuid?.() ?? 0, home: homedir() };
   const socketPath = defaultSocketPath(host);
-  const client = new DaemonClient(socketPath);
+  // SKIFF_SERVER_ADDRESS picks another daemon (HOST:PORT over TLS, or unix:PATH); none is autostarted there.
+  const chosen = daemonTransport(host);
+  const client = new DaemonClient(chosen ?? socketPath);
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -38,7 +41,7 @@ export function createContext(verbosity: number): CliContext {
           error.code === 'daemon-unreachable' &&
           error.details?.connected !== true &&
           error.details?.reason !== 'permission-denied';
-        if (!unreachable || process.env.SKIFF_NO_AUTOSTART === '1') throw error;
+        if (!unreachable || chosen !== null || process.env.SKIFF_NO_AUTOSTART === '1') throw error;
       }
       // Loaded only here: spawning support costs start-up time that the common path should not pay.
       const { autostartDaemon } = await import('../client/autostart.js');

@@ -18,6 +18,7 @@ const MAPPING: Record<ErrorCode, [status: number, exit: number]> = {
   'missing-dependency': [500, 2],
   'key-unreadable': [500, 2],
   'permission-denied': [403, 2],
+  unauthenticated: [401, 2],
   'daemon-unreachable': [502, 3],
   internal: [500, 2],
 };

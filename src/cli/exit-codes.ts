@@ -24,6 +24,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'missing-dependency':
     case 'key-unreadable':
     case 'permission-denied':
+    case 'unauthenticated':
     case 'internal':
       return EXIT.failed;
     default: {

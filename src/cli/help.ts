@@ -11,6 +11,7 @@ import { unknownHelpCommand } from '../core/messages.js';
 export const MULTIPASS_SUMMARIES: Readonly<Record<string, string>> = {
   alias: 'Create an alias',
   aliases: 'List available aliases',
+  authenticate: 'Authenticate client',
   clone: 'Clone an instance',
   delete: 'Delete instances and snapshots',
   exec: 'Run a command on an instance',

@@ -50,6 +50,11 @@ export const VERBS: VerbEntry[] = [
   { name: 'set', load: async () => (await import('./commands/set.js')).verb },
   { name: 'mirror', load: async () => (await import('./commands/mirror.js')).verb },
   { name: 'version', load: async () => (await import('./commands/version.js')).verb },
+  {
+    name: 'authenticate',
+    aliases: ['auth'],
+    load: async () => (await import('./commands/authenticate.js')).verb,
+  },
   { name: 'alias', load: async () => (await import('./commands/alias.js')).verb },
   { name: 'aliases', load: async () => (await import('./commands/aliases.js')).verb },
   { name: 'unalias', load: async () => (await import('./commands/unalias.js')).verb },

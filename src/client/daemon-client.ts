@@ -4,7 +4,6 @@
  * `daemon-unreachable` with a sentence saying so (never a Node stack trace).
  */
 import { request, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
 import {
   NDJSON,
@@ -15,6 +14,7 @@ import {
   type MountsResponse,
   type UmountResponse,
   type ActionResponse,
+  type AuthenticateResponse,
   type AddForwardBody,
   type BootBody,
   type CloneBody,
@@ -41,6 +41,7 @@ import {
   type WaitReadyResponse,
 } from '../api/contract.js';
 import { isErrorCode, SkiffError } from '../core/errors.js';
+import { UnixTransport, type Transport } from './transport.js';
 
 export type ProgressHandler = (message: string, download?: DownloadJson) => void;
 
@@ -48,7 +49,22 @@ export type ProgressHandler = (message: string, download?: DownloadJson) => void
 export type UploadHandler = (token: string) => void;
 
 export class DaemonClient {
-  constructor(readonly socketPath: string) {}
+  readonly transport: Transport;
+
+  /** `target`: a socket path, or a transport (TLS for a remote daemon). */
+  constructor(target: string | Transport) {
+    this.transport = typeof target === 'string' ? new UnixTransport(target) : target;
+  }
+
+  /** Where the daemon is (a socket path or HOST:PORT), for messages. */
+  get where(): string {
+    return this.transport.where;
+  }
+
+  /** Registers this client (its user, or its certificate over TLS) with the daemon's passphrase. */
+  authenticate(passphrase: string): Promise<AuthenticateResponse> {
+    return this.json('POST', PATHS.authenticate, { passphrase });
+  }
 
   version(): Promise<VersionResponse> {
     return this.json('GET', PATHS.version);
@@ -217,34 +233,36 @@ export class DaemonClient {
     if (error.code === 'EACCES') {
       return new SkiffError(
         'daemon-unreachable',
-        `cannot connect to skiffd at ${this.socketPath}: permission denied (EACCES); only root and members ` +
+        `cannot connect to skiffd at ${this.where}: permission denied (EACCES); only root and members ` +
           'of the group skiff may use it',
         { cause: error, details: { reason: 'permission-denied' } },
       );
     }
     return new SkiffError(
       'daemon-unreachable',
-      `cannot connect to skiffd at ${this.socketPath}: ${error.code ?? error.message}`,
+      `cannot connect to skiffd at ${this.where}: ${error.code ?? error.message}`,
       { cause: error },
     );
   }
 
-  private send(
+  private async send(
     method: string,
     path: string,
     body: unknown,
     accept = 'application/json',
   ): Promise<IncomingMessage> {
+    const connector = await this.transport.connector().catch((error: NodeJS.ErrnoException) => {
+      throw error instanceof SkiffError ? error : this.unreachable(error);
+    });
     return new Promise((resolve, reject) => {
       const upload = body instanceof UploadBody ? body : null;
       const payload = body === undefined || upload !== null ? undefined : JSON.stringify(body);
       let connected = false;
       const req = request(
         {
-          socketPath: this.socketPath,
           // Our own connection, without http's Agent: the Agent checks the host with net.isIP, whose IPv6 regex
           // compiles on first use for ~3 ms of every CLI run (see bench:find); one request needs no pooling.
-          createConnection: () => connect(this.socketPath).once('connect', () => (connected = true)),
+          createConnection: () => connector.open().once(connector.readyEvent, () => (connected = true)),
           method,
           path,
           headers: {
@@ -260,7 +278,11 @@ export class DaemonClient {
         resolve,
       );
       req.on('error', (error: NodeJS.ErrnoException) => {
-        reject(connected ? lostConnection(error.code ?? error.message, error) : this.unreachable(error));
+        if (connected) return reject(lostConnection(error.code ?? error.message, error));
+        this.transport.refusal(error).then(
+          (refusal) => reject(refusal ?? this.unreachable(error)),
+          () => reject(this.unreachable(error)),
+        );
       });
       if (upload === null) req.end(payload);
       else {

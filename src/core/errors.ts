@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'key-unreadable',
   /** The caller may not do this (a host port below 1024 for a caller who is not root). */
   'permission-denied',
+  /** The client is not trusted by skiffd yet: it must `skiff authenticate` (or be root, or the first user). */
+  'unauthenticated',
   'daemon-unreachable',
   'internal',
 ] as const;

@@ -68,3 +68,14 @@ export function unknownCommandOrAlias(word: string): string {
 export function unknownHelpCommand(word: string): string {
   return `Error: Unknown Command: '${word}'`;
 }
+
+/** A client the daemon does not trust (`daemon_rpc.cpp`), with skiff's name for the service and the command. */
+export const NOT_AUTHENTICATED =
+  "The client is not authenticated with the skiff service.\nPlease use 'skiff authenticate' before proceeding.";
+
+/** `authenticate` while no passphrase is set (`daemon.cpp`). */
+export const PASSPHRASE_NOT_SET =
+  'Passphrase is not set. Please `skiff set local.passphrase` with a trusted client.';
+
+/** `authenticate` with a wrong passphrase (`daemon.cpp`). */
+export const PASSPHRASE_NOT_CORRECT = 'Passphrase is not correct. Please try again.';

@@ -13,6 +13,8 @@ import { CatalogStore } from '../services/catalog/store.js';
 import { remoteSpecs } from '../services/catalog/remotes.js';
 import { hostArch } from '../core/arch.js';
 import { SettingsService } from '../services/settings/settings-service.js';
+import { TrustService } from '../services/trust/trust-service.js';
+import { connectionIdentities } from './client-identity.js';
 import type { Services } from './services.js';
 import { reportStateLoad } from './state-report.js';
 import { composeInstances } from './compose-instances.js';
@@ -74,6 +76,13 @@ export async function compose(
   settings.onChange(async (key, value) => {
     if (key === 'local.image.mirror') await catalog.configure(remoteSpecs(value));
   });
+  const trust = new TrustService({
+    dataDir,
+    passphraseHash: () => settings.raw('local.passphrase'),
+    now: systemClock.now,
+  });
+  reportStateLoad(logger, 'trusted-clients.json', await trust.load());
+  const identity = connectionIdentities(peerCredentials);
   const vms = await composeInstances({
     dataDir,
     logger,
@@ -96,11 +105,10 @@ export async function compose(
       vault: vms.vault,
       forwards: vms.forwards,
       mounts: vms.mounts,
-      callerUid: async (socket) => (await peerCredentials(socket))?.uid ?? null,
-      caller: async (socket) => {
-        const credentials = await peerCredentials(socket);
-        return credentials && { uid: credentials.uid, gid: credentials.gid };
-      },
+      trust,
+      identity,
+      callerUid: async (socket) => (await identity(socket)).caller?.uid ?? null,
+      caller: async (socket) => (await identity(socket)).caller,
     },
     stop: async () => {
       managed?.close();

@@ -10,6 +10,8 @@ import { compose } from './compose.js';
 import { composeNetwork } from './compose-network.js';
 import { DAEMON_USAGE, parseDaemonOptions } from './options.js';
 import { buildServer } from './server.js';
+import { serverIdentity } from './server-identity.js';
+import { formatServerAddress } from '../api/server-address.js';
 import { clearStaleSocket, removeSocket, restrictSocket } from './socket.js';
 
 async function main(): Promise<number> {
@@ -40,6 +42,24 @@ async function main(): Promise<number> {
     imageMirror: options.imageMirror,
     networkMode: options.networkMode,
   });
+  // The same routes over HTTPS (up before the socket, so a daemon that answers there serves both), in an
+  // app of its own: fastify serves one server per instance, and every
+  // hook and plugin (the client gate, upgrades) then applies to both listeners alike.
+  let remote: Awaited<ReturnType<typeof buildServer>> | null = null;
+  if (options.address !== null) {
+    const identity = await serverIdentity(options.dataDir);
+    remote = await buildServer(services, logger, { tls: identity });
+    await remote.listen({ host: options.address.host, port: options.address.port });
+    logger.info(
+      {
+        address: formatServerAddress({ kind: 'tcp', ...options.address }),
+        certificate: identity.certPath,
+        fingerprint: identity.fingerprint,
+        made: identity.made,
+      },
+      'serving HTTPS for remote clients',
+    );
+  }
   const app = await buildServer(services, logger);
   await app.listen({ path: options.socket });
   const group = await restrictSocket(options.socket);
@@ -58,7 +78,7 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await app.close();
+    await Promise.all([app.close(), remote?.close()]);
     await stop();
     await removeSocket(options.socket);
     logger.flush();

@@ -45,6 +45,7 @@ const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
 test('the OpenAPI document has every route of the contract', () => {
   assert.deepEqual(Object.keys(doc.paths).sort(), [
+    '/1.0/authenticate',
     '/1.0/cache/images',
     '/1.0/forwards',
     '/1.0/images',

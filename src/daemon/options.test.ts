@@ -55,3 +55,21 @@ test('--remove-network asks for the teardown of the NAT network; it is off by de
   assert.equal(parseDaemonOptions([], host).removeNetwork, false);
   assert.equal(parseDaemonOptions(['--remove-network', '--data-dir', '/d'], host).removeNetwork, true);
 });
+
+test('--address: HOST:PORT for HTTPS, none by default; a bad one is refused naming the option', () => {
+  assert.equal(parseDaemonOptions([], host).address, null);
+  assert.deepEqual(parseDaemonOptions(['--address', '127.0.0.1:50051'], host).address, {
+    host: '127.0.0.1',
+    port: 50051,
+  });
+  assert.deepEqual(parseDaemonOptions(['--address', '[::1]:7'], host).address, { host: '::1', port: 7 });
+  for (const bad of ['50051', 'unix:/run/x.sock', 'host:99999'])
+    assert.throws(
+      () => parseDaemonOptions(['--address', bad], host),
+      (error: unknown) =>
+        error instanceof SkiffError &&
+        error.code === 'invalid-argument' &&
+        error.message.startsWith('--address'),
+      bad,
+    );
+});

@@ -3,12 +3,15 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultDataDir, defaultSocketPath, type HostIdentity } from '../api/endpoint.js';
+import { parseServerAddress } from '../api/server-address.js';
 import { SkiffError } from '../core/errors.js';
 import { DEFAULT_TUNING, type CatalogTuning } from './catalog-tuning.js';
 
 export interface DaemonOptions {
   dataDir: string;
   socket: string;
+  /** Also serve HTTPS on this TCP address (`--address HOST:PORT`); null: the socket only. */
+  address: { host: string; port: number } | null;
   logLevel: string;
   /** Default of `local.image.mirror` when the setting was never set (air-gapped installs, tests). */
   imageMirror: string;
@@ -29,6 +32,9 @@ Options:
   --data-dir DIR            state directory (env SKIFF_DATA_DIR; default /var/lib/skiff as root, else XDG data dir)
   --socket PATH             API socket (env SKIFF_SOCKET; default /run/skiff/skiffd.sock as root,
                             else $XDG_RUNTIME_DIR/skiff/skiffd.sock)
+  --address HOST:PORT       also serve the API over HTTPS on this address, for remote clients
+                            (SKIFF_SERVER_ADDRESS=HOST:PORT); clients register with 'skiff authenticate'.
+                            Default: none, the socket only
   --image-mirror URL        default for the local.image.mirror setting (a base URL with releases/ and daily/)
   --network-mode MODE       default for the local.network-mode setting: nat (a bridge, root only) or
                             user (QEMU user-mode networking) (env SKIFF_NETWORK_MODE; default nat as root)
@@ -72,6 +78,7 @@ export function parseDaemonOptions(argv: string[], host: HostIdentity): DaemonOp
       options: {
         'data-dir': { type: 'string' },
         socket: { type: 'string' },
+        address: { type: 'string' },
         'log-level': { type: 'string' },
         'image-mirror': { type: 'string' },
         'network-mode': { type: 'string' },
@@ -107,8 +114,11 @@ export function parseDaemonOptions(argv: string[], host: HostIdentity): DaemonOp
   if (networkMode !== null && networkMode !== 'nat' && networkMode !== 'user') {
     throw new SkiffError('invalid-argument', `--network-mode: expected nat or user, got "${networkMode}"`);
   }
+  const addressText = values.address as string | undefined;
+  const address = addressText === undefined ? null : parseServerAddress(addressText, '--address', false);
   return {
     networkMode,
+    address: address?.kind === 'tcp' ? { host: address.host, port: address.port } : null,
     dataDir: (values['data-dir'] as string | undefined) ?? defaultDataDir(host),
     socket: (values.socket as string | undefined) ?? defaultSocketPath(host),
     logLevel,

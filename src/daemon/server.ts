@@ -17,6 +17,8 @@ import type { Logger } from 'pino';
 import { PATHS, type ErrorBody } from '../api/contract.js';
 import { installBodyDeadline } from './body-deadline.js';
 import { errorBody } from './errors.js';
+import { installClientGate } from './client-gate.js';
+import { registerAuthenticateRoutes } from './routes/authenticate.js';
 import { registerDaemonRoutes } from './routes/daemon.js';
 import { registerForwardRoutes } from './routes/forwards.js';
 import { registerImageRoutes } from './routes/images.js';
@@ -42,6 +44,11 @@ const BODY_DEADLINE_MS = 15_000;
 export interface BuildServerOptions {
   /** Called after the app exists and before routes are added (the OpenAPI build registers swagger here). */
   beforeRoutes?: (app: FastifyInstance) => Promise<void>;
+  /**
+   * Serve HTTPS (skiffd --address): the daemon's certificate, and a client certificate asked of every client
+   * but checked by the client gate (by fingerprint, against the registered ones), not against a CA.
+   */
+  tls?: { certPem: string; keyPem: string };
 }
 
 export async function buildServer(
@@ -50,6 +57,15 @@ export async function buildServer(
   options: BuildServerOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.tls && {
+      https: {
+        cert: options.tls.certPem,
+        key: options.tls.keyPem,
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.3' as const,
+      },
+    }),
     loggerInstance: logger as FastifyBaseLogger,
     // skiff logs each request itself (onResponse, debug level); fastify's own lines are off.
     logController: new LogController({ disableRequestLogging: true }),
@@ -81,6 +97,8 @@ export async function buildServer(
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode }, 'request');
     done();
   });
+  installClientGate(app, services);
+  registerAuthenticateRoutes(app, services);
   registerDaemonRoutes(app, services);
   registerImageRoutes(app, services);
   registerSettingsRoutes(app, services);

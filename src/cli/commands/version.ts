@@ -24,7 +24,9 @@ export const verb = defineVerb({
       daemon = (await ctx.withDaemon((client) => client.version())).skiffd;
     } catch (error) {
       // Like Multipass: the client version alone, and nothing else, when no daemon answers (-v says why).
-      if (!isSkiffError(error) || error.code !== 'daemon-unreachable') throw error;
+      // A daemon that does not trust this client yet says nothing either (as Multipass).
+      if (!isSkiffError(error) || (error.code !== 'daemon-unreachable' && error.code !== 'unauthenticated'))
+        throw error;
       if (ctx.verbosity > 0) ctx.stderr.write(`warning: ${error.message}\n`);
     }
     const out = await render(format, { skiff: skiffVersion(), skiffd: daemon }, renderers);

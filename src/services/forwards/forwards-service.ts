@@ -256,7 +256,7 @@ async function checkPrivileged(rule: ForwardRule, callerUid: CallerUid): Promise
   throw new SkiffError(
     'permission-denied',
     `host port ${rule.hostPort} is below ${FIRST_UNPRIVILEGED_PORT}: only root may forward it ` +
-      `(skiffd binds it for you; you are ${uid === null ? 'not known to be root' : `uid ${uid}`})`,
+      `(skiffd binds it for you; you are ${uid === null ? 'not known to be root: a remote client never is' : `uid ${uid}`})`,
     { details: { field: 'host_port', uid } },
   );
 }

@@ -231,7 +231,7 @@ test('refused with nothing recorded: duplicate target, rights, symlink, classic,
       [
         () => t.mounts.add('web', request('/home/me/b'), null),
         'permission-denied',
-        /cannot tell who is asking/,
+        /a remote client \(over TCP\) has none/,
       ],
       [() => t.mounts.add('web', request('/home/me/link', '/x'), ROOT), 'permission-denied', /symbolic link/],
       [

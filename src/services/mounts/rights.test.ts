@@ -119,6 +119,9 @@ test('missing, not a directory, relative, symlinked, or no credentials: refused 
   }
   await assert.rejects(
     checkMountSource(access, '/home/alice/file', null, trees),
-    refused('permission-denied', /cannot tell who is asking/),
+    refused(
+      'permission-denied',
+      /cannot tell which user of this host is asking: a remote client \(over TCP\) has none/,
+    ),
   );
 });

@@ -59,7 +59,12 @@ export async function checkMountSource(
       details: { field: 'source_path' },
     });
   if (caller === null)
-    throw denied('cannot tell who is asking (no peer credentials on the socket): mounts need them', source);
+    throw denied(
+      'cannot tell which user of this host is asking: a remote client (over TCP) has none, and a mount shares ' +
+        "a host directory with that user's rights; run mount on the daemon's host (or no peer credentials " +
+        'were readable on the socket)',
+      source,
+    );
   const resolved = await existing(source, () => access.resolve(source));
   if (resolved !== source)
     throw denied(

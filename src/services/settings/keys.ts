@@ -1,11 +1,11 @@
 /**
  * @module The settings skiff knows (Multipass's keys), their defaults and validation. Pure.
  */
-import { createHash } from 'node:crypto';
 import { SkiffError } from '../../core/errors.js';
 import { invalidSetting, unrecognizedSettingsKey } from '../../core/messages.js';
 import { normaliseMirror } from '../catalog/remotes.js';
 import { formatSubnet, validateSubnet } from '../network/subnet.js';
+import { hashPassphrase, isPassphraseHash } from '../trust/passphrase.js';
 
 export interface SettingKey {
   key: string;
@@ -100,10 +100,11 @@ export const SETTING_KEYS: SettingKey[] = [
   {
     key: 'local.passphrase',
     defaultValue: '',
-    // Stored hashed, as Multipass does; `get` only says whether one is set.
-    normalise: (value) => (value === '' ? '' : createHash('sha256').update(value).digest('hex')),
-    show: (stored) => (stored === '' ? 'false' : 'true'),
-    isStored: (stored) => /^(?:[0-9a-f]{64})?$/.test(stored),
+    // Stored as a salted scrypt hash (services/trust/passphrase.ts), never shown: `get` prints ***** when
+    // one is set. Empty: none, so `authenticate` is refused until an administrator sets one.
+    normalise: (value) => (value === '' ? '' : hashPassphrase(value)),
+    show: (stored) => (stored === '' ? '' : '*****'),
+    isStored: (stored) => stored === '' || isPassphraseHash(stored),
   },
 ];
 
