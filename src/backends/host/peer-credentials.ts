@@ -1,13 +1,13 @@
 /**
  * @module Who is on the other end of a Unix socket connection: the kernel's SO_PEERCRED (the credentials the
- * peer had when it connected, which it cannot forge or change later). Node.js has no API for it and a native
- * addon would need a compiler at install time, so a `perl` child reads it: the connection is handed to the
- * child as its fd 3 (a duplicate; the child reads nothing from it), and Perl's core Socket module, part of
- * Debian's essential perl-base, makes the getsockopt call. A few milliseconds, paid only where a request needs
- * it (a forward of a port below 1024).
+ * peer had when it connected, which it cannot forge or change later). Node.js has no API for it: it is read
+ * in-process through koffi (so-peercred.ts, microseconds), or, where koffi cannot load, by a `perl` child: the
+ * connection is handed to the child as its fd 3 (a duplicate; the child reads nothing from it), and Perl's core
+ * Socket module, part of Debian's essential perl-base, makes the getsockopt call (milliseconds).
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { readPeerCred } from './so-peercred.js';
 
 const SCRIPT = [
   'use Socket;',
@@ -34,6 +34,13 @@ export function peerCredentials(socket: Socket): Promise<PeerCredentials | null>
   // it for the child's sake), and the daemon would never see the client hang up.
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return Promise.resolve(null);
+  const here = readPeerCred(fd);
+  if (here !== null) return Promise.resolve(here);
+  return viaPerl(fd);
+}
+
+/** The fallback: a perl child reads SO_PEERCRED of `fd`. */
+function viaPerl(fd: number): Promise<PeerCredentials | null> {
   return new Promise((resolve) => {
     let output = '';
     let child;
