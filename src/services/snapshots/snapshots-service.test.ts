@@ -25,9 +25,9 @@ async function setup() {
   const snapshotStore = new SnapshotStore(dataDir);
   await snapshotStore.load();
   const deps = fakeInstancesDeps(dataDir, store);
-  let snapshots: SnapshotsService | undefined;
-  const instances = new InstancesService({ ...deps, purged: (name) => snapshots!.forget(name) });
-  snapshots = new SnapshotsService({
+  // `snapshots` exists by the time anything is purged.
+  const instances = new InstancesService({ ...deps, purged: (name) => snapshots.forget(name) });
+  const snapshots: SnapshotsService = new SnapshotsService({
     store: snapshotStore,
     driver: deps.driver,
     clock: deps.clock,
