@@ -105,6 +105,7 @@ export async function compose(
       vault: vms.vault,
       forwards: vms.forwards,
       mounts: vms.mounts,
+      snapshots: vms.snapshots,
       trust,
       identity,
       callerUid: async (socket) => (await identity(socket)).caller?.uid ?? null,
