@@ -152,7 +152,8 @@ export async function composeInstances(options: {
   });
   const report = await reconcileInstances({ store, driver, images: vault, instances, identityDir, log });
   const forgotten = await snapshots.reconcile();
-  if (forgotten.length > 0) log.info({ instances: forgotten }, 'dropped the snapshot records of instances gone');
+  if (forgotten.length > 0)
+    log.info({ instances: forgotten }, 'dropped the snapshot records of instances gone');
   // A crash between acquiring an image and recording the instance would otherwise leave a user that never goes.
   await vault.reconcileUsers(
     store

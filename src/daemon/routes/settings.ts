@@ -10,11 +10,14 @@ import {
   type SettingsResponse,
 } from '../../api/contract.js';
 import { setSettingBodySchema, settingParamsSchema } from '../../api/schemas.js';
+import { SnapshotSettings } from '../../services/snapshots/snapshot-settings.js';
 import type { Services } from '../services.js';
 
-export function registerSettingsRoutes(app: FastifyInstance, { settings }: Services): void {
+export function registerSettingsRoutes(app: FastifyInstance, { settings, snapshots }: Services): void {
+  // `local.INSTANCE.SNAPSHOT.name|comment` belong to the snapshots service.
+  const snapshotKeys = new SnapshotSettings(snapshots);
   app.get(PATHS.settings, { schema: { summary: 'all settings' } }, async (): Promise<SettingsResponse> => ({
-    settings: settings.all(),
+    settings: { ...settings.all(), ...snapshotKeys.all() },
   }));
 
   app.get<{ Params: SettingParams }>(
@@ -22,7 +25,9 @@ export function registerSettingsRoutes(app: FastifyInstance, { settings }: Servi
     { schema: { summary: 'one setting', params: settingParamsSchema } },
     async (request): Promise<SettingResponse> => ({
       key: request.params.key,
-      value: settings.get(request.params.key),
+      value: snapshotKeys.handles(request.params.key)
+        ? snapshotKeys.get(request.params.key)
+        : settings.get(request.params.key),
     }),
   );
 
@@ -37,7 +42,9 @@ export function registerSettingsRoutes(app: FastifyInstance, { settings }: Servi
     },
     async (request): Promise<SettingResponse> => ({
       key: request.params.key,
-      value: await settings.set(request.params.key, request.body.value),
+      value: snapshotKeys.handles(request.params.key)
+        ? await snapshotKeys.set(request.params.key, request.body.value)
+        : await settings.set(request.params.key, request.body.value),
     }),
   );
 }
