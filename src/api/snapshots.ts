@@ -17,6 +17,13 @@ export const SNAPSHOT_PATHS = {
   restore: (name: string, snapshot: string) => `${at(name)}/${encodeURIComponent(snapshot)}/restore`,
 } as const;
 
+/** The same paths as the daemon's router declares them. */
+export const SNAPSHOT_ROUTES = {
+  instance: `${API_PREFIX}/instances/:name/snapshots`,
+  one: `${API_PREFIX}/instances/:name/snapshots/:snapshot`,
+  restore: `${API_PREFIX}/instances/:name/snapshots/:snapshot/restore`,
+} as const;
+
 /** `:name` and `:snapshot` of one snapshot's path. */
 export interface SnapshotParams extends InstanceParams {
   snapshot: string;

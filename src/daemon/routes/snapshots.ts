@@ -7,6 +7,7 @@ import type { InstanceParams } from '../../api/contract.js';
 import { instanceParamsSchema } from '../../api/schemas.js';
 import {
   SNAPSHOT_PATHS,
+  SNAPSHOT_ROUTES,
   restoreSnapshotBodySchema,
   snapshotParamsSchema,
   takeSnapshotBodySchema,
@@ -44,7 +45,7 @@ export function registerSnapshotRoutes(app: FastifyInstance, { snapshots }: Serv
   );
 
   app.get<{ Params: InstanceParams }>(
-    `${SNAPSHOT_PATHS.instance(':name')}`,
+    SNAPSHOT_ROUTES.instance,
     { schema: { summary: "an instance's snapshots", params: instanceParamsSchema } },
     async (request): Promise<SnapshotsResponse> => ({
       snapshots: snapshots.list(request.params.name).map(snapshotJson),
@@ -52,7 +53,7 @@ export function registerSnapshotRoutes(app: FastifyInstance, { snapshots }: Serv
   );
 
   app.post<{ Params: InstanceParams; Body: TakeSnapshotBody }>(
-    SNAPSHOT_PATHS.instance(':name'),
+    SNAPSHOT_ROUTES.instance,
     {
       schema: {
         summary: 'take a snapshot: disk only when stopped, disk and memory when running (NDJSON)',
@@ -73,14 +74,14 @@ export function registerSnapshotRoutes(app: FastifyInstance, { snapshots }: Serv
   );
 
   app.get<{ Params: SnapshotParams }>(
-    SNAPSHOT_PATHS.one(':name', ':snapshot'),
+    SNAPSHOT_ROUTES.one,
     { schema: { summary: 'one snapshot', params: snapshotParamsSchema } },
     async (request): Promise<SnapshotJson> =>
       snapshotJson(snapshots.info(request.params.name, request.params.snapshot)),
   );
 
   app.delete<{ Params: SnapshotParams }>(
-    SNAPSHOT_PATHS.one(':name', ':snapshot'),
+    SNAPSHOT_ROUTES.one,
     { schema: { summary: 'delete a snapshot for good', params: snapshotParamsSchema } },
     async (request): Promise<{ deleted: string }> => {
       await snapshots.delete(request.params.name, request.params.snapshot);
@@ -89,7 +90,7 @@ export function registerSnapshotRoutes(app: FastifyInstance, { snapshots }: Serv
   );
 
   app.post<{ Params: SnapshotParams; Body: RestoreSnapshotBody }>(
-    SNAPSHOT_PATHS.restore(':name', ':snapshot'),
+    SNAPSHOT_ROUTES.restore,
     {
       schema: {
         summary:
