@@ -74,27 +74,39 @@ export class SnapshotStore {
     return Object.keys(this.data).sort();
   }
 
-  /** Applies `change` to a copy and stores it once it is on disk (a failed write changes nothing). */
-  async update<T>(instance: string, change: (s: InstanceSnapshots) => T): Promise<T> {
-    const next = this.get(instance);
-    const result = change(next);
-    await this.write({ ...this.data, [instance]: next });
-    return result;
+  /**
+   * Applies `change` to a copy of the instance's snapshots and stores it once it is on disk (a failed write
+   * changes nothing). Writes are serialised, and each starts from the one before, so changes to different
+   * instances never overwrite each other.
+   */
+  update<T>(instance: string, change: (s: InstanceSnapshots) => T): Promise<T> {
+    let result: T;
+    return this.write((data) => {
+      const next = structuredClone(data[instance] ?? { taken: 0, head: null, snapshots: [] });
+      result = change(next);
+      return { ...data, [instance]: next };
+    }).then(() => result);
   }
 
   /** Drops every record of the instance. */
   async forget(instance: string): Promise<void> {
     if (!(instance in this.data)) return;
-    const next = { ...this.data };
-    delete next[instance];
-    await this.write(next);
+    await this.write((data) => {
+      const next = { ...data };
+      delete next[instance];
+      return next;
+    });
   }
 
-  private write(next: SnapshotFile): Promise<void> {
-    this.writing = this.writing
+  private write(change: (data: SnapshotFile) => SnapshotFile): Promise<void> {
+    const done = this.writing
       .catch(() => undefined)
-      .then(() => writeStateFile(this.path, SCHEMA, next))
-      .then(() => void (this.data = next));
-    return this.writing;
+      .then(async () => {
+        const next = change(this.data);
+        await writeStateFile(this.path, SCHEMA, next);
+        this.data = next;
+      });
+    this.writing = done;
+    return done;
   }
 }
