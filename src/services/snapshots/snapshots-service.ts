@@ -198,9 +198,10 @@ export class SnapshotsService {
     if (running && mounts.length > 0)
       throw new SkiffError(
         'conflict',
-        `cannot snapshot "${instance}" while it runs: QEMU cannot save the memory of a VM with mounts ` +
-          `(${mounts.map((m) => `${m.source} => ${m.target}`).join(', ')}); stop it to take a disk-only ` +
-          `snapshot, or unmount first`,
+        `cannot snapshot "${instance}" while it runs: it has mounts ` +
+          `(${mounts.map((m) => `${m.source} => ${m.target}`).join(', ')}), and its memory cannot be saved ` +
+          `with them (QEMU cannot save shared folders; a classic mount's connection would not survive a ` +
+          `restore); stop it to take a disk-only snapshot, or unmount first`,
         { details: { instance, mounts: mounts.map((m) => m.target) } },
       );
     const current = this.deps.store.get(instance);
