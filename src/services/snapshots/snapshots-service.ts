@@ -7,6 +7,7 @@
  * when it is purged.
  */
 import { SkiffError } from '../../core/errors.js';
+import { instanceDeleted, instanceMissing } from '../../core/messages.js';
 import type { Clock } from '../../core/clock.js';
 import { capability, type Snapshotter, type VmDriver, type VmInstance } from '../instances/ports.js';
 import type { InstanceRecord } from '../instances/store.js';
@@ -265,8 +266,7 @@ export class SnapshotsService {
   /** @throws SkiffError not-found in Multipass's words */
   private known(instance: string): InstanceRecord {
     const record = this.deps.instances.get(instance);
-    if (!record)
-      throw new SkiffError('not-found', `instance "${instance}" does not exist`, { details: { instance } });
+    if (!record) throw new SkiffError('not-found', instanceMissing(instance), { details: { instance } });
     return record;
   }
 
@@ -274,7 +274,7 @@ export class SnapshotsService {
   private operative(instance: string): InstanceRecord {
     const record = this.known(instance);
     if (record.state === 'Deleted')
-      throw new SkiffError('conflict', `instance "${instance}" is deleted`, { details: { instance } });
+      throw new SkiffError('conflict', instanceDeleted(instance), { details: { instance } });
     return record;
   }
 
