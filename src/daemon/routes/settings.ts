@@ -10,14 +10,11 @@ import {
   type SettingsResponse,
 } from '../../api/contract.js';
 import { setSettingBodySchema, settingParamsSchema } from '../../api/schemas.js';
-import { SnapshotSettings } from '../../services/snapshots/snapshot-settings.js';
 import type { Services } from '../services.js';
 
-export function registerSettingsRoutes(app: FastifyInstance, { settings, snapshots }: Services): void {
-  // `local.INSTANCE.SNAPSHOT.name|comment` belong to the snapshots service.
-  const snapshotKeys = new SnapshotSettings(snapshots);
+export function registerSettingsRoutes(app: FastifyInstance, { settings }: Services): void {
   app.get(PATHS.settings, { schema: { summary: 'all settings' } }, async (): Promise<SettingsResponse> => ({
-    settings: { ...settings.all(), ...snapshotKeys.all() },
+    settings: settings.all(),
   }));
 
   app.get<{ Params: SettingParams }>(
@@ -25,9 +22,7 @@ export function registerSettingsRoutes(app: FastifyInstance, { settings, snapsho
     { schema: { summary: 'one setting', params: settingParamsSchema } },
     async (request): Promise<SettingResponse> => ({
       key: request.params.key,
-      value: snapshotKeys.handles(request.params.key)
-        ? snapshotKeys.get(request.params.key)
-        : settings.get(request.params.key),
+      value: settings.get(request.params.key),
     }),
   );
 
@@ -42,9 +37,7 @@ export function registerSettingsRoutes(app: FastifyInstance, { settings, snapsho
     },
     async (request): Promise<SettingResponse> => ({
       key: request.params.key,
-      value: snapshotKeys.handles(request.params.key)
-        ? await snapshotKeys.set(request.params.key, request.body.value)
-        : await settings.set(request.params.key, request.body.value),
+      value: await settings.set(request.params.key, request.body.value),
     }),
   );
 }

@@ -3,6 +3,7 @@
  * and `local.INSTANCE.SNAPSHOT.comment`. One key per property of each snapshot there is; `get --keys` lists
  * them. Kept apart from the fixed keys of settings/keys.ts: these come and go with the snapshots.
  */
+import type { SettingsKeyHandler } from '../settings/key-handler.js';
 import type { SnapshotsService } from './snapshots-service.js';
 
 const PROPERTIES = ['name', 'comment'] as const;
@@ -23,11 +24,11 @@ export function parseSnapshotKey(key: string): SnapshotKey | null {
   return { instance, snapshot, property: property as Property };
 }
 
-export class SnapshotSettings {
+export class SnapshotSettings implements SettingsKeyHandler {
   constructor(private readonly snapshots: SnapshotsService) {}
 
   /** Whether `key` is a snapshot key (it may still name a snapshot that is not there). */
-  handles(key: string): boolean {
+  owns(key: string): boolean {
     return parseSnapshotKey(key) !== null;
   }
 
@@ -48,13 +49,12 @@ export class SnapshotSettings {
     return property === 'name' ? view.name : view.comment;
   }
 
-  /** Every snapshot key with its value, sorted by key. */
-  all(): Record<string, string> {
-    const entries = this.snapshots.list().flatMap((s) => [
-      [`local.${s.instance}.${s.name}.comment`, s.comment],
-      [`local.${s.instance}.${s.name}.name`, s.name],
-    ]);
-    return Object.fromEntries(entries.sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0)));
+  /** Every snapshot key there is now, sorted. */
+  keys(): string[] {
+    return this.snapshots
+      .list()
+      .flatMap((s) => [`local.${s.instance}.${s.name}.comment`, `local.${s.instance}.${s.name}.name`])
+      .sort();
   }
 
   private parse(key: string): SnapshotKey {
