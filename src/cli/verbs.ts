@@ -27,6 +27,8 @@ export const VERBS: VerbEntry[] = [
   { name: 'clone', load: async () => (await import('./commands/clone.js')).verb },
   { name: 'delete', load: async () => (await import('./commands/delete.js')).verb },
   { name: 'purge', load: async () => (await import('./commands/purge.js')).verb },
+  { name: 'snapshot', load: async () => (await import('./commands/snapshot.js')).verb },
+  { name: 'restore', load: async () => (await import('./commands/restore.js')).verb },
   { name: 'exec', load: async () => (await import('./commands/exec.js')).verb },
   {
     name: 'transfer',

@@ -40,6 +40,15 @@ import {
   type VersionResponse,
   type WaitReadyResponse,
 } from '../api/contract.js';
+import {
+  SNAPSHOT_PATHS,
+  type RestoreSnapshotBody,
+  type RestoreSnapshotResponse,
+  type SnapshotJson,
+  type SnapshotsResponse,
+  type TakeSnapshotBody,
+  type TakeSnapshotResponse,
+} from '../api/snapshots.js';
 import { isErrorCode, SkiffError } from '../core/errors.js';
 import { UnixTransport, type Transport } from './transport.js';
 
@@ -161,6 +170,36 @@ export class DaemonClient {
 
   addMount(name: string, body: AddMountBody): Promise<MountJson> {
     return this.json('POST', PATHS.instanceMounts(name), body);
+  }
+
+  /** The snapshots of `name`, or of every instance that is not deleted. */
+  snapshots(name?: string): Promise<SnapshotsResponse> {
+    return this.json('GET', name === undefined ? SNAPSHOT_PATHS.all : SNAPSHOT_PATHS.instance(name));
+  }
+
+  snapshot(name: string, snapshot: string): Promise<SnapshotJson> {
+    return this.json('GET', SNAPSHOT_PATHS.one(name, snapshot));
+  }
+
+  takeSnapshot(
+    name: string,
+    body: TakeSnapshotBody,
+    onProgress: ProgressHandler,
+  ): Promise<TakeSnapshotResponse> {
+    return this.stream(SNAPSHOT_PATHS.instance(name), onProgress, 'POST', body);
+  }
+
+  restoreSnapshot(
+    name: string,
+    snapshot: string,
+    body: RestoreSnapshotBody,
+    onProgress: ProgressHandler,
+  ): Promise<RestoreSnapshotResponse> {
+    return this.stream(SNAPSHOT_PATHS.restore(name, snapshot), onProgress, 'POST', body);
+  }
+
+  deleteSnapshot(name: string, snapshot: string): Promise<{ deleted: string }> {
+    return this.json('DELETE', SNAPSHOT_PATHS.one(name, snapshot));
   }
 
   /** Unmounts `target`, or every mount of `name`. */

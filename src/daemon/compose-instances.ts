@@ -26,6 +26,8 @@ import { InstancesService } from '../services/instances/instances.js';
 import { networkModeOf } from '../services/instances/nics.js';
 import { reconcileInstances } from '../services/instances/reconcile.js';
 import { InstanceStore } from '../services/instances/store.js';
+import { SnapshotsService } from '../services/snapshots/snapshots-service.js';
+import { SnapshotStore } from '../services/snapshots/store.js';
 import type { ManagedNetwork, VmDriver } from '../services/instances/ports.js';
 import type { NetworkMode } from '../services/instances/store.js';
 import { VaultMaintenance } from '../services/vault/maintenance.js';
@@ -85,6 +87,8 @@ export async function composeInstances(options: {
   const store = new InstanceStore(dataDir, systemClock.now);
   reportStateLoad(log, 'instances.json', await store.load());
   const identityDir = join(dataDir, 'guests');
+  const snapshotStore = new SnapshotStore(dataDir, systemClock.now);
+  reportStateLoad(log, 'snapshots.json', await snapshotStore.load());
   const forwards = new ForwardsService({
     store,
     driver,
@@ -132,8 +136,24 @@ export async function composeInstances(options: {
       stopped: async (name) => (await forwards.stopped(name), await mounts.stopped()),
     },
     bootShares: (record) => mounts.bootShares(record),
+    purged: (name) => snapshots.forget(name),
+  });
+  const snapshots = new SnapshotsService({
+    store: snapshotStore,
+    driver,
+    clock: systemClock,
+    instances: {
+      withInstance: (name, work) => instances.withInstance(name, work),
+      get: (name) => store.get(name),
+      update: (name, change) => store.update(name, change),
+      endVm: (name) => instances.endVm(name),
+      bootFromSnapshot: (name, id) => instances.bootFromSnapshot(name, id),
+    },
   });
   const report = await reconcileInstances({ store, driver, images: vault, instances, identityDir, log });
+  const forgotten = await snapshots.reconcile();
+  if (forgotten.length > 0)
+    log.info({ instances: forgotten }, 'dropped the snapshot records of instances gone');
   // A crash between acquiring an image and recording the instance would otherwise leave a user that never goes.
   await vault.reconcileUsers(
     store
@@ -171,6 +191,7 @@ export async function composeInstances(options: {
 
   return {
     instances,
+    snapshots,
     vault,
     forwards,
     mounts,

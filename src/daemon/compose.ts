@@ -12,6 +12,7 @@ import { CatalogService } from '../services/catalog/catalog-service.js';
 import { CatalogStore } from '../services/catalog/store.js';
 import { remoteSpecs } from '../services/catalog/remotes.js';
 import { hostArch } from '../core/arch.js';
+import { SnapshotSettings } from '../services/snapshots/snapshot-settings.js';
 import { SettingsService } from '../services/settings/settings-service.js';
 import { TrustService } from '../services/trust/trust-service.js';
 import { connectionIdentities } from './client-identity.js';
@@ -96,6 +97,8 @@ export async function compose(
   });
   // local.NAME.cpus|memory|disk|bridged: kept in the instance records, changed through the instances service.
   settings.addHandler(vms.instances.settings);
+  // local.NAME.SNAPSHOT.name|comment: kept in the snapshot records, changed through the snapshots service.
+  settings.addHandler(new SnapshotSettings(vms.snapshots));
   return {
     services: {
       version: options.version,
@@ -105,6 +108,7 @@ export async function compose(
       vault: vms.vault,
       forwards: vms.forwards,
       mounts: vms.mounts,
+      snapshots: vms.snapshots,
       trust,
       identity,
       callerUid: async (socket) => (await identity(socket)).caller?.uid ?? null,

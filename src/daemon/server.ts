@@ -23,6 +23,7 @@ import { registerDaemonRoutes } from './routes/daemon.js';
 import { registerForwardRoutes } from './routes/forwards.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerMountRoutes } from './routes/mounts.js';
+import { registerSnapshotRoutes } from './routes/snapshots.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerCloneRoutes } from './routes/clone.js';
 import { registerCacheRoutes } from './routes/cache.js';
@@ -107,6 +108,7 @@ export async function buildServer(
   registerCloneRoutes(app, services);
   registerForwardRoutes(app, services);
   registerMountRoutes(app, services);
+  registerSnapshotRoutes(app, services);
   registerUploadRoutes(app, uploads);
   registerCacheRoutes(app, services);
   registerNetworkRoutes(app, services);

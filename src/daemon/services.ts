@@ -7,6 +7,7 @@ import type { ForwardsService } from '../services/forwards/forwards-service.js';
 import type { InstancesService } from '../services/instances/instances.js';
 import type { MountsService } from '../services/mounts/mounts-service.js';
 import type { Caller } from '../services/mounts/ports.js';
+import type { SnapshotsService } from '../services/snapshots/snapshots-service.js';
 import type { Vault } from '../services/vault/vault.js';
 import type { SettingsService } from '../services/settings/settings-service.js';
 import type { TrustService } from '../services/trust/trust-service.js';
@@ -20,6 +21,7 @@ export interface Services {
   vault: Vault;
   forwards: ForwardsService;
   mounts: MountsService;
+  snapshots: SnapshotsService;
   /** Which clients may use skiffd (users of the socket, registered certificates) and `authenticate`. */
   trust: TrustService;
   /** Who is at the other end of an API connection (a local user, a remote certificate), once per connection. */

@@ -25,6 +25,7 @@ import type {
   ImageStore,
   Resizer,
   SeedStore,
+  Snapshotter,
   SshTarget,
   StartSpec,
   Suspender,
@@ -46,6 +47,10 @@ interface FakeVm {
   forwards: Map<string, { rule: HostForwardRule; close(): Promise<void> }>;
   /** The shares the VM has now, by tag (from its boot or attached), gone with the VM process. */
   shares: Map<string, { share: MountShare; transport: MountTransport }>;
+  /** Stands for what the disk holds: tests write it, snapshots keep it, a revert brings it back. */
+  content: string;
+  /** Snapshots by id: the disk then, and whether memory was saved. */
+  snapshots: Map<string, { memory: boolean; diskBytes: number; content: string }>;
 }
 
 export class FakeDriver implements VmDriver {
@@ -74,7 +79,7 @@ export class FakeDriver implements VmDriver {
     readonly features: DriverFeatures = {
       suspend: true,
       resize: true,
-      snapshots: false,
+      snapshots: true,
       mounts: true,
       extraNics: false,
       forward: true,
@@ -132,6 +137,12 @@ export class FakeDriver implements VmDriver {
     const vm = this.vm(name);
     if (vm.power !== 'stopped') throw new SkiffError('conflict', `fake: ${name} is already running`);
     if (spec.resume && !vm.saved) throw new SkiffError('conflict', `fake: ${name} has no state to resume`);
+    if (spec.loadSnapshot !== undefined) {
+      const snapshot = vm.snapshots.get(spec.loadSnapshot);
+      if (!snapshot?.memory)
+        throw new SkiffError('conflict', `fake: ${name} has no memory snapshot ${spec.loadSnapshot}`);
+      Object.assign(vm, { content: snapshot.content, diskBytes: snapshot.diskBytes });
+    }
     Object.assign(vm, {
       power: 'running',
       start: spec,
@@ -157,6 +168,7 @@ class FakeInstance implements VmInstance {
   readonly mounter?: Mounter;
   readonly cloner?: Cloner;
   readonly seed?: SeedStore;
+  readonly snapshotter?: Snapshotter;
 
   constructor(
     private readonly driver: FakeDriver,
@@ -164,6 +176,7 @@ class FakeInstance implements VmInstance {
   ) {
     if (driver.features.forward) this.hostForwarder = fakeHostForwarder(driver, name);
     if (driver.features.mounts) this.mounter = fakeMounter(driver, name);
+    if (driver.features.snapshots) this.snapshotter = fakeSnapshotter(driver, name);
     if (driver.features.suspend)
       this.suspender = {
         suspend: async () => {
@@ -226,11 +239,15 @@ class FakeInstance implements VmInstance {
       start: null,
       forwards: new Map(),
       shares: new Map(),
+      content: '',
+      snapshots: new Map(),
     });
   }
 
   async start(spec: StartSpec): Promise<GuestEndpoint> {
-    this.driver.calls.push(`start ${this.name}${spec.resume ? ' resume' : ''}`);
+    this.driver.calls.push(
+      `start ${this.name}${spec.resume ? ' resume' : ''}${spec.loadSnapshot ? ` load ${spec.loadSnapshot}` : ''}`,
+    );
     if (this.driver.startGate) await this.driver.startGate;
     if (this.driver.failStart) throw this.driver.failStart;
     return this.driver.start(this.name, spec);
@@ -294,7 +311,41 @@ function fakeCloner(driver: FakeDriver, name: string): Cloner {
         cloudInit: structuredClone(cloudInit),
         forwards: new Map(),
         shares: new Map(),
+        snapshots: new Map(), // a copy of the disk as it is now, without its snapshots
       });
+    },
+  };
+}
+
+/** Mirrors the QEMU driver's Snapshotter: disk only when stopped, disk and memory when running. */
+function fakeSnapshotter(driver: FakeDriver, name: string): Snapshotter {
+  return {
+    async take(id) {
+      driver.calls.push(`snapshot ${name} ${id}`);
+      const vm = driver.vm(name);
+      if (vm.snapshots.has(id)) throw new SkiffError('conflict', `fake: snapshot ${id} exists`);
+      if (vm.power === 'stopped' && vm.saved) throw new SkiffError('conflict', `fake: ${name} is suspended`);
+      if (vm.power !== 'stopped' && vm.shares.size > 0)
+        throw new SkiffError('conflict', 'fake: a VM with shares cannot be saved');
+      const memory = vm.power !== 'stopped';
+      vm.snapshots.set(id, { memory, diskBytes: vm.diskBytes, content: vm.content });
+      return { memory };
+    },
+    async revert(id) {
+      driver.calls.push(`revert ${name} ${id}`);
+      const vm = driver.vm(name);
+      if (vm.power !== 'stopped') throw new SkiffError('conflict', `fake: ${name} runs`);
+      const snapshot = vm.snapshots.get(id);
+      if (!snapshot) throw new SkiffError('internal', `fake: no snapshot ${id}`);
+      Object.assign(vm, { content: snapshot.content, diskBytes: snapshot.diskBytes });
+    },
+    async remove(id) {
+      driver.calls.push(`unsnapshot ${name} ${id}`);
+      driver.vms.get(name)?.snapshots.delete(id);
+    },
+    async list() {
+      const vm = driver.vms.get(name);
+      return [...(vm?.snapshots ?? new Map())].map(([id, s]) => ({ id, memory: s.memory }));
     },
   };
 }

@@ -113,6 +113,7 @@ export function vmDriverContract(
       assert.equal(vm.mounter !== undefined, s.driver.features.mounts);
       assert.equal(vm.cloner !== undefined, s.driver.features.clone === true);
       assert.equal(vm.seed !== undefined, s.driver.features.reseed === true);
+      assert.equal(vm.snapshotter !== undefined, s.driver.features.snapshots);
       const missing = (Object.keys(s.driver.features) as DriverFeature[]).find((f) => !s.driver.features[f]);
       if (missing === undefined) return;
       assert.throws(() => capability(s.driver, missing, undefined), {
@@ -150,6 +151,38 @@ export function vmDriverContract(
       await vm.suspender.discard();
       assert.equal(await vm.suspender.hasState(), false);
       assert.equal(await vm.power(), 'stopped');
+    });
+
+    test('snapshots: disk only when stopped, with memory when running; revert, load and remove them', async (t) => {
+      const snapshots = vm.snapshotter;
+      if (!snapshots) return t.skip(`the ${s.driver.name} driver cannot take snapshots`);
+      assert.deepEqual(await snapshots.take('contract-1'), { memory: false });
+      await assert.rejects(snapshots.take('contract-1'), { code: 'conflict' }, 'an id is taken once');
+      await snapshots.revert('contract-1');
+      await boot();
+      await assert.rejects(
+        snapshots.revert('contract-1'),
+        { code: 'conflict' },
+        'no disk revert while it runs',
+      );
+      assert.deepEqual(await snapshots.take('contract-2'), { memory: true });
+      assert.equal(await vm.power(), 'running', 'the guest carries on after a memory snapshot');
+      await vm.stop({ force: true });
+      await vm.start(
+        {
+          cpus: 1,
+          memoryBytes: s.memoryBytes,
+          nics: [{ mac: MAC, attach: { kind: 'user' } }],
+          loadSnapshot: 'contract-2',
+        },
+        AbortSignal.timeout(120_000),
+      );
+      assert.equal(await vm.power(), 'running');
+      await snapshots.remove('contract-2'); // while it runs
+      await vm.stop({ force: true });
+      await snapshots.remove('contract-1');
+      await snapshots.remove('contract-1'); // idempotent
+      assert.deepEqual(await snapshots.list(), []);
     });
 
     test('a forward holds its host port while the VM runs; remove and stop free it; taken is a conflict', async (t) => {

@@ -10,6 +10,8 @@ import { SPARE_ROOT_PORTS, rootPortArgs, shareArgs, shareProblems, sharedMemoryA
 
 /** Name of the internal qcow2 snapshot that holds a suspended VM's RAM and device state. */
 export const SUSPEND_SNAPSHOT = 'skiff-suspend';
+/** What a snapshot id may be: it goes on QEMU's command line and into HMP commands unquoted. */
+export const SNAPSHOT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The QEMU binary the backend runs (from PATH). */
 export const QEMU_BINARY = 'qemu-system-x86_64';
@@ -43,6 +45,11 @@ export function validateLaunchSpec(spec: VmLaunchSpec): void {
     problems.push(
       'shares: a legacy machine (resuming a state saved before shares existed) cannot have shares',
     );
+  if (
+    spec.loadSnapshot !== undefined &&
+    (!SNAPSHOT_ID.test(spec.loadSnapshot) || spec.loadSnapshot === SUSPEND_SNAPSHOT)
+  )
+    problems.push(`loadSnapshot: not a snapshot id: ${JSON.stringify(spec.loadSnapshot)}`);
   const qmpPath = join(spec.dir, VM_FILES.qmp);
   if (Buffer.byteLength(qmpPath) > MAX_UNIX_SOCKET_PATH_BYTES) {
     problems.push(
@@ -209,6 +216,7 @@ export function qemuArgs(spec: VmLaunchSpec, disk: { base: BaseImage | null }): 
     `file:${file(VM_FILES.serial)}`,
   ];
   if (spec.resumeFromSuspend) args.push('-loadvm', SUSPEND_SNAPSHOT);
+  else if (spec.loadSnapshot !== undefined) args.push('-loadvm', spec.loadSnapshot);
   // Taps join their bridge only after QEMU made them: the guest waits paused until then (the backend `cont`s).
   if (spec.nics.some((nic) => nic.kind === 'tap')) args.push('-S');
   return args;

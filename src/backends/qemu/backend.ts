@@ -320,7 +320,8 @@ export class QemuBackend {
       if (spec.resumeFromSuspend) {
         await this.ensureRunning(qmp);
         await qmp.human(`delvm ${SUSPEND_SNAPSHOT}`, { timeoutMs: this.options.saveTimeoutMs });
-      } else if (taps.length > 0) await qmp.execute('cont');
+      } else if (spec.loadSnapshot !== undefined) await this.ensureRunning(qmp);
+      else if (taps.length > 0) await qmp.execute('cont');
     } finally {
       qmp.close();
     }

@@ -1,7 +1,7 @@
 /**
  * @module The `qemu` VM driver: one directory per instance under `root` (VM_FILES), QEMU detached with a
  * loopback SSH forward (user-mode networking), the cloud-init data as a NoCloud ISO, suspend as an internal
- * qcow2 snapshot. Accelerator detection (KVM where usable, else TCG) lives here, done once and lazily.
+ * qcow2 snapshot, instance snapshots as other internal snapshots (snapshots.ts). Accelerator detection (KVM where usable, else TCG) lives here, done once and lazily.
  */
 import { mkdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -26,6 +26,7 @@ import { assertBridge, deleteLinksNamed, hostNicName, openMacvtap } from './host
 import { qemuHostForwarder } from './hostfwd.js';
 import { VM_FILES, type Accelerator, type MachineLayout, type QemuNic } from './machine.js';
 import { bootShares, qemuMounter, type QemuMounterOptions } from './mounter.js';
+import { qemuSnapshotter } from './snapshots.js';
 import { VIRTIOFSD_CANDIDATES, findVirtiofsd, stopAllVirtiofsd } from './virtiofsd.js';
 
 /** `HOST PORT` where the running VM's SSH answers, kept beside it so a restarted daemon finds it again. */
@@ -56,7 +57,7 @@ export class QemuDriver implements VmDriver {
   readonly features: Readonly<DriverFeatures> = {
     suspend: true,
     resize: true,
-    snapshots: false,
+    snapshots: true,
     mounts: true,
     extraNics: true,
     forward: true,
@@ -112,6 +113,7 @@ class QemuInstance implements VmInstance {
   readonly mounter;
   readonly cloner;
   readonly seed;
+  readonly snapshotter;
   private readonly shares: QemuMounterOptions;
 
   constructor(
@@ -141,6 +143,7 @@ class QemuInstance implements VmInstance {
       read: () => readSeedIso(dir),
       write: async (data: CloudInitData) => void (await writeSeedIso({ dir, files: data })),
     };
+    this.snapshotter = qemuSnapshotter(dir, backend);
   }
 
   /** See Cloner: a new directory for `target` with a flattened copy of the disk and its own seed. */
@@ -190,7 +193,11 @@ class QemuInstance implements VmInstance {
       // On the command line rather than hot-plugged after spawn: 9p can only be there, and the guest finds
       // every share as it boots (no early-boot hotplug to race).
       const shares = await bootShares(this.shares, spec.mounts ?? []);
-      const layout = await this.layoutFor(spec.resume ?? false, shares.length);
+      // A snapshot's memory, like a suspend's, loads only into the devices it was saved from.
+      const layout = await this.layoutFor(
+        (spec.resume ?? false) || spec.loadSnapshot !== undefined,
+        shares.length,
+      );
       await this.backend.start(
         {
           name: this.name,
@@ -200,6 +207,7 @@ class QemuInstance implements VmInstance {
           nics,
           accel: await this.host.accel(),
           resumeFromSuspend: spec.resume ?? false,
+          ...(spec.loadSnapshot !== undefined && { loadSnapshot: spec.loadSnapshot }),
           shares,
           layout,
         },

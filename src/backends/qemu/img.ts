@@ -190,3 +190,23 @@ export function deleteSnapshotArgs(path: string, name: string): string[] {
 export async function deleteSnapshot(path: string, name: string): Promise<void> {
   await qemuImg(deleteSnapshotArgs(path, name), `deleting snapshot ${name} of ${path}`);
 }
+
+/** argv taking the internal snapshot `name` of a qcow2 image (disk only; the VM must be stopped). */
+export function createSnapshotArgs(path: string, name: string): string[] {
+  return ['snapshot', '-q', '-c', name, path];
+}
+
+/** argv reverting a qcow2 image to its internal snapshot `name` (`-a`: apply). */
+export function applySnapshotArgs(path: string, name: string): string[] {
+  return ['snapshot', '-q', '-a', name, path];
+}
+
+/** Takes a disk-only internal snapshot of a stopped VM's disk. @throws SkiffError internal */
+export async function createSnapshot(path: string, name: string): Promise<void> {
+  await qemuImg(createSnapshotArgs(path, name), `taking snapshot ${name} of ${path}`);
+}
+
+/** Reverts a stopped VM's disk to an internal snapshot. @throws SkiffError internal */
+export async function applySnapshot(path: string, name: string): Promise<void> {
+  await qemuImg(applySnapshotArgs(path, name), `restoring snapshot ${name} of ${path}`);
+}

@@ -61,6 +61,8 @@ export interface VmLaunchSpec {
   accel: Accelerator;
   /** Restore the state saved by suspend() when starting. */
   resumeFromSuspend?: boolean;
+  /** Start from this internal snapshot's saved memory and disk (`-loadvm`); kept afterwards. */
+  loadSnapshot?: string;
   /** Shares on the command line, on root ports rp0, rp1, ... in this order (spare ports follow them). */
   shares?: QemuShare[];
   /**

@@ -4,15 +4,22 @@
 import type { ListResponse } from '../../api/contract.js';
 import { parseFormat } from '../format/formats.js';
 import { render, type Renderers } from '../format/render.js';
-import { defineVerb, formatOption } from '../verb.js';
+import { snapshotListDocument, snapshotListRenderers } from '../format/snapshots.js';
+import { defineVerb, flag, formatOption } from '../verb.js';
 
 export const verb = defineVerb({
   name: 'list',
   aliases: ['ls'],
   description: 'List instances',
-  options: { format: formatOption },
+  options: { snapshots: flag('--snapshots', 'list the snapshots of every instance'), format: formatOption },
   async run(args, ctx) {
     const format = parseFormat(args.format);
+    if (args.snapshots) {
+      const { snapshots } = await ctx.withDaemon((client) => client.snapshots());
+      const out = await render(format, snapshotListDocument(snapshots), snapshotListRenderers);
+      ctx[out.stream].write(out.text);
+      return 0;
+    }
     const { list } = await ctx.withDaemon((client) => client.list());
     const out = await render(format, { list }, renderers);
     ctx[out.stream].write(out.text);

@@ -37,7 +37,7 @@ const action = (record: InstanceRecord, warnings: string[] = []): ActionResponse
 
 export function registerInstanceRoutes(
   app: FastifyInstance,
-  { instances, mounts, caller }: Services,
+  { instances, mounts, snapshots, caller }: Services,
   uploads: UploadSlots,
 ): void {
   app.post<{ Body: LaunchBody }>(
@@ -117,7 +117,10 @@ export function registerInstanceRoutes(
         params: instanceParamsSchema,
       },
     },
-    async (request) => infoJson(await instances.info(request.params.name)),
+    async (request) => ({
+      ...infoJson(await instances.info(request.params.name)),
+      snapshot_count: String(snapshots.count(request.params.name)),
+    }),
   );
 
   for (const verb of ['start', 'restart'] as const) {

@@ -31,6 +31,8 @@ export async function bootInstance(
   record: InstanceRecord,
   options: {
     resume: boolean;
+    /** Start from this snapshot's saved memory (the guest carries on from there, like a resume). */
+    loadSnapshot?: string;
     timeoutS: number;
     progress?: (message: string) => void;
     warn?: (message: string) => void;
@@ -48,6 +50,7 @@ export async function bootInstance(
         nics,
         sshAddress,
         resume: options.resume,
+        ...(options.loadSnapshot !== undefined && { loadSnapshot: options.loadSnapshot }),
         mounts: await deps.bootShares?.(record),
       },
       deadline,
@@ -58,7 +61,8 @@ export async function bootInstance(
     );
     const target = deps.target(updated);
     await deps.shell.waitReady(target, { timeoutMs: timeoutS * 1000, signal: deadline });
-    if (options.resume || (await cloudInitFinished(deps.shell, target, deadline)) !== false) return;
+    if (options.resume || options.loadSnapshot !== undefined) return;
+    if ((await cloudInitFinished(deps.shell, target, deadline)) !== false) return;
     options.progress?.('Waiting for initialization to complete');
     const warning = cloudInitWarning(record.name, await waitForCloudInit(deps.shell, target, deadline));
     if (warning !== null) options.warn?.(warning);

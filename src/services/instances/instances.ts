@@ -29,6 +29,8 @@ export interface InstancesDeps extends LaunchDeps {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Told when a VM comes up or goes down (port forwards follow it). */
   lifecycle?: InstanceLifecycle;
+  /** Told when an instance is removed for good (its snapshots go with it). */
+  purged?: (name: string) => Promise<void>;
   /** How long a graceful stop may take before it is an error (or, with force, a kill). */
   stopTimeoutMs?: number;
   /** Schedule of guest fact reads (defaults in guest-facts-cache.ts). */
@@ -302,6 +304,51 @@ export class InstancesService {
     });
   }
 
+  /**
+   * Runs `work` in `name`'s operation queue, for other services whose operations must not overlap a start or a
+   * stop (snapshots). Inside it, use endVm and bootFromSnapshot, never the queued verbs (they would wait forever).
+   */
+  withInstance<T>(name: string, work: () => Promise<T>): Promise<T> {
+    return this.exclusive(name, work);
+  }
+
+  /** Inside withInstance: ends the VM at once (its state is being replaced) and records it Stopped. */
+  async endVm(name: string): Promise<InstanceRecord> {
+    this.shutdownTimers.clear(name);
+    await this.vm(name).stop({ force: true });
+    const stopped = await this.deps.store.update(
+      name,
+      (r) => ((r.state = 'Stopped'), (r.shutdownAtMs = null)),
+    );
+    await this.deps.lifecycle?.stopped(name);
+    return stopped;
+  }
+
+  /** Inside withInstance: starts a stopped instance from a snapshot with saved memory. */
+  async bootFromSnapshot(
+    name: string,
+    snapshotId: string,
+    options: BootOptions = {},
+  ): Promise<InstanceRecord> {
+    const record = this.record(name);
+    await this.deps.store.update(name, (r) => (r.state = 'Starting'));
+    try {
+      await bootInstance({ ...this.deps, vm: this.vm(name), target: (r) => this.target(r) }, record, {
+        ...options,
+        resume: false,
+        loadSnapshot: snapshotId,
+        timeoutS: options.timeoutS ?? DEFAULT_BOOT_TIMEOUT_S,
+      });
+    } catch (error) {
+      await this.vm(name)
+        .stop({ force: true })
+        .catch(() => undefined);
+      await this.deps.store.update(name, (r) => (r.state = 'Stopped'));
+      throw error;
+    }
+    return this.nowRunning(name);
+  }
+
   /** Resolves once every operation queued on `name` so far has ended (whatever its outcome). */
   async idle(name: string): Promise<void> {
     await this.queues.idle(name);
@@ -415,6 +462,7 @@ export class InstancesService {
     if (networkModeOf(record) === 'nat') await this.deps.network?.release(name);
     if (record.image.id) await this.deps.images.release(record.image.id, name).catch(() => undefined);
     await this.deps.store.remove(name);
+    await this.deps.purged?.(name);
   }
 
   private target(record: InstanceRecord): SshTarget {

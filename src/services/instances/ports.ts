@@ -150,6 +150,11 @@ export interface StartSpec {
   resume?: boolean;
   /** Host directories shared from the boot on (drivers with the mounts feature). */
   mounts?: MountShare[];
+  /**
+   * Start from this snapshot's saved memory (one Snapshotter.take made of a running VM): disk and memory both
+   * come back as they were, and the guest carries on from there. Drivers with the snapshots feature.
+   */
+  loadSnapshot?: string;
 }
 
 export interface VmInstance {
@@ -184,6 +189,27 @@ export interface VmInstance {
   readonly cloner?: Cloner;
   /** Present exactly when the driver's `features.reseed`. */
   readonly seed?: SeedStore;
+  /** Present exactly when the driver's `features.snapshots`. */
+  readonly snapshotter?: Snapshotter;
+}
+
+/**
+ * Snapshots kept inside the instance's storage, under ids the service picks (never the user's names, which can
+ * change). Separate from a suspend's saved state: neither ever touches the other.
+ */
+export interface Snapshotter {
+  /**
+   * Takes snapshot `id`: of the disk alone when the VM is stopped, of disk and memory together when it runs (the
+   * guest pauses meanwhile and carries on after). @returns whether memory was saved
+   * @throws SkiffError conflict when suspended or the id exists; the driver's reason when the VM cannot be saved
+   */
+  take(id: string): Promise<{ memory: boolean }>;
+  /** Puts a stopped VM's disk back as it was at `id` (memory comes back only through StartSpec.loadSnapshot). */
+  revert(id: string): Promise<void>;
+  /** Removes snapshot `id`, whether the VM runs or not. Idempotent. */
+  remove(id: string): Promise<void>;
+  /** The ids present, each with whether it holds memory. Never throws (none without storage). */
+  list(): Promise<Array<{ id: string; memory: boolean }>>;
 }
 
 /** Copies a stopped instance's storage to a new instance (`skiff clone`). */
