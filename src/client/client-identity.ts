@@ -2,17 +2,18 @@
  * @module This user's client certificate for remote daemons: made on first use and kept in
  * `$XDG_CONFIG_HOME/skiff/client-certificate/` (mode 0600), registered with a daemon by `skiff authenticate`.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { makeSelfSigned, type CertificatePair } from '../core/certificate.js';
 import { SkiffError } from '../core/errors.js';
+import { readOptional } from '../core/read-optional.js';
 
 /** The user's certificate and key, made now when there are none. */
 export async function clientIdentity(dir: string): Promise<CertificatePair> {
   const certPath = join(dir, 'client.pem');
   const keyPath = join(dir, 'client-key.pem');
-  const [certPem, keyPem] = await Promise.all([readOrNull(certPath), readOrNull(keyPath)]);
+  const [certPem, keyPem] = await Promise.all([readOptional(certPath), readOptional(keyPath)]);
   if (certPem !== null && keyPem !== null) return { certPem, keyPem };
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const pair = await makeSelfSigned(`skiff@${safeUser()}@${hostname()}`);
@@ -22,7 +23,7 @@ export async function clientIdentity(dir: string): Promise<CertificatePair> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const [cert, key] = await Promise.all([readOrNull(certPath), readOrNull(keyPath)]);
+    const [cert, key] = await Promise.all([readOptional(certPath), readOptional(keyPath)]);
     if (cert !== null && key !== null) return { certPem: cert, keyPem: key };
     throw new SkiffError(
       'internal',
@@ -40,14 +41,5 @@ function safeUser(): string {
     return userInfo().username;
   } catch {
     return String(process.getuid?.() ?? 'user');
-  }
-}
-
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
   }
 }

@@ -2,11 +2,12 @@
  * @module skiffd's TLS identity for `--address`: a self-signed certificate made on first start and kept in the
  * data dir (`tls/server.pem`, `tls/server-key.pem`, mode 0600), so clients that pinned it keep trusting it.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fingerprintOf, makeSelfSigned, type CertificatePair } from '../core/certificate.js';
 import { SkiffError } from '../core/errors.js';
+import { readOptional } from '../core/read-optional.js';
 
 export interface ServerIdentity extends CertificatePair {
   fingerprint: string;
@@ -32,7 +33,7 @@ export async function serverIdentity(dataDir: string): Promise<ServerIdentity & 
 }
 
 async function readPair(certPath: string, keyPath: string): Promise<Omit<ServerIdentity, 'certPath'> | null> {
-  const [certPem, keyPem] = await Promise.all([readOrNull(certPath), readOrNull(keyPath)]);
+  const [certPem, keyPem] = await Promise.all([readOptional(certPath), readOptional(keyPath)]);
   if (certPem === null) return null;
   try {
     if (keyPem === null) throw new Error('the key is missing');
@@ -44,14 +45,5 @@ async function readPair(certPath: string, keyPath: string): Promise<Omit<ServerI
         `${keyPath} to have a new one made (clients will then refuse it until they trust the new one)`,
       { cause: error },
     );
-  }
-}
-
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { SkiffError } from '../core/errors.js';
@@ -19,6 +19,7 @@ import {
   type StreamDocs,
 } from './products-doc.js';
 import type { PublishOptions } from './publish-options.js';
+import { readOptional } from '../core/read-optional.js';
 
 export interface BuildResult {
   product: string;
@@ -112,15 +113,6 @@ async function readDocs(streamDir: string): Promise<StreamDocs | null> {
     throw malformed(productsFile, '"products" is not an object');
   }
   return { index, products };
-}
-
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
 }
 
 function parseDoc(text: string, path: string): Record<string, unknown> {
