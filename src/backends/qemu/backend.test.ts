@@ -79,7 +79,9 @@ test('QEMU never answering QMP: a timeout, and the process is killed', async () 
   const backend = new QemuBackend({ qemuBinary: qemu, startTimeoutMs: 300 });
   await assert.rejects(backend.start(spec), { code: 'timeout' });
   const pid = Number(await readFile(join(spec.dir, 'fake.pid'), 'utf8'));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Killed, not waited on by the backend: give a loaded machine time to reap it (polling, not a fixed pause).
+  for (let i = 0; i < 100 && (await processState(pid)) === 'alive'; i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   assert.notEqual(await processState(pid), 'alive');
 });
 
