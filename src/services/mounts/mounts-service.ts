@@ -8,13 +8,7 @@
  */
 import { SkiffError } from '../../core/errors.js';
 import { KeyedQueue } from '../../core/keyed-queue.js';
-import {
-  GUEST_DEFAULT_ID,
-  mountTag,
-  mountTarget,
-  type IdMap,
-  type MountType,
-} from '../../core/mount-spec.js';
+import { mountTarget } from '../../core/mount-spec.js';
 import {
   capability,
   type GuestShell,
@@ -27,6 +21,8 @@ import {
 } from '../instances/ports.js';
 import type { InstanceRecord, InstanceStore, MountEntry } from '../instances/store.js';
 import { ClassicMounts } from './classic-mounts.js';
+import { mountEntry, normalTarget, shareOf, type MountRequest } from './mount-entry.js';
+import { ShareWatch } from './share-watch.js';
 import { mountCommand, umountCommand } from './guest-commands.js';
 import type { Caller, SftpFeed, SourceAccess } from './ports.js';
 import { checkMountSource } from './rights.js';
@@ -45,17 +41,6 @@ export interface MountsDeps {
   /** `local.privileged-mounts`. */
   enabled: () => boolean;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
-}
-
-/** What `mount` asks for. */
-export interface MountRequest {
-  source: string;
-  /** As typed (relative = under the default user's home); absent = the source's own path. */
-  target?: string;
-  /** Absent: native for root, classic for anyone else (see nativeRefusal). */
-  type?: MountType;
-  uidMap: IdMap[];
-  gidMap: IdMap[];
 }
 
 export interface MountView extends MountEntry {
@@ -80,11 +65,11 @@ const SSH_TIMEOUT_MS = 60_000;
 export class MountsService implements InstanceLifecycle {
   private readonly queues = new KeyedQueue();
   private readonly classic: ClassicMounts;
-  /** `instance:target` of shares whose virtiofsd died, from the last supervision pass. */
-  private deadShares = new Map<string, string>();
+  private readonly watch: ShareWatch;
 
   constructor(private readonly deps: MountsDeps) {
     this.classic = new ClassicMounts(deps);
+    this.watch = new ShareWatch(deps);
   }
 
   /**
@@ -96,31 +81,17 @@ export class MountsService implements InstanceLifecycle {
     const target = mountTarget(request.source, request.target);
     const source = await checkMountSource(this.deps.access, request.source, caller, this.deps.protectedTrees);
     // checkMountSource refuses a null caller: from here on there is one.
-    const owner = { uid: caller!.uid, gid: caller!.gid };
-    const type = request.type ?? (owner.uid === 0 ? 'native' : 'classic');
-    if (type === 'native' && owner.uid !== 0) throw nativeRefusal(source, owner.uid);
-    if (type === 'native' && !this.deps.driver.features.mounts) throw unsupported(this.deps.driver, 'mounts');
-    // Classic, as Multipass: unless told, the caller is the guest's default user inside. Native passes ids
-    // through unchanged (QEMU 7.2's virtiofsd cannot translate them).
-    const classic = type === 'classic';
-    const defaults = (id: number, map: IdMap[]) =>
-      classic && map.length === 0 ? [{ host: id, guest: GUEST_DEFAULT_ID }] : map.map((m) => ({ ...m }));
-    return {
-      source,
-      target,
-      type,
-      uidMap: defaults(owner.uid, request.uidMap),
-      gidMap: defaults(owner.gid, request.gidMap),
-      tag: mountTag(target),
-      owner,
-    };
+    const entry = mountEntry(request, source, target, { uid: caller!.uid, gid: caller!.gid });
+    if (entry.type === 'native' && !this.deps.driver.features.mounts)
+      throw unsupported(this.deps.driver, 'mounts');
+    return entry;
   }
 
   /** Every mount of `name`. @throws SkiffError not-found */
   list(name: string): MountView[] {
     const record = this.record(name);
     return (record.mounts ?? []).map((m) => {
-      const dead = RUNNING.has(record.state) && this.deadShares.has(`${name}:${m.target}`);
+      const dead = RUNNING.has(record.state) && this.watch.isDead(name, m.target);
       return {
         ...m,
         instance: name,
@@ -274,9 +245,7 @@ export class MountsService implements InstanceLifecycle {
 
   /** The instance runs: mount each of its shares in the guest (again). Never throws. */
   running(record: InstanceRecord): Promise<void> {
-    // A new boot has a new virtiofsd for every share.
-    for (const key of this.deadShares.keys())
-      if (key.startsWith(`${record.name}:`)) this.deadShares.delete(key);
+    this.watch.booted(record.name);
     return this.exclusive(record.name, async () => {
       const current = this.deps.store.get(record.name);
       if (!current || !RUNNING.has(current.state)) return;
@@ -302,42 +271,14 @@ export class MountsService implements InstanceLifecycle {
   /** The VM went down: its shares went with it (they stay recorded). */
   async stopped(): Promise<void> {}
 
-  /**
-   * Supervision: finds running instances' virtiofs shares whose host side died (virtiofsd killed or crashed).
-   * They cannot be brought back live: QEMU 7.2's vhost-user-fs has no reconnect, so the guest's requests on
-   * that queue wait for ever, and an unplug waits for them. So each is logged once and shown as not active,
-   * with the way out (a restart brings it back); the next boot clears the mark. Never throws.
-   * @returns the `instance:target` of every dead share now
-   */
-  async findDeadShares(): Promise<string[]> {
-    const dead = new Map<string, string>();
-    for (const record of this.deps.store.all()) {
-      if (!RUNNING.has(record.state)) continue;
-      const mounter = this.deps.driver.instance(record.name).mounter;
-      for (const entry of record.mounts ?? []) {
-        if (mounter === undefined || entry.type !== 'native' || entry.transport !== 'virtiofs') continue;
-        const key = `${record.name}:${entry.target}`;
-        if (await mounter.serving(entry.tag).catch(() => true)) continue;
-        dead.set(key, record.name);
-        if (!this.deadShares.has(key))
-          this.deps.log.warn(
-            { instance: record.name, target: entry.target },
-            'share lost its virtiofsd: restart the instance to mount it again',
-          );
-      }
-    }
-    this.deadShares = dead;
-    return [...dead.keys()];
+  /** Supervision of native shares (share-watch.ts): one pass. @returns the `instance:target` of dead shares */
+  findDeadShares(): Promise<string[]> {
+    return this.watch.check();
   }
 
-  /** Runs findDeadShares every `intervalMs`, one pass at a time. @returns how to stop it */
+  /** Runs findDeadShares every `intervalMs`. @returns how to stop it */
   superviseShares(intervalMs: number): () => void {
-    let pass: Promise<unknown> | null = null;
-    const timer = setInterval(() => {
-      pass ??= this.findDeadShares().finally(() => (pass = null));
-    }, intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
+    return this.watch.start(intervalMs);
   }
 
   /** At daemon start: the guests of running instances get their mounts back where they lost them. */
@@ -408,35 +349,4 @@ export class MountsService implements InstanceLifecycle {
   }
 }
 
-/**
- * Why a user who is not root gets no native mount: its host side is root's (virtiofsd, or QEMU's 9p, keep the
- * ids the guest writes), so the guest, where the user is root, could leave a setuid-root program in the source
- * for the user to run on the host. A classic mount's host side runs as the user, and can make only the user's.
- */
-function nativeRefusal(source: string, uid: number): SkiffError {
-  return new SkiffError(
-    'permission-denied',
-    `native mounts are served by root, so a guest could leave setuid-root files in "${source}": only root may ` +
-      `make them; as uid ${uid}, use --type classic (served with your own rights; the default for you)`,
-    { details: { field: 'type', source } },
-  );
-}
-
-const shareOf = (entry: MountEntry): MountShare => ({
-  tag: entry.tag,
-  source: entry.source,
-  uidMap: entry.uidMap,
-  gidMap: entry.gidMap,
-  ...(entry.owner !== undefined && entry.owner.uid !== 0 && { ownerUid: entry.owner.uid }),
-});
-
-/** The target as umount names it: absolute and normal (a relative one is under the default user's home). */
-function normalTarget(target: string): string {
-  try {
-    return mountTarget('/', target);
-  } catch {
-    return target;
-  }
-}
-
-export type { MountTransport };
+export type { MountRequest, MountTransport };
