@@ -5,15 +5,15 @@
  */
 import { SkiffError } from '../../core/errors.js';
 import { KeyedQueue } from '../../core/keyed-queue.js';
-import { pinnedHostKey, removeGuestIdentity } from './guest-identity.js';
-import { GuestFactsCache, type GuestFactsCacheOptions, type GuestFactsReading } from './guest-facts-cache.js';
+import { removeGuestIdentity } from './guest-identity.js';
+import type { GuestFactsCacheOptions } from './guest-facts-cache.js';
 import { launchInstance, type LaunchContext, type LaunchDeps, type LaunchRequest } from './launch.js';
 import { bootInstance } from './boot.js';
 import { cloneInstance } from './clone.js';
+import { InstanceReader, type InstanceInfo, type InstanceView } from './instance-reader.js';
 import { InstanceSettings } from './instance-settings.js';
 import { NamedTimers } from './named-timers.js';
 import { networkModeOf } from './nics.js';
-import { PowerProbe } from './power-probe.js';
 import {
   capability,
   type HostInterface,
@@ -50,40 +50,19 @@ export interface BootOptions {
   warn?: (message: string) => void;
 }
 
-export interface InstanceView {
-  record: InstanceRecord;
-  state: InstanceState;
-  /** Addresses the host can reach it at: its DHCP leases on skiff's bridge while it runs (NAT mode). */
-  ipv4: string[];
-}
-
-export interface InstanceInfo extends InstanceView {
-  /** What the guest last said about itself, with its age; null when the instance is not running. */
-  guest: GuestFactsReading | null;
-}
+export type { InstanceInfo, InstanceView };
 
 export class InstancesService {
   private readonly queues = new KeyedQueue();
   private readonly shutdownTimers: NamedTimers;
-  private readonly guestFacts: GuestFactsCache;
-  private readonly power: PowerProbe;
+  private readonly reader: InstanceReader;
   /** `local.NAME.cpus|memory|disk|bridged`, for the settings service. */
   readonly settings: InstanceSettings;
 
   constructor(private readonly deps: InstancesDeps) {
     this.settings = new InstanceSettings({ ...deps, exclusive: (name, work) => this.exclusive(name, work) });
     this.shutdownTimers = new NamedTimers(deps.clock);
-    this.guestFacts = new GuestFactsCache({
-      ...deps.guestFacts,
-      clock: deps.clock,
-      shell: deps.shell,
-      locate: (name) => {
-        const record = deps.store.get(name);
-        if (!record || (record.state !== 'Running' && record.state !== 'Delayed Shutdown')) return null;
-        return { target: this.target(record), boot: bootOf(record) };
-      },
-    });
-    this.power = new PowerProbe({ clock: deps.clock, probe: (name) => this.vm(name).power() });
+    this.reader = new InstanceReader({ ...deps, vm: (name) => this.vm(name) });
   }
 
   /** The driver's handle of `name` (the name checked again: it becomes paths). */
@@ -130,51 +109,18 @@ export class InstancesService {
   }
 
   /** Every instance with its live state. Reads only: never waits behind an operation. */
-  async list(): Promise<InstanceView[]> {
-    const leases = await this.leases();
-    return Promise.all(
-      this.deps.store.all().map(async (record) => this.view(record, await this.liveState(record), leases)),
-    );
+  list(): Promise<InstanceView[]> {
+    return this.reader.list();
   }
 
-  private view(
-    record: InstanceRecord,
-    state: InstanceState,
-    leases: ReadonlyMap<string, string[]>,
-  ): InstanceView {
-    const running = state === 'Running' || state === 'Delayed Shutdown';
-    const nat = networkModeOf(record) === 'nat';
-    return { record, state, ipv4: running && nat ? [...(leases.get(record.mac.toLowerCase()) ?? [])] : [] };
+  /** One instance with its live state and cached guest facts (instance-reader.ts). */
+  info(name: string): Promise<InstanceInfo> {
+    return this.reader.info(name);
   }
 
-  /** Read only when some instance is on skiff's network: a user-mode daemon never touches its files. */
-  private async leases(): Promise<ReadonlyMap<string, string[]>> {
-    const network = this.deps.network;
-    const anyNat = this.deps.store.all().some((r) => networkModeOf(r) === 'nat');
-    return network !== undefined && anyNat ? network.leases() : new Map();
-  }
-
-  /**
-   * One instance with its live state and guest facts from the cache: never an ssh per call, and a wait of at
-   * most the cache's cold wait (3 s) when nothing current is known, e.g. right after a boot.
-   */
-  async info(name: string): Promise<InstanceInfo> {
-    const record = this.record(name);
-    const state = await this.liveState(record);
-    const running = state === 'Running' || state === 'Delayed Shutdown';
-    if (!running) this.guestFacts.forget(name);
-    const view = this.view(record, state, await this.leases());
-    return { ...view, guest: running ? await this.guestFacts.read(name) : null };
-  }
-
-  /**
-   * SSH coordinates for `exec` and `shell`, which the CLI runs itself, once the VM is seen really running: a
-   * record that says Running while QEMU is gone must not send the caller to a port anyone could now hold.
-   */
-  async sshTarget(name: string): Promise<SshTarget> {
-    const record = this.record(name);
-    checkOperation(name, await this.liveState(record, { exact: true }), 'exec');
-    return this.target(record);
+  /** SSH coordinates once the VM is seen really running (instance-reader.ts). */
+  sshTarget(name: string): Promise<SshTarget> {
+    return this.reader.sshTarget(name);
   }
 
   start(name: string, options: BootOptions = {}): Promise<InstanceRecord> {
@@ -333,7 +279,7 @@ export class InstancesService {
     const record = this.record(name);
     await this.deps.store.update(name, (r) => (r.state = 'Starting'));
     try {
-      await bootInstance({ ...this.deps, vm: this.vm(name), target: (r) => this.target(r) }, record, {
+      await bootInstance({ ...this.deps, vm: this.vm(name), target: (r) => this.reader.target(r) }, record, {
         ...options,
         resume: false,
         loadSnapshot: snapshotId,
@@ -415,7 +361,7 @@ export class InstancesService {
 
   stopTimers(): void {
     this.shutdownTimers.clearAll();
-    this.guestFacts.stop();
+    this.reader.stop();
   }
 
   private async powerOff(record: InstanceRecord, force: boolean): Promise<InstanceRecord> {
@@ -447,11 +393,15 @@ export class InstancesService {
   }
 
   private async boot(record: InstanceRecord, resume: boolean, options: BootOptions): Promise<void> {
-    await bootInstance({ ...this.deps, vm: this.vm(record.name), target: (r) => this.target(r) }, record, {
-      ...options,
-      resume,
-      timeoutS: options.timeoutS ?? DEFAULT_BOOT_TIMEOUT_S,
-    });
+    await bootInstance(
+      { ...this.deps, vm: this.vm(record.name), target: (r) => this.reader.target(r) },
+      record,
+      {
+        ...options,
+        resume,
+        timeoutS: options.timeoutS ?? DEFAULT_BOOT_TIMEOUT_S,
+      },
+    );
   }
 
   private async purgeOne(name: string): Promise<void> {
@@ -464,32 +414,4 @@ export class InstancesService {
     await this.deps.store.remove(name);
     await this.deps.purged?.(name);
   }
-
-  private target(record: InstanceRecord): SshTarget {
-    return {
-      host: record.sshHost ?? '127.0.0.1',
-      port: record.sshPort,
-      user: this.deps.identity.user,
-      keyPath: this.deps.identity.privateKeyPath,
-      hostKey: pinnedHostKey(this.identityDir(record.name), record.name, record.hostKey ?? null),
-    };
-  }
-
-  /**
-   * The recorded state, corrected by what the VM is really doing for states that claim a running VM. Readers
-   * share a probe whose answer may be up to 2 s old; `exact` asks the driver now (before connecting).
-   */
-  private async liveState(record: InstanceRecord, options: { exact?: boolean } = {}): Promise<InstanceState> {
-    if (record.state !== 'Running' && record.state !== 'Delayed Shutdown') return record.state;
-    const power = options.exact
-      ? await this.vm(record.name).power()
-      : await this.power.read(bootOf(record), record.name);
-    if (power === 'running') return record.state;
-    return power === 'stopped' ? 'Stopped' : power === 'suspended' ? 'Suspended' : 'Unknown';
-  }
-}
-
-/** Names one boot of one instance: every boot gets a new SSH port, and a relaunched name a new creation time. */
-function bootOf(record: InstanceRecord): string {
-  return `${record.name}:${record.createdAtMs}:${record.sshPort}`;
 }
