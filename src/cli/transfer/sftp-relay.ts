@@ -1,0 +1,25 @@
+/**
+ * @module Program: `node sftp-relay.js SOCKET INSTANCE`, run by `sftp -D` (see sftp-run.ts). Carries SFTP
+ * between its stdin/stdout and the instance's sftp subsystem over skiffd's exec websocket, byte for byte.
+ * Its messages go to stderr, which sftp passes on; the exit code is 255 when the session could not start.
+ */
+import { DaemonClient } from '../../client/daemon-client.js';
+
+const [socketPath, instance] = process.argv.slice(2);
+if (socketPath === undefined || instance === undefined) {
+  process.stderr.write('usage: sftp-relay SOCKET INSTANCE\n');
+  process.exit(2);
+}
+try {
+  const channel = await new DaemonClient(socketPath).exec(instance, { subsystem: 'sftp' });
+  process.exitCode = await channel.run({
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
+} catch (error) {
+  process.stderr.write(`skiff: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 255;
+} finally {
+  process.stdin.destroy();
+}
