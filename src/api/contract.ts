@@ -337,6 +337,8 @@ export interface ExecQuery {
   /** The terminal's first size (tty only; resize messages change it later). */
   cols?: number;
   rows?: number;
+  /** The terminal type (tty only; the client's TERM). Default `xterm`. */
+  term?: string;
   /** An SSH subsystem instead of a command: `sftp` (transfer speaks SFTP through it). */
   subsystem?: 'sftp';
 }

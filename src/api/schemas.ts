@@ -282,6 +282,7 @@ export const execQuerySchema = {
     tty: { type: 'boolean' },
     cols: TERMINAL_SIDE,
     rows: TERMINAL_SIDE,
+    term: { type: 'string', pattern: '^[A-Za-z0-9._+-]{1,64}$' },
     subsystem: { type: 'string', enum: ['sftp'] },
   },
   additionalProperties: false,

@@ -6,6 +6,9 @@
 import type { ExecQuery } from '../api/contract.js';
 import type { CliContext } from './context.js';
 
+/** A TERM skiffd accepts (others are left to its default). */
+const TERM = /^[A-Za-z0-9._+-]{1,64}$/;
+
 /** @returns the command's exit code (255 when the guest's SSH server could not be reached, as OpenSSH). */
 export async function runInInstance(
   ctx: CliContext,
@@ -18,6 +21,7 @@ export async function runInInstance(
     ...(request.workingDirectory === undefined ? {} : { working_directory: request.workingDirectory }),
     tty: request.tty,
     ...(request.tty ? { cols: stdout.columns || 80, rows: stdout.rows || 24 } : {}),
+    ...(request.tty && TERM.test(process.env.TERM ?? '') ? { term: process.env.TERM } : {}),
   };
   const channel = await ctx.withDaemon((client) => client.exec(name, query));
   const raw = request.tty && stdin.isTTY === true;

@@ -27,10 +27,13 @@ export class OpenSshExecutor implements GuestExecutor {
     }
     const command = terminalCommand(spec.argv, spec.workingDirectory);
     const ssh = shellJoin([SSH_BINARY, ...sshSessionArgs(target, { command, tty: true }, options)]);
-    // raw -echo: nothing typed before ssh takes the terminal is echoed or cooked on the host side.
-    const inner = `${STTY_BINARY} raw -echo cols ${spec.cols} rows ${spec.rows} && exec ${ssh}`;
+    // Only the size: ssh sends the guest this terminal's modes, so they must be a terminal's usual ones (a raw
+    // one here would leave the guest's shell without Ctrl-C and echo while a command runs); ssh makes its
+    // own side raw once connected.
+    const inner = `${STTY_BINARY} cols ${spec.cols} rows ${spec.rows} && exec ${ssh}`;
     const child = spawn(SCRIPT_BINARY, ['-q', '-e', '-c', inner, '/dev/null'], {
-      env: { ...process.env, SHELL: '/bin/sh' },
+      // ssh asks the guest for a terminal of type TERM.
+      env: { ...process.env, SHELL: '/bin/sh', TERM: spec.term },
     });
     return terminalSession(child);
   }

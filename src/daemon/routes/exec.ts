@@ -64,6 +64,7 @@ export function registerExecRoutes(app: FastifyInstance, { exec }: Services): vo
           ...(query.tty === undefined ? {} : { tty: query.tty }),
           ...(query.cols === undefined ? {} : { cols: query.cols }),
           ...(query.rows === undefined ? {} : { rows: query.rows }),
+          ...(query.term === undefined ? {} : { term: query.term }),
           ...(query.subsystem === undefined ? {} : { subsystem: query.subsystem }),
         }),
       );
@@ -113,8 +114,11 @@ function relay(socket: WebSocket, child: ExecProcess, log: FastifyRequest['log']
         return;
       }
       const control = parseClientControl(messageBytes(data as Buffer).toString('utf8'));
-      if (control.type === 'stdin-eof') child.stdin.end();
-      else void child.resize(control.cols, control.rows);
+      if (control.type === 'stdin-eof') {
+        child.stdin.end();
+        // An ending stream never emits 'drain': stop waiting for it, or the websocket stays paused.
+        socket.resume();
+      } else void child.resize(control.cols, control.rows);
     } catch (error) {
       const { body } = errorBody(
         error instanceof FrameError ? new SkiffError('invalid-argument', `exec: ${error.message}`) : error,
@@ -130,6 +134,7 @@ function relay(socket: WebSocket, child: ExecProcess, log: FastifyRequest['log']
   void child.exited.then((code) => {
     if (finished) return;
     finished = true;
+    socket.resume(); // the client's close frame must be read, whatever stdin still waits for
     socket.send(encodeControl({ type: 'exit', code }));
     socket.close(1000, 'exited');
   });

@@ -11,13 +11,15 @@ test('execSpec: a command without a terminal, or a terminal with a size (80x24 b
     tty: true,
     cols: 80,
     rows: 24,
+    term: 'xterm',
   });
-  assert.deepEqual(execSpec({ command: ['top'], tty: true, cols: 132, rows: 50 }), {
+  assert.deepEqual(execSpec({ command: ['top'], tty: true, cols: 132, rows: 50, term: 'tmux-256color' }), {
     kind: 'command',
     argv: ['top'],
     tty: true,
     cols: 132,
     rows: 50,
+    term: 'tmux-256color',
   });
   assert.deepEqual(execSpec({ subsystem: 'sftp' }), { kind: 'subsystem', name: 'sftp' });
 });
@@ -27,7 +29,8 @@ test('execSpec: bad requests name the field', () => {
     [{}, /^command: required without tty/],
     [{ command: ['a\0b'] }, /^command: a word contains a NUL/],
     [{ command: ['ls'], workingDirectory: '' }, /^working_directory:/],
-    [{ command: ['ls'], cols: 80 }, /^cols, rows: only with tty/],
+    [{ command: ['ls'], cols: 80 }, /^cols, rows, term: only with tty/],
+    [{ tty: true, term: 'x; rm' }, /^term: letters/],
     [{ subsystem: 'sftp', command: ['ls'] }, /^subsystem: cannot be combined/],
     [{ subsystem: 'sftp', tty: true }, /^subsystem: cannot be combined/],
   ];

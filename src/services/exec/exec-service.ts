@@ -14,6 +14,7 @@ export interface ExecRequest {
   tty?: boolean;
   cols?: number;
   rows?: number;
+  term?: string;
   subsystem?: 'sftp';
 }
 
@@ -29,6 +30,7 @@ export interface ExecServiceDeps {
 }
 
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
+const DEFAULT_TERM = 'xterm';
 
 export class ExecService {
   constructor(private readonly deps: ExecServiceDeps) {}
@@ -52,13 +54,16 @@ export function execSpec(request: ExecRequest): ExecSpec {
   const dir = request.workingDirectory;
   if (dir !== undefined && (dir === '' || dir.includes('\0')))
     throw bad('working_directory: must be a non-empty path without NUL bytes');
+  if (request.term !== undefined && !/^[A-Za-z0-9._+-]{1,64}$/.test(request.term))
+    throw bad('term: letters, digits and . _ + - only, at most 64');
   if (request.subsystem !== undefined) {
     if (argv.length > 0 || dir !== undefined || request.tty)
       throw bad('subsystem: cannot be combined with command, working_directory or tty');
     return { kind: 'subsystem', name: request.subsystem };
   }
   if (!request.tty) {
-    if (request.cols !== undefined || request.rows !== undefined) throw bad('cols, rows: only with tty=true');
+    if (request.cols !== undefined || request.rows !== undefined || request.term !== undefined)
+      throw bad('cols, rows, term: only with tty=true');
     if (argv.length === 0) throw bad('command: required without tty (a login shell needs a terminal)');
     return { kind: 'command', argv, ...(dir === undefined ? {} : { workingDirectory: dir }), tty: false };
   }
@@ -69,5 +74,6 @@ export function execSpec(request: ExecRequest): ExecSpec {
     tty: true,
     cols: request.cols ?? DEFAULT_SIZE.cols,
     rows: request.rows ?? DEFAULT_SIZE.rows,
+    term: request.term ?? DEFAULT_TERM,
   };
 }

@@ -8,7 +8,15 @@ import type { SshTarget } from '../../core/ssh-args.js';
 /** One session to start: a command (or the login shell when `argv` is empty), or a subsystem. */
 export type ExecSpec =
   | { kind: 'command'; argv: string[]; workingDirectory?: string; tty: false }
-  | { kind: 'command'; argv: string[]; workingDirectory?: string; tty: true; cols: number; rows: number }
+  | {
+      kind: 'command';
+      argv: string[];
+      workingDirectory?: string;
+      tty: true;
+      cols: number;
+      rows: number;
+      term: string;
+    }
   | { kind: 'subsystem'; name: 'sftp' };
 
 /** A running session. Its streams are raw bytes; with a terminal, stderr stays empty (the PTY merges it). */
