@@ -23,6 +23,9 @@ export interface ExecIo {
   stderr: Writable;
 }
 
+/** The largest stdin message (skiffd refuses messages over 1 MiB). */
+const STDIN_MESSAGE_BYTES = 64 * 1024;
+
 /** stdin the client sends before waiting for the websocket to flush. */
 const STDIN_HIGH_WATER_BYTES = 1 << 20;
 
@@ -107,9 +110,11 @@ export class ExecChannel {
     this.stdinSource = stdin;
     stdin.on('data', (chunk: Buffer) => {
       if (socket.readyState !== socket.OPEN) return;
-      socket.send(encodeData(CHANNEL.stdin, chunk), () => {
-        if (socket.bufferedAmount < STDIN_HIGH_WATER_BYTES) stdin.resume();
-      });
+      // skiffd takes messages of at most 1 MiB; a stream may hand over any size at once.
+      for (let at = 0; at < chunk.length; at += STDIN_MESSAGE_BYTES)
+        socket.send(encodeData(CHANNEL.stdin, chunk.subarray(at, at + STDIN_MESSAGE_BYTES)), () => {
+          if (socket.bufferedAmount < STDIN_HIGH_WATER_BYTES) stdin.resume();
+        });
       if (socket.bufferedAmount >= STDIN_HIGH_WATER_BYTES) stdin.pause();
     });
     stdin.once('end', eof);

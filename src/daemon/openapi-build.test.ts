@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   addForwardBodySchema,
+  execQuerySchema,
   bootBodySchema,
   forwardParamsSchema,
   addMountBodySchema,
@@ -98,6 +99,9 @@ test('request bodies and queries in the OpenAPI document are the schemas of api/
   );
   assert.deepEqual(query('/1.0/images'), plain(findQuerySchema.properties));
   assert.deepEqual(query('/1.0/wait-ready'), plain(waitReadyQuerySchema.properties));
+  // The exec websocket: its query, and the 101 that says the conversation goes on as a websocket.
+  assert.deepEqual(query('/1.0/instances/{name}/exec'), plain(execQuerySchema.properties));
+  assert.ok(op('/1.0/instances/{name}/exec', 'get').responses?.['101']);
   // A response schema is rewritten for OpenAPI 3.0 (`type: [x, 'null']` becomes `nullable`): compare its fields.
   const remotes = op('/1.0/remotes', 'get').responses?.['200']?.content?.['application/json'].schema as {
     properties: { remotes: { items: { properties: object } } };
