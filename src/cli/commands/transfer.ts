@@ -31,7 +31,7 @@ export const verb = defineVerb({
       { recursive: args.recursive === true, parents: args.parents === true },
       {
         exec: (name, query) => ctx.withDaemon((client) => client.exec(name, query)),
-        sftpRelay: (name) => ctx.withDaemon(async (client) => sftpRelayCommand(client.where, name)),
+        sftpRelay: sftpRelayCommand,
         stderr: ctx.stderr,
       },
     );

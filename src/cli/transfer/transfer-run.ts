@@ -23,7 +23,7 @@ export interface TransferIo {
   /** Opens an exec session in a running instance. */
   exec: OpenExec;
   /** argv of a program serving SFTP for `instance` on its stdin and stdout (for `sftp -D`). */
-  sftpRelay(instance: string): Promise<string[]>;
+  sftpRelay(instance: string): string[];
   stderr: NodeJS.WriteStream;
 }
 
@@ -118,7 +118,7 @@ async function push(
     const onlyReal = only ? await realpath(only.path).catch(() => only.path) : '';
     let stop = () => undefined as void;
     try {
-      await runSftp(await io.sftpRelay(target.instance), commands, (pid) => {
+      await runSftp(io.sftpRelay(target.instance), commands, (pid) => {
         if (only)
           stop = showTransferProgress({
             stream: io.stderr,
@@ -239,7 +239,7 @@ async function pull(
             })
           : () => undefined;
       try {
-        await runSftp(await io.sftpRelay(instance), commands);
+        await runSftp(io.sftpRelay(instance), commands);
       } finally {
         stop();
       }
