@@ -244,12 +244,12 @@ export class DaemonClient {
         maxPayload: MAX_EXEC_MESSAGE_BYTES,
       });
       socket.once('open', () => resolve(new ExecChannel(socket)));
-      // An answer instead of an upgrade: skiffd's error body.
-      socket.once('unexpected-response', (_request, response) => {
-        void lostMidAnswer(readAll(response)).then(
-          (text) => reject(fromErrorBody(errorBodyOf(text), response.statusCode)),
-          reject,
-        );
+      // An answer instead of an upgrade: skiffd's error body. ws leaves ending that request to us; left
+      // open, its connection (a TLS one stays up) would keep the CLI from exiting.
+      socket.once('unexpected-response', (request, response) => {
+        void lostMidAnswer(readAll(response))
+          .then((text) => reject(fromErrorBody(errorBodyOf(text), response.statusCode)), reject)
+          .finally(() => request.destroy());
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
         if (connected) return reject(lostConnection(error.code ?? error.message, error));

@@ -2,16 +2,19 @@
  * End to end: exec, shell and transfer through skiffd's exec websocket, on one instance of the test image
  * (dropbear, busybox) under QEMU: exit codes, stdin, binary output, a shell under tmux (resize, Ctrl-C),
  * transfer, the daemon's key staying in the daemon (no /ssh route), and clients that go away mid-command
- * leaving nothing running in the daemon or the guest.
+ * leaving nothing running in the daemon or the guest. The same exec and transfer also run over TCP with TLS
+ * (skiffd --address, an authenticated client certificate): the routes do not care which listener carries them.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MirrorBed } from '../harness/mirror-bed.js';
+import { freeLoopbackPort } from '../harness/qemu-test-vm.js';
 import { SKIFF, sleep, type CliResult, type SkiffDaemon } from '../harness/skiff-process.js';
 
 const run = promisify(execFile);
@@ -52,6 +55,8 @@ async function descendants(pid: number): Promise<string[]> {
 describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, () => {
   let bed: MirrorBed | undefined;
   let daemon: SkiffDaemon;
+  let port: number;
+  let clientConfig: string;
   const env = () => ({ ...process.env, NO_COLOR: '1', SKIFF_SOCKET: daemon.socket, SKIFF_NO_AUTOSTART: '1' });
   /** Runs skiff with `input` on stdin; stdout comes back as bytes. */
   const skiffBytes = (args: string[], input?: Buffer) =>
@@ -77,7 +82,9 @@ describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, (
 
   before(async () => {
     bed = await MirrorBed.start('skiff-e2e-execapi-');
-    daemon = await bed.startDaemon();
+    port = await freeLoopbackPort();
+    clientConfig = await mkdtemp(join(tmpdir(), 'skiff-e2e-execapi-client-'));
+    daemon = await bed.startDaemon(['--address', `127.0.0.1:${port}`]);
     ok(
       await daemon.cli(['launch', 'noble', '-n', NAME, '-m', '512M', '-d', '2G'], { timeoutMs: 15 * 60_000 }),
       'launch',
@@ -86,6 +93,7 @@ describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, (
 
   after(async () => {
     await bed?.stop(daemon, [NAME]);
+    if (clientConfig) await rm(clientConfig, { recursive: true, force: true });
   });
 
   test('the daemon key stays in the daemon: no /ssh route; exec refuses a plain GET and names bad fields', async () => {
@@ -131,10 +139,13 @@ describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, (
 
   test('a client killed mid-exec leaves no ssh in the daemon and no command in the guest; reads never wait', async () => {
     // More long execs than the daemon's own guest-read sessions: `info` (which reads the guest) still answers.
-    const runs = [4241, 4242, 4243, 4244, 4245].map((n) =>
-      daemon.cliStart(['exec', NAME, '--', 'sleep', `${n}`]),
-    );
-    assert.ok(await eventually(() => guestRuns('sleep 4245')), 'the commands run in the guest');
+    // Started one after the other: the test image's dropbear drops a sixth connection still authenticating
+    // from one address (MAX_UNAUTH_PER_IP 5), and under TCG five logins overlap.
+    const runs: Array<ReturnType<SkiffDaemon['cliStart']>> = [];
+    for (const n of [4241, 4242, 4243, 4244, 4245]) {
+      runs.push(daemon.cliStart(['exec', NAME, '--', 'sleep', `${n}`]));
+      assert.ok(await eventually(() => guestRuns(`sleep ${n}`)), `sleep ${n} runs in the guest`);
+    }
     const info = await daemon.cli(['info', NAME]);
     ok(info, 'info while five execs run');
     assert.match(info.stdout, /Load|Memory usage|Disk usage/);
@@ -238,5 +249,58 @@ describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, (
       'no ssh left in the daemon',
     );
     assert.ok(await eventually(async () => !(await guestRuns('sleep 4400'))), 'no command left in the guest');
+  });
+
+  test('over TCP with TLS: exec (exit code, stdin, binary output) and transfer, after authenticate', async () => {
+    const remoteEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      NO_COLOR: '1',
+      SKIFF_SERVER_ADDRESS: `127.0.0.1:${port}`,
+      XDG_CONFIG_HOME: clientConfig,
+      SKIFF_NO_AUTOSTART: '1',
+    };
+    delete remoteEnv.SKIFF_SOCKET;
+    const remote = (args: string[], input?: Buffer) =>
+      new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [SKIFF, ...args], {
+          env: remoteEnv,
+          stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        });
+        const out: Buffer[] = [];
+        let stderr = '';
+        child.stdout!.on('data', (c: Buffer) => out.push(c));
+        child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+        child.stdin?.end(input);
+        child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+      });
+    const refused = await remote(['exec', NAME, '--', 'true']);
+    assert.equal(refused.code, 2, 'an unknown client runs nothing');
+    assert.match(refused.stderr, /authenticate/);
+    ok(await daemon.cli(['set', 'local.passphrase=exec over tls']), 'set passphrase');
+    const auth = await remote(['authenticate', 'exec over tls']);
+    assert.equal(auth.code, 0, auth.stderr);
+    assert.equal((await remote(['exec', NAME, '--', 'sh', '-c', 'exit 4'])).code, 4);
+    const input = randomBytes(2 ** 20);
+    const fed = await remote(['exec', NAME, '--', 'sha256sum'], input);
+    assert.equal(fed.code, 0, fed.stderr);
+    assert.equal(fed.stdout.toString('utf8').split(/\s/)[0], sha256(input));
+    const binary = await remote([
+      'exec',
+      NAME,
+      '--',
+      'sh',
+      '-c',
+      'head -c 1048576 /dev/urandom | tee /tmp/t.bin | sha256sum >&2',
+    ]);
+    assert.equal(binary.code, 0, binary.stderr);
+    const random = await remote(['exec', NAME, '--', 'cat', '/tmp/t.bin']);
+    assert.equal(sha256(random.stdout), binary.stderr.split(/\s/)[0]);
+    const local = join(bed!.work, 'tls-up.bin');
+    await writeFile(local, input);
+    const push = await remote(['transfer', local, `${NAME}:tls.bin`]);
+    assert.equal(push.code, 0, push.stderr);
+    const pull = await remote(['transfer', `${NAME}:tls.bin`, '-']);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.equal(sha256(pull.stdout), sha256(input));
   });
 });

@@ -65,7 +65,14 @@ before(async () => {
     },
     executor,
   });
-  app = await buildServer({ version: 'test', exec } as unknown as Services, pino({ level: 'silent' }));
+  // Every client is a trusted local root here; the client gate has its own tests.
+  const services = {
+    version: 'test',
+    exec,
+    identity: async () => ({ client: { kind: 'user', uid: 0 }, caller: { uid: 0, gid: 0 }, remote: false }),
+    trust: { check: async () => undefined },
+  };
+  app = await buildServer(services as unknown as Services, pino({ level: 'silent' }));
   await app.listen({ path: join(dir, 'sock') });
   client = new DaemonClient(join(dir, 'sock'));
 });
