@@ -49,6 +49,7 @@ import {
   type TakeSnapshotBody,
   type TakeSnapshotResponse,
 } from '../api/snapshots.js';
+import type { Socket } from 'node:net';
 import { isErrorCode, SkiffError } from '../core/errors.js';
 import { UnixTransport, type Transport } from './transport.js';
 import { ExecChannel } from './exec-channel.js';
@@ -237,25 +238,32 @@ export class DaemonClient {
     });
     return new Promise((resolve, reject) => {
       let connected = false;
+      let connection: Socket | null = null;
+      // Whatever went wrong, the connection goes too: left open (a TLS one stays up), it keeps the CLI alive.
+      const fail = (error: unknown) => {
+        connection?.destroy();
+        reject(error);
+      };
       // The transport's own connection (a Unix socket, or TLS with the pinned certificate) carries the upgrade.
       const socket = new WebSocket(`ws://skiffd${path}`, {
-        createConnection: () => connector.open().once(connector.readyEvent, () => (connected = true)),
+        createConnection: () =>
+          (connection = connector.open().once(connector.readyEvent, () => (connected = true))),
         perMessageDeflate: false,
         maxPayload: MAX_EXEC_MESSAGE_BYTES,
       });
       socket.once('open', () => resolve(new ExecChannel(socket)));
-      // An answer instead of an upgrade: skiffd's error body. ws leaves ending that request to us; left
-      // open, its connection (a TLS one stays up) would keep the CLI from exiting.
-      socket.once('unexpected-response', (request, response) => {
-        void lostMidAnswer(readAll(response))
-          .then((text) => reject(fromErrorBody(errorBodyOf(text), response.statusCode)), reject)
-          .finally(() => request.destroy());
+      // An answer instead of an upgrade: skiffd's error body.
+      socket.once('unexpected-response', (_request, response) => {
+        void lostMidAnswer(readAll(response)).then(
+          (text) => fail(fromErrorBody(errorBodyOf(text), response.statusCode)),
+          fail,
+        );
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
-        if (connected) return reject(lostConnection(error.code ?? error.message, error));
+        if (connected) return fail(lostConnection(error.code ?? error.message, error));
         this.transport.refusal(error).then(
-          (refusal) => reject(refusal ?? this.unreachable(error)),
-          () => reject(this.unreachable(error)),
+          (refusal) => fail(refusal ?? this.unreachable(error)),
+          () => fail(this.unreachable(error)),
         );
       });
     });
