@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { QemuDriver } from '../src/backends/qemu/driver.js';
 import { ensureKeyPair } from '../src/backends/ssh/keys.js';
 import { OpenSshGuestShell } from '../src/backends/ssh/session.js';
-import { sshExecArgs, type SshTarget } from '../src/core/ssh-args.js';
+import { shellJoin, sshCommandArgs, type SshTarget } from '../src/core/ssh-args.js';
 import type { MountShare } from '../src/services/instances/ports.js';
 import { cloudInitFiles } from '../src/services/instances/seed/cloud-init.js';
 import { buildTestImage } from '../tests/harness/qemu-test-vm.js';
@@ -72,7 +72,7 @@ async function sshfsMount(target: SshTarget, source: string, at: string): Promis
   await sh(target, `sudo mkdir -p ${at}`);
   const ssh = spawn(
     'ssh',
-    sshExecArgs(target, ['sudo', 'sshfs', '-o', 'slave,allow_other', `:${source}`, at]),
+    sshCommandArgs(target, shellJoin(['sudo', 'sshfs', '-o', 'slave,allow_other', `:${source}`, at])),
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },

@@ -23,7 +23,8 @@ export const PATHS = {
     `${API_PREFIX}/instances/${encodeURIComponent(name)}/${action}`,
   /** Copies a stopped instance under a new name (NDJSON). */
   instanceClone: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/clone`,
-  instanceSsh: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/ssh`,
+  /** A websocket (HTTP upgrade): runs a command in the instance; see ExecQuery and exec-frames.ts. */
+  instanceExec: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/exec`,
   instanceForwards: (name: string) => `${API_PREFIX}/instances/${encodeURIComponent(name)}/forwards`,
   /** One forward, by its host side. */
   instanceForward: (name: string, host: ForwardHostJson) =>
@@ -322,15 +323,24 @@ export interface BootBody {
   timeout?: number;
 }
 
-export interface SshInfoResponse {
-  host: string;
-  port: number;
-  user: string;
-  private_key: string;
-  /** The name the guest's host key is pinned under in `known_hosts`. */
-  host_key_alias: string;
-  /** known_hosts text pinning the guest's host key; empty when the daemon has not learnt it yet. */
-  known_hosts: string;
+/**
+ * What `GET PATHS.instanceExec` runs (query string). Without `command` and `subsystem`: the login shell.
+ * The websocket then carries the streams and the exit code (exec-frames.ts).
+ */
+export interface ExecQuery {
+  /** The argv, word for word (repeat the parameter for each word). */
+  command?: string[];
+  /** Run the command in this guest directory. */
+  working_directory?: string;
+  /** Give the command a terminal (stdout and stderr then arrive merged, on stdout). */
+  tty?: boolean;
+  /** The terminal's first size (tty only; resize messages change it later). */
+  cols?: number;
+  rows?: number;
+  /** The terminal type (tty only; the client's TERM). Default `xterm`. */
+  term?: string;
+  /** An SSH subsystem instead of a command: `sftp` (transfer speaks SFTP through it). */
+  subsystem?: 'sftp';
 }
 
 export interface CachedImageJson {

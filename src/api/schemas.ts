@@ -4,6 +4,7 @@
  * them. Each schema is checked against its type at compile time: it describes every field, and no other. No I/O.
  */
 import type {
+  ExecQuery,
   AddForwardBody,
   AuthenticateBody,
   AddMountBody,
@@ -269,3 +270,20 @@ export const networksResponseSchema = {
   properties: { list: { type: 'array', items: networkJsonSchema } },
   required: ['list'],
 } as const satisfies ObjectSchema<NetworksResponse>;
+
+const TERMINAL_SIDE = { type: 'integer', minimum: 1, maximum: 10_000 } as const;
+
+/** `GET PATHS.instanceExec`'s query string (a websocket upgrade). */
+export const execQuerySchema = {
+  type: 'object',
+  properties: {
+    command: { type: 'array', items: { type: 'string', maxLength: 65_536 }, maxItems: 4096 },
+    working_directory: { type: 'string', minLength: 1, maxLength: 4096 },
+    tty: { type: 'boolean' },
+    cols: TERMINAL_SIDE,
+    rows: TERMINAL_SIDE,
+    term: { type: 'string', pattern: '^[A-Za-z0-9._+-]{1,64}$' },
+    subsystem: { type: 'string', enum: ['sftp'] },
+  },
+  additionalProperties: false,
+} as const satisfies ObjectSchema<ExecQuery>;

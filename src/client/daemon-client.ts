@@ -25,7 +25,7 @@ import {
   type LaunchBody,
   type ListResponse,
   type NetworksResponse,
-  type SshInfoResponse,
+  type ExecQuery,
   type StopBody,
   type ErrorBody,
   type FindQuery,
@@ -49,8 +49,13 @@ import {
   type TakeSnapshotBody,
   type TakeSnapshotResponse,
 } from '../api/snapshots.js';
+import type { Socket } from 'node:net';
 import { isErrorCode, SkiffError } from '../core/errors.js';
 import { UnixTransport, type Transport } from './transport.js';
+import { ExecChannel } from './exec-channel.js';
+
+/** Largest websocket message skiffd may send (it sends output in pipe-sized chunks). */
+const MAX_EXEC_MESSAGE_BYTES = 16 << 20;
 
 export type ProgressHandler = (message: string, download?: DownloadJson) => void;
 
@@ -212,8 +217,56 @@ export class DaemonClient {
     return this.json('GET', PATHS.cachedImages);
   }
 
-  sshInfo(name: string): Promise<SshInfoResponse> {
-    return this.json('GET', PATHS.instanceSsh(name));
+  /**
+   * Opens an exec session (a websocket on the transport's connection): the command starts at once; run() carries it.
+   * @throws SkiffError from the daemon's answer (a bad query, an instance that is not running), or
+   * daemon-unreachable
+   */
+  async exec(name: string, query: ExecQuery): Promise<ExecChannel> {
+    // Loaded here: the other commands do not pay for parsing the websocket library at start-up.
+    const { WebSocket } = await import('ws');
+    const { command, ...rest } = query;
+    const search = new URLSearchParams(
+      Object.entries(rest)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    );
+    for (const word of command ?? []) search.append('command', word);
+    const path = `${PATHS.instanceExec(name)}?${search.toString()}`;
+    const connector = await this.transport.connector().catch((error: NodeJS.ErrnoException) => {
+      throw error instanceof SkiffError ? error : this.unreachable(error);
+    });
+    return new Promise((resolve, reject) => {
+      let connected = false;
+      let connection: Socket | null = null;
+      // Whatever went wrong, the connection goes too: left open (a TLS one stays up), it keeps the CLI alive.
+      const fail = (error: unknown) => {
+        connection?.destroy();
+        reject(error);
+      };
+      // The transport's own connection (a Unix socket, or TLS with the pinned certificate) carries the upgrade.
+      const socket = new WebSocket(`ws://skiffd${path}`, {
+        createConnection: () =>
+          (connection = connector.open().once(connector.readyEvent, () => (connected = true))),
+        perMessageDeflate: false,
+        maxPayload: MAX_EXEC_MESSAGE_BYTES,
+      });
+      socket.once('open', () => resolve(new ExecChannel(socket)));
+      // An answer instead of an upgrade: skiffd's error body.
+      socket.once('unexpected-response', (_request, response) => {
+        void lostMidAnswer(readAll(response)).then(
+          (text) => fail(fromErrorBody(errorBodyOf(text), response.statusCode)),
+          fail,
+        );
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        if (connected) return fail(lostConnection(error.code ?? error.message, error));
+        this.transport.refusal(error).then(
+          (refusal) => fail(refusal ?? this.unreachable(error)),
+          () => fail(this.unreachable(error)),
+        );
+      });
+    });
   }
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {

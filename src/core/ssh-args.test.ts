@@ -9,8 +9,7 @@ import {
   shellJoin,
   shellQuote,
   sshCommandArgs,
-  sshExecArgs,
-  sshShellArgs,
+  sshSessionArgs,
 } from './ssh-args.js';
 import { findExecutable } from '../backends/qemu/process.js';
 
@@ -42,7 +41,7 @@ test('the host key is pinned: strict checking against the instance file, or acce
   const learn = sshCommandArgs({ ...target, hostKey: { ...target.hostKey, learn: true } }, 'true');
   assert.ok(learn.includes('StrictHostKeyChecking=accept-new'));
   assert.ok(
-    !sshShellArgs(target).some(
+    !sshSessionArgs(target, { tty: true }).some(
       (a) => /StrictHostKeyChecking=(no|accept-new)|\/dev\/null$/.test(a) && a.startsWith('UserKnown'),
     ),
   );
@@ -59,19 +58,27 @@ test('sshCommandArgs: a command line without a TTY', () => {
   ]);
 });
 
-test('sshExecArgs: argv quoted into one word, TTY on request', () => {
-  assert.deepEqual(sshExecArgs(target, ['ls', '-l', 'my file']), [
+test('sshSessionArgs: -T with a command, -tt (forced: skiffd has no terminal) for a PTY, -s for a subsystem', () => {
+  assert.deepEqual(sshSessionArgs(target, { command: "ls -l 'my file'", tty: false }), [
     ...BASE,
     ...['-T', '--', 'ubuntu@127.0.0.1', "ls -l 'my file'"],
   ]);
-  assert.equal(sshExecArgs(target, ['top'], { tty: true }).at(-4), '-t');
-  assert.throws(() => sshExecArgs(target, []), /empty command/);
-});
-
-test('sshShellArgs: a login shell with a PTY; connect timeout configurable', () => {
-  assert.deepEqual(sshShellArgs(target, { connectTimeoutSec: 3 }), [
+  assert.deepEqual(sshSessionArgs(target, { tty: true }, { connectTimeoutSec: 3 }), [
     ...BASE.map((a) => (a === 'ConnectTimeout=10' ? 'ConnectTimeout=3' : a)),
-    ...['-t', '--', 'ubuntu@127.0.0.1'],
+    ...['-tt', '--', 'ubuntu@127.0.0.1'],
+  ]);
+  assert.deepEqual(sshSessionArgs(target, { command: 'top', tty: true }).slice(-4), [
+    '-tt',
+    '--',
+    'ubuntu@127.0.0.1',
+    'top',
+  ]);
+  assert.deepEqual(sshSessionArgs(target, { subsystem: 'sftp' }).slice(-5), [
+    '-T',
+    '-s',
+    '--',
+    'ubuntu@127.0.0.1',
+    'sftp',
   ]);
 });
 

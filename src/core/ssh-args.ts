@@ -64,11 +64,6 @@ export function shellJoin(argv: readonly string[]): string {
  * alias; no global known_hosts), no prompts, and no user ~/.ssh/config changing behaviour.
  */
 export function sshBaseArgs(target: SshTarget, options: SshOptions = {}): string[] {
-  return clientArgs(target, '-p', options);
-}
-
-/** ssh's and sftp's shared options; they differ only in the port flag (`-p` for ssh, `-P` for sftp). */
-function clientArgs(target: SshTarget, portFlag: '-p' | '-P', options: SshOptions): string[] {
   const o = (option: string): string[] => ['-o', option];
   const { hostKey } = target;
   return [
@@ -76,7 +71,7 @@ function clientArgs(target: SshTarget, portFlag: '-p' | '-P', options: SshOption
     '/dev/null',
     '-i',
     target.keyPath,
-    portFlag,
+    '-p',
     String(target.port),
     ...o('IdentitiesOnly=yes'),
     ...o(`StrictHostKeyChecking=${hostKey.learn ? 'accept-new' : 'yes'}`),
@@ -105,43 +100,22 @@ export function sshCommandArgs(
   return [...sshBaseArgs(target, options), options.tty ? '-t' : '-T', '--', destination(target), command];
 }
 
+/** What one exec session runs: a command line (or the login shell), or an SSH subsystem. */
+export type SshSession = { command?: string; tty: boolean } | { subsystem: string };
+
+/**
+ * argv for an exec session run by skiffd. A terminal is forced (`-tt`): the daemon's ssh has no terminal of
+ * its own, and without `-tt` ssh would refuse to ask for one. A subsystem (`sftp`) gets `-s`.
+ */
+export function sshSessionArgs(target: SshTarget, session: SshSession, options: SshOptions = {}): string[] {
+  const base = [...sshBaseArgs(target, options)];
+  if ('subsystem' in session) return [...base, '-T', '-s', '--', destination(target), session.subsystem];
+  const command = session.command === undefined ? [] : [session.command];
+  return [...base, session.tty ? '-tt' : '-T', '--', destination(target), ...command];
+}
+
 /** The command line for `exec`: argv preserved word for word, optionally run in a working directory. */
 export function remoteCommand(argv: readonly string[], workingDirectory?: string): string {
   if (argv.length === 0) throw new Error('remoteCommand: empty command');
   return workingDirectory ? `cd ${shellQuote(workingDirectory)} && ${shellJoin(argv)}` : shellJoin(argv);
-}
-
-/**
- * argv running `argv` in the guest, each word preserved exactly; `tty` allocates a PTY (for interactive use
- * when the local stdin is a terminal), otherwise stdin/stdout stay clean byte streams.
- */
-export function sshExecArgs(
-  target: SshTarget,
-  argv: readonly string[],
-  options: SshOptions & { tty?: boolean } = {},
-): string[] {
-  if (argv.length === 0) throw new Error('sshExecArgs: empty command');
-  return [
-    ...sshBaseArgs(target, options),
-    options.tty ? '-t' : '-T',
-    '--',
-    destination(target),
-    shellJoin(argv),
-  ];
-}
-
-/** argv for an interactive login shell with a PTY (`skiff shell`). */
-export function sshShellArgs(target: SshTarget, options: SshOptions = {}): string[] {
-  return [...sshBaseArgs(target, options), '-t', '--', destination(target)];
-}
-
-/** The OpenSSH SFTP client binary. */
-export const SFTP_BINARY = 'sftp';
-
-/**
- * argv for `sftp` running the batch file `batchPath` with the same key, pinned host key and timeouts as ssh.
- * Batch mode stops at the first failing command (unless the line starts with `-`); `-q` drops the banner.
- */
-export function sftpBatchArgs(target: SshTarget, batchPath: string, options: SshOptions = {}): string[] {
-  return ['-q', '-b', batchPath, ...clientArgs(target, '-P', options), '--', destination(target)];
 }

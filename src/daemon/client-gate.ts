@@ -3,16 +3,15 @@
  * /trust), and a few routes are for local clients only. Runs before the body is read.
  */
 import type { FastifyInstance } from 'fastify';
-import { API_PREFIX, PATHS } from '../api/contract.js';
+import { PATHS } from '../api/contract.js';
 import { SkiffError } from '../core/errors.js';
 import type { Services } from './services.js';
 
-/** Routes a remote client never gets, and why. */
-const LOCAL_ONLY: Record<string, string> = {
-  // Hands out the daemon's SSH private key: a key for every instance must not leave this host.
-  [`${API_PREFIX}/instances/:name/ssh`]:
-    "the instance's SSH key is never sent to a remote client; exec and shell run on the daemon's host",
-};
+/**
+ * Routes a remote client never gets, and why. None today: the one there was, `/ssh` with the daemon's key,
+ * is gone (exec, shell and transfer run through the exec websocket, for every client).
+ */
+const LOCAL_ONLY: Record<string, string> = {};
 
 export function installClientGate(app: FastifyInstance, { trust, identity }: Services): void {
   app.addHook('onRequest', async (request) => {

@@ -1,6 +1,8 @@
 /**
  * @module The composition root: the only place that builds real clocks, HTTP, watchers and services.
  */
+import { OpenSshExecutor } from '../backends/ssh/exec-process.js';
+import { ExecService } from '../services/exec/exec-service.js';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { systemClock } from '../core/clock.js';
@@ -110,6 +112,11 @@ export async function compose(
       mounts: vms.mounts,
       snapshots: vms.snapshots,
       trust,
+      // No session limit here: see ExecService.
+      exec: new ExecService({
+        sshTarget: (name) => vms.instances.sshTarget(name),
+        executor: new OpenSshExecutor(),
+      }),
       identity,
       callerUid: async (socket) => (await identity(socket)).caller?.uid ?? null,
       caller: async (socket) => (await identity(socket)).caller,

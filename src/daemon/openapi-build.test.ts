@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   addForwardBodySchema,
+  execQuerySchema,
   bootBodySchema,
   forwardParamsSchema,
   addMountBodySchema,
@@ -52,6 +53,7 @@ test('the OpenAPI document has every route of the contract', () => {
     '/1.0/instances',
     '/1.0/instances/{name}',
     '/1.0/instances/{name}/clone',
+    '/1.0/instances/{name}/exec',
     '/1.0/instances/{name}/forwards',
     '/1.0/instances/{name}/forwards/{protocol}/{host_address}/{host_port}',
     '/1.0/instances/{name}/mounts',
@@ -60,7 +62,6 @@ test('the OpenAPI document has every route of the contract', () => {
     '/1.0/instances/{name}/snapshots',
     '/1.0/instances/{name}/snapshots/{snapshot}',
     '/1.0/instances/{name}/snapshots/{snapshot}/restore',
-    '/1.0/instances/{name}/ssh',
     '/1.0/instances/{name}/start',
     '/1.0/instances/{name}/stop',
     '/1.0/instances/{name}/suspend',
@@ -98,6 +99,9 @@ test('request bodies and queries in the OpenAPI document are the schemas of api/
   );
   assert.deepEqual(query('/1.0/images'), plain(findQuerySchema.properties));
   assert.deepEqual(query('/1.0/wait-ready'), plain(waitReadyQuerySchema.properties));
+  // The exec websocket: its query, and the 101 that says the conversation goes on as a websocket.
+  assert.deepEqual(query('/1.0/instances/{name}/exec'), plain(execQuerySchema.properties));
+  assert.ok(op('/1.0/instances/{name}/exec', 'get').responses?.['101']);
   // A response schema is rewritten for OpenAPI 3.0 (`type: [x, 'null']` becomes `nullable`): compare its fields.
   const remotes = op('/1.0/remotes', 'get').responses?.['200']?.content?.['application/json'].schema as {
     properties: { remotes: { items: { properties: object } } };

@@ -19,6 +19,8 @@ import { installBodyDeadline } from './body-deadline.js';
 import { errorBody } from './errors.js';
 import { installClientGate } from './client-gate.js';
 import { registerAuthenticateRoutes } from './routes/authenticate.js';
+import websocket from '@fastify/websocket';
+import { registerExecRoutes } from './routes/exec.js';
 import { registerDaemonRoutes } from './routes/daemon.js';
 import { registerForwardRoutes } from './routes/forwards.js';
 import { registerImageRoutes } from './routes/images.js';
@@ -41,6 +43,9 @@ export const OPENAPI_FILE = 'dist/openapi.json';
 
 /** A request body must be complete this long after its headers (bodies are at most 1 MiB, sent at once). */
 const BODY_DEADLINE_MS = 15_000;
+
+/** Largest websocket message a client may send (clients send stdin in chunks of at most 64 KiB). */
+const MAX_EXEC_MESSAGE_BYTES = 1 << 20;
 
 export interface BuildServerOptions {
   /** Called after the app exists and before routes are added (the OpenAPI build registers swagger here). */
@@ -100,6 +105,11 @@ export async function buildServer(
   });
   installClientGate(app, services);
   registerAuthenticateRoutes(app, services);
+  // Exec's websocket upgrades go through the same routing and hooks as every other request. No compression:
+  // command output is often already compressed, and deflating 100 MB would cost a core.
+  await app.register(websocket, {
+    options: { maxPayload: MAX_EXEC_MESSAGE_BYTES, perMessageDeflate: false },
+  });
   registerDaemonRoutes(app, services);
   registerImageRoutes(app, services);
   registerSettingsRoutes(app, services);
@@ -112,6 +122,7 @@ export async function buildServer(
   registerUploadRoutes(app, uploads);
   registerCacheRoutes(app, services);
   registerNetworkRoutes(app, services);
+  registerExecRoutes(app, services);
   app.get(PATHS.openapi, { schema: { hide: true } }, async (_request, reply) => {
     const text = await readFile(join(installRoot(), OPENAPI_FILE), 'utf8').catch((error: unknown) => {
       throw new SkiffError(

@@ -3,6 +3,7 @@
  */
 import type { Socket } from 'node:net';
 import type { CatalogService } from '../services/catalog/catalog-service.js';
+import type { ExecService } from '../services/exec/exec-service.js';
 import type { ForwardsService } from '../services/forwards/forwards-service.js';
 import type { InstancesService } from '../services/instances/instances.js';
 import type { MountsService } from '../services/mounts/mounts-service.js';
@@ -22,6 +23,7 @@ export interface Services {
   forwards: ForwardsService;
   mounts: MountsService;
   snapshots: SnapshotsService;
+  exec: ExecService;
   /** Which clients may use skiffd (users of the socket, registered certificates) and `authenticate`. */
   trust: TrustService;
   /** Who is at the other end of an API connection (a local user, a remote certificate), once per connection. */

@@ -23,9 +23,9 @@ export class MirrorBed {
     return new MirrorBed(work, await serveMirror(join(work, 'mirror')));
   }
 
-  /** skiffd on `data` in the work dir (a restart passes the same dir again). */
-  startDaemon(): Promise<SkiffDaemon> {
-    return SkiffDaemon.start({ mirror: this.mirror.url, dataDir: join(this.work, 'data') });
+  /** skiffd on `data` in the work dir (a restart passes the same dir again), with extra `args`. */
+  startDaemon(args: string[] = []): Promise<SkiffDaemon> {
+    return SkiffDaemon.start({ mirror: this.mirror.url, dataDir: join(this.work, 'data'), args });
   }
 
   async stop(daemon: SkiffDaemon | undefined, instances: string[]): Promise<void> {

@@ -6,9 +6,8 @@
 import { realpath } from 'node:fs/promises';
 import { SkiffError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
-import { remoteCommand } from '../../core/ssh-args.js';
 import { mappedDirectory } from '../mapped-directory.js';
-import { runSsh } from '../ssh-session.js';
+import { runInInstance } from '../exec-session.js';
 import { defineVerb, flag, operand, value } from '../verb.js';
 
 export const verb = defineVerb({
@@ -33,13 +32,13 @@ export const verb = defineVerb({
       );
     if (args.command.length === 0)
       throw new SkiffError('invalid-argument', 'exec: give a command to run, e.g. skiff exec NAME -- ls -l');
-    const info = await ctx.withDaemon((client) => client.sshInfo(args.name));
     const directory =
       args.workingDirectory ??
       (args.mapWorkingDirectory === false ? undefined : await mapped(args.name, ctx));
-    return runSsh(info, {
+    return runInInstance(ctx, args.name, {
+      command: args.command,
+      ...(directory === undefined ? {} : { workingDirectory: directory }),
       tty: process.stdin.isTTY === true && process.stdout.isTTY === true,
-      command: remoteCommand(args.command, directory),
     });
   },
 });

@@ -3,7 +3,7 @@
  */
 import { mountPrimaryHome } from '../primary-home.js';
 import { progressReporter } from '../progress.js';
-import { runSsh } from '../ssh-session.js';
+import { runInInstance } from '../exec-session.js';
 import { targetNames } from '../targets.js';
 import { parseTimeoutS } from '../timeout.js';
 import { defineVerb, operand, value } from '../verb.js';
@@ -40,7 +40,6 @@ export const verb = defineVerb({
     } finally {
       progress.done();
     }
-    const info = await ctx.withDaemon((client) => client.sshInfo(name!));
-    return runSsh(info, { tty: true });
+    return runInInstance(ctx, name!, { tty: true });
   },
 });

@@ -4,6 +4,7 @@
  */
 import { parseTransferArgs } from '../transfer/transfer-args.js';
 import { runTransfer } from '../transfer/transfer-run.js';
+import { sftpRelayCommand } from '../transfer/sftp-relay-command.js';
 import { defineVerb, flag, operand } from '../verb.js';
 
 export const verb = defineVerb({
@@ -28,7 +29,11 @@ export const verb = defineVerb({
     await runTransfer(
       plan,
       { recursive: args.recursive === true, parents: args.parents === true },
-      { sshInfo: (name) => ctx.withDaemon((client) => client.sshInfo(name)), stderr: ctx.stderr },
+      {
+        exec: (name, query) => ctx.withDaemon((client) => client.exec(name, query)),
+        sftpRelay: sftpRelayCommand,
+        stderr: ctx.stderr,
+      },
     );
     return 0;
   },

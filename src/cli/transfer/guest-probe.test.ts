@@ -25,7 +25,7 @@ test('the probe script, run by a real shell as ssh would (one command line), nam
     await writeFile(join(home, "it's $x"), '12345');
     const marker = join(home, 'pwned');
     const paths = ['a dir', "it's $x", `$(touch ${marker})`, `'; touch ${marker}; '`, '-n', 'missing'];
-    // ssh hands the remote login shell one string; sshExecArgs builds it with shellJoin.
+    // ssh hands the remote login shell one string; skiffd builds it with shellJoin (guest-exec.ts).
     const line = shellJoin(['sh', '-c', PROBE_SCRIPT, 'sh', ...paths]);
     const out = execFileSync('sh', ['-c', line], { env: { ...process.env, HOME: home }, encoding: 'utf8' });
     assert.deepEqual(parseProbe(out, paths.length), [

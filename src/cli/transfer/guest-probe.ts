@@ -1,12 +1,12 @@
 /**
- * @module Asks a guest, in one SSH round trip and before anything is copied, what its paths are: a
+ * @module Asks a guest, in one exec round trip through skiffd and before anything is copied, what its paths are: a
  * directory, a file (with its size), or missing. Paths travel as shell-quoted arguments to `sh -c`, never as
  * script text, so no path can run anything in the guest.
  */
-import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
+import type { ExecQuery } from '../../api/contract.js';
+import type { ExecChannel } from '../../client/exec-channel.js';
 import { SkiffError } from '../../core/errors.js';
-import { SSH_BINARY, sshExecArgs, type SshTarget } from '../../core/ssh-args.js';
-import { spawnError } from '../ssh-session.js';
 
 export type GuestPathKind =
   { kind: 'dir' } | { kind: 'file'; sizeBytes: number | null } | { kind: 'missing' };
@@ -32,35 +32,45 @@ export function parseProbe(stdout: string, count: number): GuestPathKind[] {
   });
 }
 
-/** Runs a command in the guest and collects its output; @throws SkiffError when it fails. */
-export function sshCapture(target: SshTarget, argv: readonly string[], what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(SSH_BINARY, sshExecArgs(target, argv, { connectTimeoutSec: 30 }), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.once('error', (error: NodeJS.ErrnoException) => reject(spawnError(SSH_BINARY, error)));
-    child.once('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else
-        reject(
-          new SkiffError(
-            'internal',
-            `transfer: ${what} failed (ssh exit ${code}): ${Buffer.concat(err).toString('utf8').trim()}`,
-          ),
-        );
-    });
-  });
+/** Opens an exec session in an instance (DaemonClient.exec). */
+export type OpenExec = (instance: string, query: ExecQuery) => Promise<ExecChannel>;
+
+/** Runs `argv` in the guest through skiffd and collects its output; @throws SkiffError when it fails. */
+export async function captureInGuest(
+  exec: OpenExec,
+  instance: string,
+  argv: readonly string[],
+  what: string,
+): Promise<string> {
+  const channel = await exec(instance, { command: [...argv] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const code = await channel.run({ stdin: null, stdout: collector(out), stderr: collector(err) });
+  if (code === 0) return Buffer.concat(out).toString('utf8');
+  throw new SkiffError(
+    'internal',
+    `transfer: ${what} failed (exit ${code}): ${Buffer.concat(err).toString('utf8').trim()}`,
+  );
 }
 
+const collector = (into: Buffer[]) =>
+  new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      into.push(chunk);
+      callback();
+    },
+  });
+
 /** What each of `paths` is in the guest (relative paths from the user's home). */
-export async function probeGuestPaths(target: SshTarget, paths: readonly string[]): Promise<GuestPathKind[]> {
+export async function probeGuestPaths(
+  exec: OpenExec,
+  instance: string,
+  paths: readonly string[],
+): Promise<GuestPathKind[]> {
   if (paths.length === 0) return [];
-  const stdout = await sshCapture(
-    target,
+  const stdout = await captureInGuest(
+    exec,
+    instance,
     ['sh', '-c', PROBE_SCRIPT, 'sh', ...paths],
     'looking at the guest paths',
   );

@@ -1,16 +1,14 @@
 /**
  * @module Carries out a TransferPlan: checks every source and target (local ones as the calling user, guest
- * ones in one SSH round trip) before anything is copied, then copies with sftp, or with `cat` over ssh for
- * stdin/stdout (ssh without a terminal passes bytes unchanged).
+ * ones in one exec round trip through skiffd) before anything is copied, then copies with sftp (through
+ * skiffd, see sftp-run.ts), or with `cat` over an exec session for stdin/stdout (no terminal: bytes pass
+ * unchanged).
  */
-import { spawn } from 'node:child_process';
 import { access, constants, mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, posix, resolve } from 'node:path';
-import type { SshInfoResponse } from '../../api/contract.js';
+import type { Readable } from 'node:stream';
 import { isSkiffError, SkiffError } from '../../core/errors.js';
-import { SSH_BINARY, shellQuote, sshCommandArgs, type SshTarget } from '../../core/ssh-args.js';
-import { spawnError, withSshTarget } from '../ssh-session.js';
-import { probeGuestPaths, type GuestPathKind } from './guest-probe.js';
+import { probeGuestPaths, type GuestPathKind, type OpenExec } from './guest-probe.js';
 import { mkdirParents, type SftpCommand } from './sftp-batch.js';
 import { runSftp } from './sftp-run.js';
 import type { GuestPath, TransferPlan } from './transfer-args.js';
@@ -22,8 +20,10 @@ export interface TransferFlags {
 }
 
 export interface TransferIo {
-  /** The daemon's SSH details for a running instance. */
-  sshInfo(instance: string): Promise<SshInfoResponse>;
+  /** Opens an exec session in a running instance. */
+  exec: OpenExec;
+  /** argv of a program serving SFTP for `instance` on its stdin and stdout (for `sftp -D`). */
+  sftpRelay(instance: string): string[];
   stderr: NodeJS.WriteStream;
 }
 
@@ -51,10 +51,10 @@ export async function runTransfer(plan: TransferPlan, flags: TransferFlags, io: 
   }
 }
 
-/** The daemon's SSH details, with Multipass's wording for an instance that is not running. */
-async function sshInfoFor(instance: string, io: TransferIo): Promise<SshInfoResponse> {
+/** Runs `use`, with Multipass's wording for an instance that is not running. */
+async function inInstance<T>(instance: string, use: () => Promise<T>): Promise<T> {
   try {
-    return await io.sshInfo(instance);
+    return await use();
   } catch (error) {
     if (isSkiffError(error) && error.code === 'conflict')
       throw new SkiffError('conflict', `instance "${instance}" is not running (${error.message})`, {
@@ -63,6 +63,10 @@ async function sshInfoFor(instance: string, io: TransferIo): Promise<SshInfoResp
     throw error;
   }
 }
+
+/** What each of `paths` is in `instance`. */
+const probe = (io: TransferIo, instance: string, paths: readonly string[]) =>
+  inInstance(instance, () => probeGuestPaths(io.exec, instance, paths));
 
 async function localKind(path: string): Promise<'dir' | 'file' | 'missing' | 'other'> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
@@ -96,10 +100,9 @@ async function push(
     });
     locals.push({ path, kind, sizeBytes: (await stat(path)).size });
   }
-  const info = await sshInfoFor(target.instance, io);
-  await withSshTarget(info, async (ssh) => {
+  {
     const parent = posix.dirname(target.path);
-    const [there, parentKind] = await probeGuestPaths(ssh, [target.path, parent]);
+    const [there, parentKind] = await probe(io, target.instance, [target.path, parent]);
     const mkdirs = guestTargetCheck(target, there!, parentKind!, locals.length > 1, flags, locals[0]!.kind);
     const commands: SftpCommand[] = [
       ...mkdirs,
@@ -115,7 +118,7 @@ async function push(
     const onlyReal = only ? await realpath(only.path).catch(() => only.path) : '';
     let stop = () => undefined as void;
     try {
-      await runSftp(ssh, commands, (pid) => {
+      await runSftp(io.sftpRelay(target.instance), commands, (pid) => {
         if (only)
           stop = showTransferProgress({
             stream: io.stderr,
@@ -127,7 +130,7 @@ async function push(
     } finally {
       stop();
     }
-  });
+  }
 }
 
 /** Checks a guest target; @returns the mkdir commands `-p` needs. */
@@ -195,14 +198,12 @@ async function pull(
       );
     });
 
-  const plans: Array<{ info: SshInfoResponse; paths: GuestPath[]; kinds: GuestPathKind[] }> = [];
+  const plans: Array<{ instance: string; paths: GuestPath[]; kinds: GuestPathKind[] }> = [];
   for (const [instance, paths] of byInstance) {
-    const info = await sshInfoFor(instance, io);
-    const kinds = await withSshTarget(info, (ssh) =>
-      probeGuestPaths(
-        ssh,
-        paths.map((p) => p.path),
-      ),
+    const kinds = await probe(
+      io,
+      instance,
+      paths.map((p) => p.path),
     );
     paths.forEach((p, i) => {
       const kind = kinds[i]!;
@@ -214,12 +215,12 @@ async function pull(
           `[sftp] omitting remote directory ${instance}:${p.path}: recursive mode not specified`,
         );
     });
-    plans.push({ info, paths, kinds });
+    plans.push({ instance, paths, kinds });
   }
 
   if (makeDir !== null) await mkdir(makeDir, { recursive: true });
-  for (const { info, paths, kinds } of plans) {
-    await withSshTarget(info, async (ssh) => {
+  for (const { instance, paths, kinds } of plans) {
+    {
       const commands = paths.map((p, i): SftpCommand => ({
         op: 'get',
         remote: p.path,
@@ -238,55 +239,53 @@ async function pull(
             })
           : () => undefined;
       try {
-        await runSftp(ssh, commands);
+        await runSftp(io.sftpRelay(instance), commands);
       } finally {
         stop();
       }
-    });
+    }
   }
 }
 
 async function fromStdin(target: GuestPath, flags: TransferFlags, io: TransferIo): Promise<void> {
-  const info = await sshInfoFor(target.instance, io);
-  await withSshTarget(info, async (ssh) => {
-    const parent = posix.dirname(target.path);
-    const [there, parentKind] = await probeGuestPaths(ssh, [target.path, parent]);
-    const mkdirs = guestTargetCheck(target, there!, parentKind!, false, flags, 'file');
-    const path = there!.kind === 'dir' ? posix.join(target.path, STREAM_FILE_NAME) : target.path;
-    const made = mkdirs.length > 0 ? `mkdir -p -- ${shellQuote(parent)} && ` : '';
-    await streamSsh(ssh, `${made}cat > ${shellQuote(path)}`, 'writing stdin to the guest', 'inherit');
-  });
+  const parent = posix.dirname(target.path);
+  const [there, parentKind] = await probe(io, target.instance, [target.path, parent]);
+  const mkdirs = guestTargetCheck(target, there!, parentKind!, false, flags, 'file');
+  const path = there!.kind === 'dir' ? posix.join(target.path, STREAM_FILE_NAME) : target.path;
+  // Paths travel as arguments, never as script text.
+  const argv =
+    mkdirs.length > 0
+      ? ['sh', '-c', 'mkdir -p -- "$1" && cat > "$2"', 'sh', parent, path]
+      : ['sh', '-c', 'cat > "$1"', 'sh', path];
+  await streamInGuest(io, target.instance, argv, 'writing stdin to the guest', process.stdin);
 }
 
 async function toStdout(source: GuestPath, io: TransferIo): Promise<void> {
-  const info = await sshInfoFor(source.instance, io);
-  await withSshTarget(info, async (ssh) => {
-    const [kind] = await probeGuestPaths(ssh, [source.path]);
-    const shown = `${source.instance}:${source.path}`;
-    if (kind!.kind === 'missing')
-      throw fail('not-found', `[sftp] cannot access ${shown}: No such file or directory`);
-    if (kind!.kind === 'dir')
-      throw fail('conflict', `[sftp] cannot open remote file ${shown}: it is a directory`);
-    await streamSsh(ssh, `cat < ${shellQuote(source.path)}`, 'reading the guest file', 'ignore');
-  });
+  const [kind] = await probe(io, source.instance, [source.path]);
+  const shown = `${source.instance}:${source.path}`;
+  if (kind!.kind === 'missing')
+    throw fail('not-found', `[sftp] cannot access ${shown}: No such file or directory`);
+  if (kind!.kind === 'dir')
+    throw fail('conflict', `[sftp] cannot open remote file ${shown}: it is a directory`);
+  await streamInGuest(
+    io,
+    source.instance,
+    ['sh', '-c', 'cat < "$1"', 'sh', source.path],
+    'reading the guest file',
+    null,
+  );
 }
 
-/** Runs `command` in the guest with skiff's own stdin and stdout as its byte streams. */
-function streamSsh(
-  ssh: SshTarget,
-  command: string,
+/** Runs `argv` in the guest with `stdin` as its input and skiff's stdout and stderr as its output. */
+async function streamInGuest(
+  io: TransferIo,
+  instance: string,
+  argv: string[],
   what: string,
-  stdin: 'inherit' | 'ignore',
+  stdin: Readable | null,
 ): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(SSH_BINARY, sshCommandArgs(ssh, command, { connectTimeoutSec: 30 }), {
-      stdio: [stdin, 'inherit', 'inherit'],
-    });
-    child.once('error', (error: NodeJS.ErrnoException) => reject(spawnError(SSH_BINARY, error)));
-    child.once('exit', (code) =>
-      code === 0
-        ? resolvePromise()
-        : reject(new SkiffError('internal', `[sftp] ${what} failed (exit ${code ?? 'by a signal'})`)),
-    );
-  });
+  const channel = await inInstance(instance, () => io.exec(instance, { command: argv }));
+  const code = await channel.run({ stdin, stdout: process.stdout, stderr: process.stderr });
+  if (stdin === process.stdin) process.stdin.destroy(); // read no further, so skiff can exit
+  if (code !== 0) throw new SkiffError('internal', `[sftp] ${what} failed (exit ${code})`);
 }

@@ -1,7 +1,6 @@
 /**
- * @module Instances: launch, list, info, lifecycle actions, delete, purge and SSH coordinates.
+ * @module Instances: launch, list, info, lifecycle actions, delete and purge (exec: exec.ts).
  */
-import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import {
   type BootBody,
@@ -11,7 +10,6 @@ import {
   type InstanceParams,
   type LaunchBody,
   type ListResponse,
-  type SshInfoResponse,
   type StopBody,
 } from '../../api/contract.js';
 import {
@@ -21,7 +19,6 @@ import {
   launchBodySchema,
   stopBodySchema,
 } from '../../api/schemas.js';
-import { KeyUnreadableError } from '../../core/errors.js';
 import type { InstanceRecord } from '../../services/instances/store.js';
 import { streamOperation } from '../ndjson.js';
 import type { Services } from '../services.js';
@@ -195,28 +192,4 @@ export function registerInstanceRoutes(
   app.post(PATHS.purge, { schema: { summary: 'purge every deleted instance' } }, async () => ({
     purged: await instances.purge(),
   }));
-
-  app.get<{ Params: InstanceParams }>(
-    `${PATHS.instances}/:name/ssh`,
-    { schema: { summary: 'SSH coordinates for exec and shell', params: instanceParamsSchema } },
-    async (request): Promise<SshInfoResponse> => {
-      const target = await instances.sshTarget(request.params.name);
-      const privateKey = await readFile(target.keyPath, 'utf8').catch((error: unknown) => {
-        throw new KeyUnreadableError(`cannot read the SSH key ${target.keyPath}`, {
-          path: target.keyPath,
-          cause: error,
-        });
-      });
-      // What the daemon pinned (or learnt, for an instance from before pinning); empty: not known yet.
-      const knownHosts = await readFile(target.hostKey.knownHostsFile, 'utf8').catch(() => '');
-      return {
-        host: target.host,
-        port: target.port,
-        user: target.user,
-        private_key: privateKey,
-        host_key_alias: target.hostKey.alias,
-        known_hosts: knownHosts,
-      };
-    },
-  );
 }
