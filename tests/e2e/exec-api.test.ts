@@ -251,7 +251,7 @@ describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, (
     assert.ok(await eventually(async () => !(await guestRuns('sleep 4400'))), 'no command left in the guest');
   });
 
-  test('over TCP with TLS: exec (exit code, stdin, binary output) and transfer, after authenticate', async () => {
+  test('over TCP with TLS: exec (exit code, stdin, binary output), transfer and shell, after authenticate', async () => {
     const remoteEnv: NodeJS.ProcessEnv = {
       ...process.env,
       NO_COLOR: '1',
@@ -302,5 +302,36 @@ describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, (
     const pull = await remote(['transfer', `${NAME}:tls.bin`, '-']);
     assert.equal(pull.code, 0, pull.stderr);
     assert.equal(sha256(pull.stdout), sha256(input));
+
+    // shell over TLS too: a terminal of the right size, and its exit code back.
+    const tmux = async (...args: string[]) =>
+      (await run('tmux', ['-L', `skiff-e2e3-${process.pid}`, ...args])).stdout;
+    const status = join(bed!.work, 'tls-shell-status');
+    const vars = `SKIFF_SERVER_ADDRESS='127.0.0.1:${port}' XDG_CONFIG_HOME='${clientConfig}' SKIFF_NO_AUTOSTART=1`;
+    await tmux(
+      'new-session',
+      '-d',
+      '-x',
+      '90',
+      '-y',
+      '25',
+      `env -u SKIFF_SOCKET ${vars} '${process.execPath}' '${SKIFF}' shell ${NAME}; echo $? > '${status}'; sleep 600`,
+    );
+    try {
+      await tmux('send-keys', '-l', 'stty size');
+      await tmux('send-keys', 'Enter');
+      assert.ok(
+        await eventually(async () => /^25 90$/m.test(await tmux('capture-pane', '-p', '-J'))),
+        `25 rows, 90 columns over TLS:\n${await tmux('capture-pane', '-p', '-J')}`,
+      );
+      await tmux('send-keys', '-l', 'exit 3');
+      await tmux('send-keys', 'Enter');
+      assert.ok(
+        await eventually(async () => (await readFile(status, 'utf8').catch(() => '')).trim() === '3'),
+        "skiff shell over TLS exits with the shell's code",
+      );
+    } finally {
+      await tmux('kill-server').catch(() => undefined);
+    }
   });
 });
