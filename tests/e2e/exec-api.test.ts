@@ -59,10 +59,10 @@ describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, (
   let clientConfig: string;
   const env = () => ({ ...process.env, NO_COLOR: '1', SKIFF_SOCKET: daemon.socket, SKIFF_NO_AUTOSTART: '1' });
   /** Runs skiff with `input` on stdin; stdout comes back as bytes. */
-  const skiffBytes = (args: string[], input?: Buffer) =>
+  const skiffBytes = (args: string[], input?: Buffer, childEnv: NodeJS.ProcessEnv = env()) =>
     new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [SKIFF, ...args], {
-        env: env(),
+        env: childEnv,
         stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       });
       const out: Buffer[] = [];
@@ -260,19 +260,7 @@ describe('exec, shell and transfer through the API', { timeout: 30 * 60_000 }, (
       SKIFF_NO_AUTOSTART: '1',
     };
     delete remoteEnv.SKIFF_SOCKET;
-    const remote = (args: string[], input?: Buffer) =>
-      new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [SKIFF, ...args], {
-          env: remoteEnv,
-          stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-        });
-        const out: Buffer[] = [];
-        let stderr = '';
-        child.stdout!.on('data', (c: Buffer) => out.push(c));
-        child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-        child.stdin?.end(input);
-        child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
-      });
+    const remote = (args: string[], input?: Buffer) => skiffBytes(args, input, remoteEnv);
     const refused = await remote(['exec', NAME, '--', 'true']);
     assert.equal(refused.code, 2, 'an unknown client runs nothing');
     assert.match(refused.stderr, /authenticate/);
